@@ -1,0 +1,1 @@
+"""tcpspec.checks: what must hold, and the engines that check it."""

@@ -1,0 +1,83 @@
+"""Boolean and arithmetic combinators that work on plain Python values and on Z3 terms alike.
+
+Rules and properties are written with these instead of Python's ``and``/``or``/``if`` so that the
+same lambda can be evaluated on a concrete state (explicit engine) or applied to Z3 variables
+(symbolic engine). On plain values they cost one function call; Z3 is imported only when a Z3
+term is actually passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+Bool = Any  # a Python bool or a z3.BoolRef
+Int = Any  # a Python int or a z3.ArithRef
+
+
+# Plain values are ints (bool and IntEnum included); anything else is a Z3 term.
+
+
+def _is_symbolic(x: object) -> bool:
+    return not isinstance(x, int) and type(x).__module__.startswith("z3")
+
+
+def And(*xs: Bool) -> Bool:
+    # Fast path for plain values: a plain False decides the conjunction whatever else is there.
+    symbolic = False
+    for x in xs:
+        if isinstance(x, int):
+            if not x:
+                return False
+        else:
+            symbolic = True
+    if not symbolic:
+        return True
+    import z3
+
+    return z3.And(*[x for x in xs if not isinstance(x, int)])
+
+
+def Or(*xs: Bool) -> Bool:
+    symbolic = False
+    for x in xs:
+        if isinstance(x, int):
+            if x:
+                return True
+        else:
+            symbolic = True
+    if not symbolic:
+        return False
+    import z3
+
+    return z3.Or(*[x for x in xs if not isinstance(x, int)])
+
+
+def Not(x: Bool) -> Bool:
+    if isinstance(x, int):
+        return not x
+    import z3
+
+    return z3.Not(x)
+
+
+def Implies(a: Bool, b: Bool) -> Bool:
+    return Or(Not(a), b)
+
+
+def If(c: Bool, a: Any, b: Any) -> Any:
+    """``a if c else b``; both branches are plain expressions, evaluated eagerly."""
+    if isinstance(c, int):
+        return a if c else b
+    import z3
+
+    return z3.If(c, a, b)
+
+
+def In(x: Int, values: Iterable[int]) -> Bool:
+    """``x in values`` for a finite set of constants."""
+    if isinstance(x, int):
+        return x in values
+    import z3
+
+    return z3.Or(*[x == v for v in values])

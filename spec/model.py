@@ -1,0 +1,273 @@
+"""The whole system: two endpoints, two one-way channels, a clock, and its transition relation.
+
+`Model.successors` is the concrete interpretation of the rule tables in `spec.arrival`,
+`spec.user` and `spec.timers`, together with the network (loss, reordering, duplication,
+ageing) and the clock. The Z3 engine compiles the same tables; it does not re-state them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
+
+from spec import ghosts
+from spec.endpoint import OFF, Endpoint
+from spec.rules import Case, Ctx, Rules
+from spec.segment import DATA, SYN, Segment
+from spec.states import State
+from spec.timers import manage_rto
+
+CLIENT, SERVER = 0, 1
+SIDE_NAMES = ("client", "server")
+NETWORK, CLOCK = 2, 3
+
+
+class BoundsError(ValueError):
+    """A bound that makes no sense (negative, zero where one is needed)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The knobs of the model. Small defaults verify in seconds; raise them to explore more.
+
+    Times are in clock ticks. A segment lives less than ``msl`` ticks in the network; the
+    retransmission timer fires ``rto`` ticks after a send; a segment is retransmitted at most
+    ``retries`` times; TIME-WAIT lasts ``time_wait`` ticks (default 2*MSL).
+    """
+
+    capacity: int = 2  # segments in flight per direction; a send into a full channel is lost
+    loss: bool = True  # the network may drop any segment in flight
+    reorder: bool = True  # the network may deliver any segment in flight next
+    duplicates: int = 1  # how many times the network may duplicate a segment in one run
+    data: int = 1  # data units each application sends before it closes
+    msl: int = 1
+    rto: int = 1
+    retries: int = 1
+    time_wait: int = 0  # 0 means 2*msl
+    window: int = 2  # RCV.WND, in data units
+    fin_wait_2: int = -1  # FIN-WAIT-2 timeout (Linux); -1 means TIME-WAIT's length, 0 never
+
+    def resolved(self) -> Bounds:
+        """Check every bound and fill in the defaults that depend on others."""
+        checks = [
+            ("capacity", self.capacity, 1), ("msl", self.msl, 1), ("rto", self.rto, 1),
+            ("window", self.window, 1), ("duplicates", self.duplicates, 0),
+            ("data", self.data, 0), ("retries", self.retries, 0),
+            ("time_wait", self.time_wait, 0),
+        ]
+        for name, value, least in checks:
+            if value < least:
+                raise BoundsError(
+                    f"--{name.replace('_', '-')} must be at least {least} (got {value})")
+        if self.fin_wait_2 < -1:
+            raise BoundsError(f"--fin-wait-2 must be at least 0 (got {self.fin_wait_2})")
+        tw = self.time_wait or 2 * self.msl
+        return replace(self, time_wait=tw, fin_wait_2=tw if self.fin_wait_2 == -1 else
+                       self.fin_wait_2)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One endpoint's constants: its ISS, how its application behaves."""
+
+    name: str
+    iss: int  # the ISS this incarnation chooses (the seeds: client 100, server 200)
+    old_iss: int  # the ISS of the earlier incarnation whose segments may still be in flight
+    active: bool = False  # the application does an active OPEN
+    passive: bool = False  # the application does a passive OPEN (or starts in LISTEN)
+    data: int = 0  # data units the application SENDs once ESTABLISHED
+    closes: bool = True  # the application CLOSEs after sending
+    abort: bool = False  # the application may ABORT at any moment
+
+
+class World(NamedTuple):
+    """A global state: both endpoints, the channel out of each, and duplications left."""
+
+    eps: tuple[Endpoint, Endpoint]
+    chans: tuple[tuple[Segment, ...], tuple[Segment, ...]]  # chans[i]: segments from side i
+    dups: int
+
+
+class Label(NamedTuple):
+    """What happened in one step, for traces, graphs and action properties."""
+
+    actor: int  # CLIENT, SERVER, NETWORK or CLOCK
+    kind: str  # "user", "timer", "deliver", "lose", "duplicate", "tick"
+    cases: tuple[str, ...] = ()  # names of the rule cases that fired
+    seg: Segment | None = None  # the segment delivered, lost or duplicated
+    sent: Segment | None = None  # the segment emitted by the step
+    overflow: bool = False  # the emitted segment found its channel full and was lost
+    expired: tuple[Segment, ...] = ()  # segments that reached MSL on this tick
+
+    def fired(self, name: str) -> bool:
+        return name in self.cases
+
+
+Move = tuple[Label, World]
+_NO_SEGMENT = Segment()
+
+
+class Model:
+    """The transition system for one scenario, bounds and (optionally) mutant."""
+
+    def __init__(self, sides: tuple[Side, Side], bounds: Bounds, rules: Rules,
+                 stale: tuple[str, ...] = ()) -> None:
+        self.sides = sides
+        self.p = bounds.resolved()
+        self.rules = rules
+        self.stale = stale
+        self._arrival = [[(c, c.states) for c in step.cases] for step in rules.arrival]
+
+    # -- initial state -------------------------------------------------------------------------
+
+    def initial(self) -> World:
+        eps = tuple(
+            Endpoint(st=State.LISTEN, snd_una=s.iss, snd_nxt=s.iss) if s.passive and not s.active
+            else Endpoint() for s in self.sides
+        )
+        client = self.sides[CLIENT]
+        old_server = self.sides[SERVER].old_iss
+        stale_segs = {
+            "syn": SYN(client.old_iss)._replace(stale=True),
+            "data": DATA(client.old_iss + 1, old_server + 1)._replace(stale=True),
+        }
+        c2s = self._canon(tuple(stale_segs[k] for k in self.stale))
+        return World((eps[0], eps[1]), (c2s, ()), self.p.duplicates)
+
+    # -- the relation --------------------------------------------------------------------------
+
+    def successors(self, w: World) -> list[Move]:
+        out: list[Move] = []
+        for i in (CLIENT, SERVER):
+            me = w.eps[i]
+            for table, kind in ((self.rules.user, "user"), (self.rules.timers, "timer")):
+                for case in table:
+                    if me.st in case.states:
+                        ctx = Ctx(me, None, self.sides[i], self.p)
+                        if case.when(ctx):
+                            out.append(self._local(w, i, case, ctx, kind))
+        for i in (CLIENT, SERVER):
+            chan = w.chans[i]
+            seen: set[Segment] = set()
+            for k, seg in enumerate(chan):
+                if seg in seen:
+                    continue
+                seen.add(seg)
+                rest = chan[:k] + chan[k + 1:]
+                if k == 0 or self.p.reorder:
+                    out.append(self._deliver(w, i, seg, rest))
+                if self.p.loss:
+                    out.append((Label(NETWORK, "lose", seg=seg),
+                                self._with_chan(w, i, rest)))
+                if w.dups > 0 and len(chan) < self.p.capacity:
+                    chans = self._set(w.chans, i, self._canon(chan + (seg,)))
+                    out.append((Label(NETWORK, "duplicate", seg=seg),
+                                World(w.eps, chans, w.dups - 1)))
+        tick = self._tick(w)
+        if tick is not None:
+            out.append(tick)
+        return out
+
+    def due(self, w: World) -> bool:
+        """Some timer is due: the clock waits until its timeout has been handled."""
+        return any(e.rto == 0 or e.tw == 0 for e in w.eps)
+
+    # -- pieces --------------------------------------------------------------------------------
+
+    def arrive(self, i: int, me: Endpoint, seg: Segment) -> tuple[list[str], Endpoint, Any]:
+        """Run the arrival procedure of section 3.10.7 for ``seg`` at endpoint ``i``."""
+        ctx = Ctx(me, seg, self.sides[i], self.p)
+        fired: list[str] = []
+        emit = None
+        for step in self._arrival:
+            for case, states in step:
+                if me.st in states and case.when(ctx):
+                    fired.append(case.name)
+                    eff = case.then(ctx)
+                    if eff:
+                        if "emit" in eff:
+                            eff = dict(eff)
+                            emit = eff.pop("emit")
+                        me = me._replace(**eff)
+                        ctx.me = me
+                    if case.stop:
+                        return fired, me, emit
+                    break
+        return fired, me, emit
+
+    def _deliver(self, w: World, i: int, seg: Segment, rest: tuple[Segment, ...]) -> Move:
+        j = 1 - i
+        before = w.eps[j]
+        fired, after, emit = self.arrive(j, before, seg)
+        reply = emit if emit is not None else _NO_SEGMENT
+        g = ghosts.after_arrival(before, after, seg, reply, emit is not None, self.sides[j].iss)
+        after = self._settle(before, after._replace(**g))
+        chans = self._set(w.chans, i, rest)
+        label = Label(j, "deliver", tuple(fired), seg=seg)
+        return self._emit(World(self._set(w.eps, j, after), chans, w.dups), j, emit,
+                          ghosts.reply_is_stale(after), label)
+
+    def _local(self, w: World, i: int, case: Case, ctx: Ctx, kind: str) -> Move:
+        before = w.eps[i]
+        eff = dict(case.then(ctx))
+        emit = eff.pop("emit", None)
+        after = before._replace(**eff)
+        after = self._settle(before, after._replace(**ghosts.after_local(before, after)))
+        world = World(self._set(w.eps, i, after), w.chans, w.dups)
+        return self._emit(world, i, emit, ghosts.reply_is_stale(after),
+                          Label(i, kind, (case.name,)))
+
+    def _settle(self, before: Endpoint, after: Endpoint) -> Endpoint:
+        rto, retries = manage_rto(before, after, self.p)
+        if rto != after.rto or retries != after.retries:
+            after = after._replace(rto=rto, retries=retries)
+        return after
+
+    def _emit(self, w: World, i: int, seg: Segment | None, stale: bool, label: Label) -> Move:
+        if seg is None:
+            return label, w
+        seg = seg._replace(stale=stale)
+        label = label._replace(sent=seg)
+        chan = w.chans[i]
+        if len(chan) >= self.p.capacity:
+            return label._replace(overflow=True), w
+        return label, World(w.eps, self._set(w.chans, i, self._canon(chan + (seg,))), w.dups)
+
+    def _tick(self, w: World) -> Move | None:
+        if self.due(w):
+            return None
+        timers = any(e.rto > 0 or e.tw > 0 for e in w.eps)
+        if not timers and not (w.chans[0] or w.chans[1]):
+            return None  # nothing would change: time passing is a self-loop
+        eps = tuple(
+            e._replace(rto=e.rto - 1 if e.rto > 0 else e.rto, tw=e.tw - 1 if e.tw > 0 else e.tw)
+            if (e.rto > 0 or e.tw > 0) else e for e in w.eps
+        )
+        expired: list[Segment] = []
+        chans = []
+        for chan in w.chans:
+            kept = []
+            for s in chan:
+                if s.age + 1 >= self.p.msl:
+                    expired.append(s)
+                else:
+                    kept.append(s._replace(age=s.age + 1))
+            chans.append(self._canon(tuple(kept)))
+        world = World((eps[0], eps[1]), (chans[0], chans[1]), w.dups)
+        return Label(CLOCK, "tick", expired=tuple(expired)), world
+
+    def _canon(self, chan: tuple[Segment, ...]) -> tuple[Segment, ...]:
+        # With reordering on, the order of segments in flight is unobservable: keep them sorted
+        # so that permutations are one state (a sound symmetry reduction).
+        return tuple(sorted(chan)) if self.p.reorder and len(chan) > 1 else chan
+
+    def _with_chan(self, w: World, i: int, chan: tuple[Segment, ...]) -> World:
+        return World(w.eps, self._set(w.chans, i, chan), w.dups)
+
+    @staticmethod
+    def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:
+        return (value, pair[1]) if i == 0 else (pair[0], value)
+
+
+__all__ = ["CLIENT", "CLOCK", "NETWORK", "OFF", "SERVER", "Bounds", "Label", "Model", "Side",
+           "World"]

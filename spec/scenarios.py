@@ -1,0 +1,60 @@
+"""Named scenarios: who opens how, what the applications do, what old segments linger.
+
+Each scenario is a situation from the seed notes. All properties are checked in all scenarios;
+a scenario only decides which behaviours are possible at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spec.model import Side
+
+# The seeds' worked example: client ISN 100, server ISN 200. The earlier incarnation of the same
+# port pair (whose segments may linger) used other ISNs, as a clock-driven ISN generator would.
+CLIENT_ISS, SERVER_ISS = 100, 200
+OLD_CLIENT_ISS, OLD_SERVER_ISS = 40, 140
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    client: Side
+    server: Side
+    stale: tuple[str, ...] = ()  # segments of the earlier incarnation in flight at the start
+    data: int | None = None  # None: each side sends Bounds.data units; else this many
+
+
+def _client(**kw: object) -> Side:
+    return Side("client", CLIENT_ISS, OLD_CLIENT_ISS, **kw)  # type: ignore[arg-type]
+
+
+def _server(**kw: object) -> Side:
+    return Side("server", SERVER_ISS, OLD_SERVER_ISS, **kw)  # type: ignore[arg-type]
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("connect-close",
+             "The client opens, both send data, both close (in either order, or at once).",
+             _client(active=True), _server(passive=True)),
+    Scenario("stale-syn",
+             "An old duplicate SYN of an earlier incarnation is still in flight when the client "
+             "opens (seed 004, setup case 3).",
+             _client(active=True), _server(passive=True), stale=("syn",), data=0),
+    Scenario("stale-data",
+             "A data segment of an earlier incarnation is still in flight when the client opens "
+             "(seed 001: why the ISN is not 0).",
+             _client(active=True), _server(passive=True), stale=("data",), data=0),
+    Scenario("simultaneous-open",
+             "Both sides open actively at the same time (RFC 9293 Figure 7).",
+             _client(active=True), _server(active=True), data=0),
+    Scenario("refused",
+             "The client opens to a port where nobody listens: the SYN is answered by RST.",
+             _client(active=True), _server(), data=0),
+    Scenario("abort",
+             "Either application may ABORT at any moment: the peer is told by RST.",
+             _client(active=True, abort=True), _server(passive=True, abort=True), data=0),
+)}
+
+DEFAULT_SCENARIOS = tuple(SCENARIOS)

@@ -1,0 +1,59 @@
+"""USER CALLS: OPEN, SEND, CLOSE, ABORT (RFC 9293 sections 3.10.1, 3.10.2, 3.10.4, 3.10.5).
+
+Each application follows a script set by its `spec.model.Side`: open (actively or passively),
+SEND ``side.data`` units, then CLOSE (a half-close, like shutdown(SHUT_WR): it stops sending and
+keeps receiving). ABORT is possible at any time only when ``side.abort`` is set.
+"""
+
+from __future__ import annotations
+
+from spec.logic import And, Not
+from spec.rules import Case
+from spec.segment import DATA, FIN, RST, SYN
+from spec.states import Reason
+from spec.states import State as S
+
+ST = frozenset
+
+USER: tuple[Case, ...] = (
+    Case("user.open_active", "3.10.1",
+         "OPEN (active), CLOSED: select an ISS, send a SYN segment <SEQ=ISS><CTL=SYN>, set "
+         "SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT.",
+         ST({S.CLOSED}), lambda c: And(c.side.active, c.me.reason == Reason.NONE),
+         lambda c: dict(st=S.SYN_SENT, snd_una=c.side.iss, snd_nxt=c.side.iss + 1,
+                        emit=SYN(c.side.iss))),
+    Case("user.open_passive", "3.10.1",
+         "OPEN (passive), CLOSED: create a TCB and enter LISTEN.",
+         ST({S.CLOSED}), lambda c: And(c.side.passive, c.me.reason == Reason.NONE),
+         lambda c: dict(st=S.LISTEN, snd_una=c.side.iss, snd_nxt=c.side.iss)),
+    Case("user.send", "3.10.2",
+         "SEND, ESTABLISHED or CLOSE-WAIT: segmentize the buffer and send it with a "
+         "piggybacked acknowledgment (acknowledgment value = RCV.NXT).",
+         ST({S.ESTABLISHED, S.CLOSE_WAIT}), lambda c: c.me.sent < c.side.data,
+         lambda c: dict(snd_nxt=c.me.snd_nxt + 1, sent=c.me.sent + 1,
+                        emit=DATA(c.me.snd_nxt, c.me.rcv_nxt))),
+    Case("user.close", "3.10.4",
+         "CLOSE, ESTABLISHED: queue this until all preceding SENDs have been segmentized, then "
+         "form a FIN segment and send it. In any case, enter FIN-WAIT-1 state.",
+         ST({S.ESTABLISHED}), lambda c: And(c.side.closes, c.me.sent == c.side.data),
+         lambda c: dict(st=S.FIN_WAIT_1, snd_nxt=c.me.snd_nxt + 1,
+                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt))),
+    Case("user.close_close_wait", "3.10.4",
+         "CLOSE, CLOSE-WAIT: queue this request until all preceding SENDs have been "
+         "segmentized; then send a FIN segment, enter LAST-ACK state.",
+         ST({S.CLOSE_WAIT}), lambda c: And(c.side.closes, c.me.sent == c.side.data),
+         lambda c: dict(st=S.LAST_ACK, snd_nxt=c.me.snd_nxt + 1,
+                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt))),
+    Case("user.abort_reset", "3.10.5",
+         "ABORT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT: send a reset "
+         "segment <SEQ=SND.NXT><CTL=RST>, delete the TCB, enter CLOSED.",
+         ST({S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT}),
+         lambda c: c.side.abort,
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT, emit=RST(c.me.snd_nxt))),
+    Case("user.abort_quiet", "3.10.5",
+         "ABORT, LISTEN, SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: delete the TCB, enter CLOSED "
+         "(no reset is sent).",
+         ST({S.LISTEN, S.SYN_SENT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT}),
+         lambda c: And(c.side.abort, Not(c.me.reason == Reason.ABORT)),
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT, tw=-1)),
+)
