@@ -75,6 +75,14 @@ def old_segment_rejected(m: Model, w: Any) -> Any:
     return forall_sides(lambda i: Not(w.eps[i].stale_data))
 
 
+def normal_close_is_mutual(m: Model, w: Any) -> Any:
+    def ok(i: int) -> Any:
+        me, peer = w.eps[i], w.eps[1 - i]
+        return Implies(And(me.st == S.CLOSED, me.reason == Reason.NORMAL),
+                       peer.rcv_nxt == me.snd_nxt)
+    return forall_sides(ok)
+
+
 def covers_fin_retransmit(m: Model, w: Any, lab: Any, w2: Any) -> Any:
     def ok(i: int) -> Any:
         reset_while_closing = And(In(w.eps[i].st, {S.LAST_ACK, S.CLOSING}),
@@ -113,6 +121,10 @@ def final(m: Model, w: Any) -> Any:
 
 def both_established(m: Model, w: Any) -> Any:
     return forall_sides(lambda i: w.eps[i].st == S.ESTABLISHED)
+
+
+def both_closed_normally(m: Model, w: Any) -> Any:
+    return forall_sides(lambda i: And(w.eps[i].st == S.CLOSED, w.eps[i].reason == Reason.NORMAL))
 
 
 def data_after_fin(m: Model, w: Any, lab: Any, w2: Any) -> Any:
@@ -167,6 +179,11 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in (
              "window because the new connection chose a different ISN.",
              "RFC 9293 3.4.1", old_segment_rejected,
              witness="isn.stale_data_arrives", scenario="stale-data"),
+    Property("close.normal_close_is_mutual", "invariant",
+             "A side reports a normal close only after the peer has received everything it "
+             "sent, its FIN included (the peer acknowledged the FIN).",
+             "RFC 9293 3.6, 3.10.7.4 (LAST-ACK, TIME-WAIT)", normal_close_is_mutual,
+             witness="close.both_closed_normally", scenario="close"),
     Property("no_deadlock", "deadlock",
              "Every state with no possible move is a proper end: each side is CLOSED or LISTEN "
              "(or open with an application that has finished and does not close).",
@@ -188,6 +205,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in (
     Property("timewait.fin_retransmit_reaches", "reachable",
              "A retransmitted FIN can reach a side in TIME-WAIT (and be ACKed again).",
              "RFC 9293 3.6.1", fin_retransmit_into_time_wait),
+    Property("close.both_closed_normally", "reachable",
+             "Both sides can end CLOSED normally.", "RFC 9293 3.6", both_closed_normally),
     Property("handshake.stale_syn_reset", "reachable",
              "A half-open connection made by an old SYN can be reset back to LISTEN.",
              "RFC 9293 3.5 (Figure 8)", stale_syn_reset, scenario="stale-syn"),

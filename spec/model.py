@@ -15,7 +15,7 @@ from spec.endpoint import OFF, Endpoint
 from spec.rules import Case, Ctx, Rules
 from spec.segment import DATA, SYN, Segment
 from spec.states import State
-from spec.timers import manage_rto
+from spec.timers import manage_rto, stop_timers_at_rest
 
 CLIENT, SERVER = 0, 1
 SIDE_NAMES = ("client", "server")
@@ -219,8 +219,9 @@ class Model:
 
     def _settle(self, before: Endpoint, after: Endpoint) -> Endpoint:
         rto, retries = manage_rto(before, after, self.p)
-        if rto != after.rto or retries != after.retries:
-            after = after._replace(rto=rto, retries=retries)
+        tw = stop_timers_at_rest(after)
+        if rto != after.rto or retries != after.retries or tw != after.tw:
+            after = after._replace(rto=rto, retries=retries, tw=tw)
         return after
 
     def _emit(self, w: World, i: int, seg: Segment | None, stale: bool, label: Label) -> Move:

@@ -51,14 +51,14 @@ def _sides(f: Callable[[Side], Side]) -> Change:
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("no-time-wait",
            "FIN-WAIT-2 goes straight to CLOSED when the peer's FIN arrives, skipping TIME-WAIT.",
-           "timewait.covers_fin_retransmit", "connect-close",
+           "timewait.covers_fin_retransmit", "close",
            _swap("fin.time_wait", lambda c: replace(
                c, then=lambda x: dict(st=S.CLOSED, reason=Reason.NORMAL,
                                       rcv_nxt=x.me.rcv_nxt + 1,
                                       emit=ACK(x.me.snd_nxt, x.me.rcv_nxt + 1))))),
     Mutant("short-time-wait",
            "TIME-WAIT lasts one MSL instead of two.",
-           "timewait.covers_fin_retransmit", "connect-close",
+           "timewait.covers_fin_retransmit", "close",
            _bounds(lambda b: replace(b, time_wait=b.msl))),
     Mutant("two-way-handshake",
            "The server enters ESTABLISHED as soon as it sends its SYN+ACK, without waiting for "
@@ -75,7 +75,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("no-syn-retransmit",
            "When the retransmission timer expires in SYN-SENT, the client keeps waiting instead "
            "of retransmitting its SYN.",
-           "liveness.handshake_resolves", "connect-close",
+           "liveness.handshake_resolves", "handshake",
            _swap("timer.retransmit_syn", lambda c: replace(
                c, then=lambda x: dict(rto=x.p.rto)))),
     Mutant("discard-data-after-fin",
@@ -104,18 +104,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("last-ack-closes-without-ack",
            "The side that closes second goes to CLOSED as soon as it sends its FIN, without "
            "waiting in LAST-ACK for the acknowledgment (or retransmitting the FIN).",
-           "liveness.close_completes", "connect-close",
+           "close.normal_close_is_mutual", "close",
            _swap("user.close_close_wait", lambda c: replace(
                c, then=lambda x: dict(c.then(x), st=S.CLOSED, reason=Reason.NORMAL)))),
-    Mutant("no-sequence-check",
-           "Segments are accepted whatever their sequence number (the acceptability test of "
-           "section 3.10.7.4 is skipped).",
-           "isn.old_segment_rejected", "stale-data",
-           lambda r, s, b: (r.replace("seq.unacceptable", None)
-                            .replace("seq.unacceptable_rst_dropped", None), s, b)),
-    Mutant("ignore-challenge-rst",
-           "A RST anywhere in the window resets the connection, even when its sequence number "
-           "is not exactly RCV.NXT (no RFC 5961 challenge ACK).",
-           "handshake.stale_syn_rejected", "stale-syn",
-           _swap("rst.challenge_ack", lambda c: None)),
 )}

@@ -38,6 +38,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("connect-close",
              "The client opens, both send data, both close (in either order, or at once).",
              _client(active=True), _server(passive=True)),
+    Scenario("handshake",
+             "The 3-way handshake alone: the client opens, the server listens, nobody closes.",
+             _client(active=True, closes=False), _server(passive=True, closes=False), data=0),
+    Scenario("close",
+             "Open, then the 4-way close with no data (the seeds' FIN/ACK/FIN/ACK example).",
+             _client(active=True), _server(passive=True), data=0),
     Scenario("stale-syn",
              "An old duplicate SYN of an earlier incarnation is still in flight when the client "
              "opens (seed 004, setup case 3).",
@@ -53,8 +59,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "The client opens to a port where nobody listens: the SYN is answered by RST.",
              _client(active=True), _server(), data=0),
     Scenario("abort",
-             "Either application may ABORT at any moment: the peer is told by RST.",
-             _client(active=True, abort=True), _server(passive=True, abort=True), data=0),
+             "The client's application may ABORT at any moment: the server is told by RST.",
+             _client(active=True, abort=True), _server(passive=True), data=0),
 )}
 
 DEFAULT_SCENARIOS = tuple(SCENARIOS)

@@ -97,3 +97,9 @@ def manage_rto(before: Any, after: Any, p: Any) -> tuple[Any, Any]:
              If(Or(new_ack, after.rto == OFF), p.rto, after.rto))
     retries = If(Or(Not(outstanding), new_ack), 0, after.retries)
     return rto, retries
+
+
+def stop_timers_at_rest(after: Any) -> Any:
+    """A connection back in CLOSED or LISTEN has no TCB for this connection: its TIME-WAIT /
+    FIN-WAIT-2 timer stops (RFC 9293 3.10.7.4: "delete the TCB")."""
+    return If(In(after.st, AT_REST), OFF, after.tw)
