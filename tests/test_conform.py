@@ -1,0 +1,273 @@
+"""Conformance with real TCP: pcap I/O, trace validation, captures from Linux, negative control."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+# Run from a plain checkout too (without `pip install -e .`).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from checks import capture
+from checks.conform import ConformError, conform, conform_file
+from checks.pcap import (
+    CLIENT_ADDR,
+    SERVER_ADDR,
+    CaptureError,
+    Observed,
+    connections,
+    parse,
+    read,
+    trace_pcap,
+    write_trace,
+)
+from checks.trace import Trace, TraceStep
+from spec.build import make_model
+from spec.model import CLIENT, Bounds
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pcap"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(reason: str | None) -> None:
+    """Skip with ``reason``; but in CI a check that cannot run is a failure."""
+    if reason is None:
+        return
+    if CI:
+        pytest.fail(f"CI is set but this check cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def walk(scenario: str, seed: int, steps: int = 40) -> Trace:
+    """A random run of the model (no losses, so that most segments reach the other side)."""
+    m = make_model(scenario, Bounds(loss=False, duplicates=0))
+    w = m.initial()
+    t = Trace(w)
+    rng = random.Random(seed)
+    for _ in range(steps):
+        moves = m.successors(w)
+        if not moves:
+            break
+        label, w = rng.choice(moves)
+        t.steps.append(TraceStep(label, w))
+    return t
+
+
+def emitted(t: Trace) -> list:
+    return [(s.label.actor, s.label.sent) for s in t.steps
+            if s.label.sent is not None and not s.label.overflow]
+
+
+# ---------------------------------------------------------------------------------------------
+# pcap I/O
+# ---------------------------------------------------------------------------------------------
+
+EXPECTED = {  # fixture -> (segments, client states passed, server states passed)
+    "normal": (10, ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
+               ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK"]),
+    "half-close": (11, ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
+                        "TIME_WAIT"],
+                   ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK"]),
+    "refused": (2, ["CLOSED", "SYN_SENT"], ["CLOSED"]),
+    "syn-retransmit": (8, ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
+                       ["LISTEN", "SYN_RECEIVED", "CLOSE_WAIT", "LAST_ACK"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_is_read(name: str) -> None:
+    segs = read(FIXTURES / f"{name}.pcap")
+    assert len(segs) == EXPECTED[name][0]
+    assert len(connections(segs)) == 1
+    assert segs[0].syn and not segs[0].ack
+
+
+def test_not_a_capture() -> None:
+    with pytest.raises(CaptureError, match="not a capture file"):
+        parse(b"hello, this is text\n" * 3, "notes.txt")
+    with pytest.raises(CaptureError, match="cannot read"):
+        read("/nonexistent/x.pcap")
+
+
+def test_capture_without_tcp() -> None:
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    arp = b"\xff" * 6 + b"\x02" * 6 + b"\x08\x06" + b"\0" * 28
+    data = header + struct.pack("<IIII", 1, 0, len(arp), len(arp)) + arp
+    with pytest.raises(CaptureError, match="holds no IPv4 TCP"):
+        parse(data, "arp.pcap")
+    with pytest.raises(CaptureError, match="truncated"):
+        parse(data[:-5], "cut.pcap")
+
+
+def _pcapng(classic: bytes) -> bytes:
+    """The same packets as a (little-endian, nanosecond) pcapng image."""
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    tsresol = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0)
+    out += block(1, struct.pack("<HHI", 1, 0, 65535) + tsresol)
+    pos = 24
+    while pos < len(classic):
+        sec, usec, incl, orig = struct.unpack("<IIII", classic[pos:pos + 16])
+        ts = sec * 10**9 + usec * 1000
+        frame = classic[pos + 16:pos + 16 + incl]
+        out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, incl, orig) + frame)
+        pos += 16 + incl
+    return out
+
+
+def test_pcapng_reads_like_pcap() -> None:
+    classic = (FIXTURES / "normal.pcap").read_bytes()
+    a, b = parse(classic), parse(_pcapng(classic))
+    assert [replace(s, time=0.0) for s in a] == [replace(s, time=0.0) for s in b]
+    assert abs(a[3].time - b[3].time) < 1e-5
+
+
+@pytest.mark.parametrize("scenario", ["connect-close", "simultaneous-open", "refused", "abort"])
+def test_trace_written_and_read_back(scenario: str, tmp_path: Path) -> None:
+    for seed in range(6):
+        t = walk(scenario, seed)
+        path = tmp_path / f"{scenario}-{seed}.pcap"
+        write_trace(t, path)
+        sent = emitted(t)
+        if not sent:
+            continue
+        segs = read(path)
+        assert len(segs) == len(sent)
+        for o, (actor, s) in zip(segs, sent, strict=True):
+            assert o.src.startswith(CLIENT_ADDR if actor == CLIENT else SERVER_ADDR)
+            assert (o.syn, o.ack, o.fin, o.rst, o.seq, o.dlen) == (s.syn, s.ack, s.fin, s.rst,
+                                                                   s.seq, s.dlen)
+            assert o.ackno == (s.ackno if s.ack else 0)
+        # every run of the model, written as a capture, is accepted
+        rep = conform(segs)
+        assert rep.accepted, rep.text()
+
+
+def test_tshark_dissects_written_trace(tmp_path: Path) -> None:
+    tshark = shutil.which("tshark")
+    need(None if tshark else "tshark is not installed")
+    t = walk("connect-close", 2)
+    path = tmp_path / "t.pcap"
+    write_trace(t, path)
+    out = subprocess.run(
+        [str(tshark), "-r", str(path), "-o", "tcp.check_checksum:TRUE", "-o",
+         "ip.check_checksum:TRUE", "-T", "fields", "-e", "ip.src", "-e", "tcp.seq_raw",
+         "-e", "tcp.ack_raw", "-e", "tcp.len", "-e", "tcp.checksum.status",
+         "-e", "ip.checksum.status", "-E", "separator=,"],
+        capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    segs = read(path)
+    assert len(out) == len(segs) > 3
+    for line, o in zip(out, segs, strict=True):
+        src, seq, ack, n, tcp_ok, ip_ok = line.split(",")
+        assert (src, int(seq), int(ack), int(n)) == (o.src.split(":")[0], o.seq, o.ackno, o.dlen)
+        assert (tcp_ok, ip_ok) == ("1", "1"), "tshark found a bad checksum"
+
+
+# ---------------------------------------------------------------------------------------------
+# Conformance of the captured fixtures, and the negative control
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_conforms(name: str) -> None:
+    rep = conform_file(FIXTURES / f"{name}.pcap")
+    assert rep.accepted, rep.text()
+    assert rep.client_states == EXPECTED[name][1]
+    assert rep.server_states == EXPECTED[name][2]
+    assert [r.index for r in rep.rows] == list(range(EXPECTED[name][0]))
+
+
+def corruptions(s: Observed) -> dict[str, Observed]:
+    out = {f"flip {f}": replace(s, **{f: not getattr(s, f)}) for f in ("syn", "ack", "fin", "rst")}
+    if s.ack:
+        out["ack+1"] = replace(s, ackno=(s.ackno + 1) % (1 << 32))
+    return out
+
+
+# Corruptions that turn a segment into another segment the model allows at that point; the
+# damage shows later (or, without timing, never). Each is listed with why, so that a change in
+# the checker's strength is noticed.
+STILL_EXPLAINED = {
+    # SYN+ACK without ACK is a SYN: a simultaneous open, until the client's ACK contradicts it.
+    ("normal", 1, "flip ack"): 2, ("half-close", 1, "flip ack"): 2,
+    ("syn-retransmit", 3, "flip ack"): 4,
+    # A FIN put on a segment: the side closed earlier, and its later real FIN reads as a
+    # retransmission of it (only the time elapsed, which the model abstracts, tells otherwise).
+    ("half-close", 3, "flip fin"): None, ("normal", 5, "flip fin"): None,
+    ("normal", 6, "flip fin"): None, ("syn-retransmit", 4, "flip fin"): None,
+    # FIN taken off: a pure ACK is a valid (duplicate) ACK; the peer's ACK of the FIN is not.
+    ("normal", 3, "flip fin"): 6, ("normal", 7, "flip fin"): 8, ("normal", 8, "flip fin"): 9,
+    ("half-close", 7, "flip fin"): 9, ("half-close", 9, "flip fin"): 10,
+    ("syn-retransmit", 6, "flip fin"): 7,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corrupted_segment_is_rejected(name: str) -> None:
+    segs = read(FIXTURES / f"{name}.pcap")
+    for k, s in enumerate(segs):
+        for what, bad in corruptions(s).items():
+            rep = conform([*segs[:k], bad, *segs[k + 1:]])
+            key = (name, k, what)
+            if key in STILL_EXPLAINED:
+                later = STILL_EXPLAINED[key]
+                assert rep.failed_at == later, f"{key}: {rep.text()}"
+                continue
+            assert not rep.accepted, f"{what} at segment {k} accepted:\n{rep.text()}"
+            assert rep.failed_at == k, f"{what} at segment {k}:\n{rep.text()}"
+            assert rep.possible_states, "a rejection names the states the sides could be in"
+
+
+def test_rejection_report_names_states() -> None:
+    segs = read(FIXTURES / "normal.pcap")
+    bad = [*segs[:2], replace(segs[2], ackno=segs[2].ackno + 1), *segs[3:]]
+    rep = conform(bad)
+    assert not rep.accepted and rep.failed_at == 2
+    assert ("SYN_SENT", "SYN_RECEIVED") in rep.possible_states
+    assert "ACK seq=101 ack=201" in rep.allowed
+    assert "REJECTED at segment 2" in rep.text()
+
+
+def test_two_connections_are_refused() -> None:
+    a = read(FIXTURES / "normal.pcap")
+    b = read(FIXTURES / "refused.pcap")
+    with pytest.raises(ConformError, match="2 connections"):
+        conform(a + b)
+
+
+def test_written_trace_pcap_is_deterministic() -> None:
+    t = walk("connect-close", 3)
+    assert trace_pcap(t) == trace_pcap(t)
+
+
+# ---------------------------------------------------------------------------------------------
+# Live captures between two network namespaces (root only)
+# ---------------------------------------------------------------------------------------------
+
+
+def _our_namespaces() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
+    return [line.split()[0] for line in out.stdout.splitlines() if line.startswith("tcpspec-")]
+
+
+@pytest.mark.parametrize("scenario", ["normal", "half-close", "refused"])
+def test_live_capture_conforms(scenario: str, tmp_path: Path) -> None:
+    need(capture.unavailable_reason())
+    before = _our_namespaces()
+    path = capture.capture(scenario, tmp_path / f"{scenario}.pcap")
+    assert _our_namespaces() == before, "the harness left namespaces behind"
+    rep = conform_file(path)
+    assert rep.accepted, rep.text()
+    assert rep.client_states == EXPECTED[scenario][1]
