@@ -20,11 +20,13 @@ from checks import capture
 from checks.conform import ConformError, conform, conform_file
 from checks.pcap import (
     CLIENT_ADDR,
+    LINKTYPE_LINUX_SLL,
     SERVER_ADDR,
     CaptureError,
     Observed,
     connections,
     parse,
+    pcap_image,
     read,
     trace_pcap,
     write_trace,
@@ -125,6 +127,32 @@ def _pcapng(classic: bytes) -> bytes:
         out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, incl, orig) + frame)
         pos += 16 + incl
     return out
+
+
+def test_linux_cooked_capture() -> None:
+    """The same packets behind Linux cooked (SLL) headers, as ``tcpdump -i any`` writes them."""
+    classic = (FIXTURES / "normal.pcap").read_bytes()
+    frames = []
+    pos = 24
+    while pos < len(classic):
+        _, _, incl, _ = struct.unpack("<IIII", classic[pos:pos + 16])
+        eth = classic[pos + 16:pos + 16 + incl]
+        frames.append((1.0, struct.pack("!HHH8sH", 4, 1, 6, eth[6:12] + b"\0\0", 0x0800)
+                       + eth[14:]))
+        pos += 16 + incl
+    sll = pcap_image(frames, linktype=LINKTYPE_LINUX_SLL)
+    assert [replace(s, time=0.0) for s in parse(sll)] == [
+        replace(s, time=0.0) for s in parse(classic)]
+
+
+def test_need_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        need("no root")
+    monkeypatch.setattr(sys.modules[__name__], "CI", False)
+    with pytest.raises(pytest.skip.Exception):
+        need("no root")
+    need(None)
 
 
 def test_pcapng_reads_like_pcap() -> None:
@@ -262,7 +290,7 @@ def _our_namespaces() -> list[str]:
     return [line.split()[0] for line in out.stdout.splitlines() if line.startswith("tcpspec-")]
 
 
-@pytest.mark.parametrize("scenario", ["normal", "half-close", "refused"])
+@pytest.mark.parametrize("scenario", ["normal", "half-close", "refused", "syn-retransmit"])
 def test_live_capture_conforms(scenario: str, tmp_path: Path) -> None:
     need(capture.unavailable_reason())
     before = _our_namespaces()
