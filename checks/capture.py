@@ -66,10 +66,24 @@ def namespaces() -> Iterator[Netns]:
         _ip("netns", "add", ns.client)
         _ip("netns", "add", ns.server)
         # Create the pair inside the client namespace, so no interface ever appears in ours.
-        _ip("-n", ns.client, "link", "add", ns.client_if, "type", "veth", "peer", "name",
-            ns.server_if, "netns", ns.server)
-        for name, ifname, addr in ((ns.client, ns.client_if, CLIENT_IP),
-                                   (ns.server, ns.server_if, SERVER_IP)):
+        _ip(
+            "-n",
+            ns.client,
+            "link",
+            "add",
+            ns.client_if,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            ns.server_if,
+            "netns",
+            ns.server,
+        )
+        for name, ifname, addr in (
+            (ns.client, ns.client_if, CLIENT_IP),
+            (ns.server, ns.server_if, SERVER_IP),
+        ):
             _ip("-n", name, "addr", "add", f"{addr}/24", "dev", ifname)
             _ip("-n", name, "link", "set", ifname, "up")
             _ip("-n", name, "link", "set", "lo", "up")
@@ -164,8 +178,12 @@ c.close()
 }
 
 #: Scenario -> the client port to keep (None: the only connection).
-KEEP_PORT: dict[str, int | None] = {"normal": None, "half-close": None, "refused": None,
-                                    "syn-retransmit": 40123}
+KEEP_PORT: dict[str, int | None] = {
+    "normal": None,
+    "half-close": None,
+    "refused": None,
+    "syn-retransmit": 40123,
+}
 
 SNIFFER = """
 import socket, struct, sys, time, select
@@ -190,9 +208,13 @@ out.close()
 
 
 def _py(ns: str, code: str, **fmt: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", code.format(**fmt)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", code.format(**fmt)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _ready(p: subprocess.Popen[str], what: str) -> None:
@@ -251,23 +273,23 @@ def _keep(raw: Path, out: Path, port: int | None) -> None:
     frames = []
     pos = 24
     while pos + 16 <= len(data):
-        sec, usec, incl, _ = __import__("struct").unpack("<IIII", data[pos:pos + 16])
-        frame = data[pos + 16:pos + 16 + incl]
+        sec, usec, incl, _ = __import__("struct").unpack("<IIII", data[pos : pos + 16])
+        frame = data[pos + 16 : pos + 16 + incl]
         pos += 16 + incl
         ip = _network_layer(LINKTYPE_ETHERNET, frame)
         seg = _tcp_from_ipv4(0.0, ip) if ip is not None else None
         if seg is None:
             continue
-        if port is not None and not (seg.src.endswith(f":{port}") or
-                                     seg.dst.endswith(f":{port}")):
+        if port is not None and not (seg.src.endswith(f":{port}") or seg.dst.endswith(f":{port}")):
             continue
         frames.append((sec + usec / 1e6, frame))
     out.write_bytes(pcap_image(frames))
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m checks.capture", description=__doc__.split(
-        "\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m checks.capture", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("scenario", choices=sorted(CLIENT))
     ap.add_argument("out", help="the pcap file to write")
     args = ap.parse_args(argv)

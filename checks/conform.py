@@ -78,22 +78,29 @@ class Report:
     def text(self) -> str:
         lines = []
         if self.accepted:
-            lines.append(f"ACCEPTED: all {self.segments} segments are a behaviour of the model "
-                         f"({self.config}).")
+            lines.append(
+                f"ACCEPTED: all {self.segments} segments are a behaviour of the model "
+                f"({self.config})."
+            )
         else:
-            lines.append(f"REJECTED at segment {self.failed_at} ({self.config}): "
-                         f"{self.failed_segment}")
+            lines.append(
+                f"REJECTED at segment {self.failed_at} ({self.config}): {self.failed_segment}"
+            )
             lines.append(f"  {self.reason}")
         for r in self.rows:
-            lines.append(f"  #{r.index:<3} {r.observed:<48} = {r.model:<26} {r.actor} "
-                         f"[{', '.join(r.cases)}] -> client {r.client}, server {r.server}")
+            lines.append(
+                f"  #{r.index:<3} {r.observed:<48} = {r.model:<26} {r.actor} "
+                f"[{', '.join(r.cases)}] -> client {r.client}, server {r.server}"
+            )
         lines.append(f"  client passed: {' -> '.join(self.client_states)}")
         lines.append(f"  server passed: {' -> '.join(self.server_states)}")
         if not self.accepted:
             states = ", ".join(f"({c}, {s})" for c, s in self.possible_states)
             lines.append(f"  (client, server) could have been in: {states}")
-            lines.append("  the model would have let that side send: "
-                         + (", ".join(self.allowed) or "nothing"))
+            lines.append(
+                "  the model would have let that side send: "
+                + (", ".join(self.allowed) or "nothing")
+            )
         return "\n".join(lines)
 
 
@@ -149,8 +156,15 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int]]:
         ack = peer.model(s.ackno) if s.ack else 0
         if seq is None or ack is None:
             which = "sequence" if seq is None else "acknowledgment"
-            out.append(Event(k, i, s, None, f"its {which} number is not at a data-unit "
-                                            "boundary of the connection"))
+            out.append(
+                Event(
+                    k,
+                    i,
+                    s,
+                    None,
+                    f"its {which} number is not at a data-unit boundary of the connection",
+                )
+            )
             continue
         if s.dlen and s.syn:
             out.append(Event(k, i, s, None, "it carries data on a SYN (not modelled)"))
@@ -182,9 +196,14 @@ class _Node:
 
 
 def _same(a: Segment, b: Segment) -> bool:
-    return (a.syn, a.ack, a.fin, a.rst, a.seq, a.dlen) == (b.syn, b.ack, b.fin, b.rst, b.seq,
-                                                           b.dlen) and (
-        not a.ack or a.ackno == b.ackno)
+    return (a.syn, a.ack, a.fin, a.rst, a.seq, a.dlen) == (
+        b.syn,
+        b.ack,
+        b.fin,
+        b.rst,
+        b.seq,
+        b.dlen,
+    ) and (not a.ack or a.ackno == b.ackno)
 
 
 def _drop(w: World, i: int, seg: Segment) -> World:
@@ -217,8 +236,10 @@ def _gap(m: Model, frontier: list[_Node], ev: Event) -> tuple[list[_Node], list[
                 w2 = _drop(w2, label.actor, sent)  # emitted, but lost before the capture point
             if w2 not in seen:
                 if len(seen) >= MAX_STATES:
-                    raise ConformError(f"more than {MAX_STATES} model states between two "
-                                       "captured segments: raise MAX_STATES or lower the bounds")
+                    raise ConformError(
+                        f"more than {MAX_STATES} model states between two "
+                        "captured segments: raise MAX_STATES or lower the bounds"
+                    )
                 seen[w2] = _Node(w2, label, node)
                 queue.append(seen[w2])
     return list(hits.values()), list(seen.values()), allowed
@@ -237,13 +258,21 @@ def configs(events: list[Event], data: list[int]) -> list[Config]:
     rst = any(e.observed.rst for e in events)
     c = Side("client", CLIENT_ISS, OLD_CLIENT_ISS, active=True, data=data[CLIENT])
     s = Side("server", SERVER_ISS, OLD_SERVER_ISS, data=data[SERVER])
-    out = [Config("client connects, server listens", c, replace(s, passive=True)),
-           Config("client connects, no listener", c, s)]
+    out = [
+        Config("client connects, server listens", c, replace(s, passive=True)),
+        Config("client connects, no listener", c, s),
+    ]
     if SERVER in syn_only:
         out.insert(0, Config("simultaneous open", c, replace(s, active=True)))
     if rst:
-        out += [Config(f"{x.name}, applications may abort", replace(x.client, abort=True),
-                       replace(x.server, abort=True)) for x in list(out)]
+        out += [
+            Config(
+                f"{x.name}, applications may abort",
+                replace(x.client, abort=True),
+                replace(x.server, abort=True),
+            )
+            for x in list(out)
+        ]
     return out
 
 
@@ -254,8 +283,17 @@ def bounds_for(events: list[Event], data: list[int]) -> Bounds:
             sends[e.side, e.seg] = sends.get((e.side, e.seg), 0) + 1
     retries = max([1, *(n - 1 for n in sends.values())])
     units = max(data)
-    return Bounds(capacity=3, loss=True, reorder=True, duplicates=0, data=units, msl=1, rto=1,
-                  retries=retries, window=units + 2)
+    return Bounds(
+        capacity=3,
+        loss=True,
+        reorder=True,
+        duplicates=0,
+        data=units,
+        msl=1,
+        rto=1,
+        retries=retries,
+        window=units + 2,
+    )
 
 
 def _run(m: Model, cfg: Config, events: list[Event], nsegs: int) -> Report:
@@ -267,10 +305,12 @@ def _run(m: Model, cfg: Config, events: list[Event], nsegs: int) -> Report:
             rep.failed_at = ev.index
             rep.failed_segment = ev.observed.describe()
             shown = ev.seg.describe() if ev.seg is not None else "(no model segment)"
-            rep.reason = (f"read as {_side(ev.side)} sends {shown}: " + (
-                ev.why or "no run of the model lets that side send it here"))
-            rep.possible_states = sorted({(n.world.eps[CLIENT].st.name,
-                                           n.world.eps[SERVER].st.name) for n in reached})
+            rep.reason = f"read as {_side(ev.side)} sends {shown}: " + (
+                ev.why or "no run of the model lets that side send it here"
+            )
+            rep.possible_states = sorted(
+                {(n.world.eps[CLIENT].st.name, n.world.eps[SERVER].st.name) for n in reached}
+            )
             rep.allowed = sorted(s.describe() for s in allowed)
             return rep
         frontier = hits
@@ -297,10 +337,17 @@ def _report(m: Model, cfg: Config, last: _Node, nsegs: int, ok: bool) -> Report:
     for node in path:
         if node.event is not None and node.label is not None:
             w = node.world
-            rep.rows.append(Row(node.event.index, node.event.observed.describe(),
-                                node.label.sent.describe() if node.label.sent else "",
-                                _side(node.event.side), node.label.cases,
-                                w.eps[CLIENT].st.name, w.eps[SERVER].st.name))
+            rep.rows.append(
+                Row(
+                    node.event.index,
+                    node.event.observed.describe(),
+                    node.label.sent.describe() if node.label.sent else "",
+                    _side(node.event.side),
+                    node.label.cases,
+                    w.eps[CLIENT].st.name,
+                    w.eps[SERVER].st.name,
+                )
+            )
     return rep
 
 
@@ -308,8 +355,9 @@ def conform(segments: list[Observed]) -> Report:
     """Decide whether the captured segments of one TCP connection are a behaviour of the model."""
     conns = connections(segments)
     if len(conns) != 1:
-        raise ConformError(f"the segments belong to {len(conns)} connections; pick one "
-                           "(checks.pcap.connections)")
+        raise ConformError(
+            f"the segments belong to {len(conns)} connections; pick one (checks.pcap.connections)"
+        )
     openers = [s.src for s in segments if s.syn and not s.ack]
     clients = list(dict.fromkeys(openers)) or [segments[0].src]  # both: simultaneous open
     best: Report | None = None
@@ -331,17 +379,19 @@ def conform_file(path: str | Path, port: int | None = None) -> Report:
     """Check one connection of a capture file (the only one, or the one using ``port``)."""
     conns = connections(read(path))
     if port is not None:
-        conns = {k: v for k, v in conns.items()
-                 if any(x.endswith(f":{port}") for x in k)}
+        conns = {k: v for k, v in conns.items() if any(x.endswith(f":{port}") for x in k)}
     if len(conns) != 1:
-        raise ConformError(f"{path} holds {len(conns)} TCP connections"
-                           + ("" if port else "; choose one with a port number"))
+        raise ConformError(
+            f"{path} holds {len(conns)} TCP connections"
+            + ("" if port else "; choose one with a port number")
+        )
     return conform(next(iter(conns.values())))
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m checks.conform", description=__doc__.split(
-        "\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m checks.conform", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("capture", nargs="+", help="pcap or pcapng files")
     ap.add_argument("--port", type=int, default=None, help="the connection using this port")
     args = ap.parse_args(argv)

@@ -92,9 +92,17 @@ def _tcp_from_ipv4(t: float, pkt: bytes) -> Observed | None:
     if hlen < 20 or hlen > len(tcp):
         return None
     return Observed(
-        time=t, src=f"{_ip(pkt[12:16])}:{sport}", dst=f"{_ip(pkt[16:20])}:{dport}",
-        syn=bool(flags & SYN), ack=bool(flags & ACK), fin=bool(flags & FIN),
-        rst=bool(flags & RST), seq=seq, ackno=ackno, dlen=len(tcp) - hlen)
+        time=t,
+        src=f"{_ip(pkt[12:16])}:{sport}",
+        dst=f"{_ip(pkt[16:20])}:{dport}",
+        syn=bool(flags & SYN),
+        ack=bool(flags & ACK),
+        fin=bool(flags & FIN),
+        rst=bool(flags & RST),
+        seq=seq,
+        ackno=ackno,
+        dlen=len(tcp) - hlen,
+    )
 
 
 def _network_layer(linktype: int, frame: bytes) -> bytes | None:
@@ -102,7 +110,7 @@ def _network_layer(linktype: int, frame: bytes) -> bytes | None:
     if linktype == LINKTYPE_ETHERNET:
         off, etype = 14, struct.unpack("!H", frame[12:14])[0] if len(frame) >= 14 else 0
         while etype in (0x8100, 0x88A8) and len(frame) >= off + 4:  # VLAN tags
-            etype = struct.unpack("!H", frame[off + 2:off + 4])[0]
+            etype = struct.unpack("!H", frame[off + 2 : off + 4])[0]
             off += 4
         return frame[off:] if etype == 0x0800 else None
     if linktype == LINKTYPE_LINUX_SLL:
@@ -120,25 +128,31 @@ def _network_layer(linktype: int, frame: bytes) -> bytes | None:
         if family not in (2, 0x02000000):
             return None
         return frame[4:]
-    raise CaptureError(f"unsupported link type {linktype} (supported: Ethernet, Linux cooked "
-                       "SLL/SLL2, raw IP, BSD loopback)")
+    raise CaptureError(
+        f"unsupported link type {linktype} (supported: Ethernet, Linux cooked "
+        "SLL/SLL2, raw IP, BSD loopback)"
+    )
 
 
 def _classic(data: bytes) -> Iterator[tuple[float, int, bytes]]:
     magic = data[:4]
-    table = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-             b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
+    table = {
+        b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+        b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+        b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+        b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+    }
     endian, unit = table[magic]
     if len(data) < 24:
         raise CaptureError("truncated pcap file header")
     linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0FFFFFFF
     pos = 24
     while pos + 16 <= len(data):
-        sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[pos:pos + 16])
+        sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[pos : pos + 16])
         pos += 16
         if pos + incl > len(data):
             raise CaptureError(f"truncated packet record at byte {pos - 16}")
-        yield sec + frac * unit, linktype, data[pos:pos + incl]
+        yield sec + frac * unit, linktype, data[pos : pos + incl]
         pos += incl
 
 
@@ -147,15 +161,15 @@ def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
     endian = "<"
     ifaces: list[tuple[int, float]] = []  # (linktype, seconds per timestamp unit)
     while pos + 12 <= len(data):
-        btype = struct.unpack(endian + "I", data[pos:pos + 4])[0]
+        btype = struct.unpack(endian + "I", data[pos : pos + 4])[0]
         if btype == 0x0A0D0D0A:
-            bom = data[pos + 8:pos + 12]
+            bom = data[pos + 8 : pos + 12]
             endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
             ifaces = []
-        blen = struct.unpack(endian + "I", data[pos + 4:pos + 8])[0]
+        blen = struct.unpack(endian + "I", data[pos + 4 : pos + 8])[0]
         if blen < 12 or pos + blen > len(data):
             raise CaptureError(f"truncated or corrupt pcapng block at byte {pos}")
-        body = data[pos + 8:pos + blen - 4]
+        body = data[pos + 8 : pos + blen - 4]
         if btype == 1:  # Interface Description Block
             linktype = struct.unpack(endian + "H", body[:2])[0]
             ifaces.append((linktype, _if_tsresol(body[8:], endian)))
@@ -164,7 +178,7 @@ def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
             if iface >= len(ifaces):
                 raise CaptureError(f"packet block at byte {pos} names an unknown interface")
             linktype, unit = ifaces[iface]
-            yield ((hi << 32) | lo) * unit, linktype, body[20:20 + cap]
+            yield ((hi << 32) | lo) * unit, linktype, body[20 : 20 + cap]
         elif btype == 3:  # Simple Packet Block
             if not ifaces:
                 raise CaptureError("simple packet block before any interface description")
@@ -175,12 +189,12 @@ def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
 def _if_tsresol(opts: bytes, endian: str) -> float:
     pos = 0
     while pos + 4 <= len(opts):
-        code, length = struct.unpack(endian + "HH", opts[pos:pos + 4])
+        code, length = struct.unpack(endian + "HH", opts[pos : pos + 4])
         if code == 0:
             break
         if code == 9 and length >= 1:
             v = opts[pos + 4]
-            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0**-v
         pos += 4 + (length + 3) // 4 * 4
     return 1e-6
 
@@ -189,8 +203,12 @@ def parse(data: bytes, name: str = "capture") -> list[Observed]:
     """All IPv4 TCP segments in a pcap or pcapng image, in capture order."""
     if data[:4] == b"\x0a\x0d\x0d\x0a":
         frames = _pcapng(data)
-    elif data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
-                      b"\xa1\xb2\x3c\x4d"):
+    elif data[:4] in (
+        b"\xd4\xc3\xb2\xa1",
+        b"\xa1\xb2\xc3\xd4",
+        b"\x4d\x3c\xb2\xa1",
+        b"\xa1\xb2\x3c\x4d",
+    ):
         frames = _classic(data)
     else:
         raise CaptureError(f"{name} is not a capture file (neither pcap nor pcapng)")
@@ -245,8 +263,18 @@ def _addr(a: str) -> bytes:
     return bytes(int(x) for x in a.split("."))
 
 
-def ipv4_tcp(src: str, dst: str, sport: int, dport: int, seq: int, ackno: int, flags: int,
-             payload: bytes = b"", ident: int = 0, window: int = 65535) -> bytes:
+def ipv4_tcp(
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    seq: int,
+    ackno: int,
+    flags: int,
+    payload: bytes = b"",
+    ident: int = 0,
+    window: int = 65535,
+) -> bytes:
     """An IPv4 packet carrying one TCP segment, both checksums correct."""
     seq &= 0xFFFFFFFF
     ackno &= 0xFFFFFFFF
@@ -255,8 +283,9 @@ def ipv4_tcp(src: str, dst: str, sport: int, dport: int, seq: int, ackno: int, f
     csum = _checksum(pseudo + tcp + payload)
     tcp = tcp[:16] + struct.pack("!H", csum) + tcp[18:]
     total = 20 + len(tcp) + len(payload)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, ident & 0xFFFF, 0x4000, 64, 6, 0,
-                     _addr(src), _addr(dst))
+    ip = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, total, ident & 0xFFFF, 0x4000, 64, 6, 0, _addr(src), _addr(dst)
+    )
     ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
     return ip + tcp + payload
 
@@ -277,8 +306,7 @@ def pcap_image(frames: Iterable[tuple[float, bytes]], linktype: int = LINKTYPE_E
     return b"".join(out)
 
 
-def segment_frame(seg: Segment, from_client: bool, ident: int = 0,
-                  unit: bytes = b"x") -> bytes:
+def segment_frame(seg: Segment, from_client: bool, ident: int = 0, unit: bytes = b"x") -> bytes:
     """The Ethernet frame of a model segment: sequence numbers are used as they are, each data
     unit becomes ``unit`` (one byte by default, so that unit and byte counts agree)."""
     flags = (SYN if seg.syn else 0) | (FIN if seg.fin else 0) | (RST if seg.rst else 0)
@@ -286,8 +314,9 @@ def segment_frame(seg: Segment, from_client: bool, ident: int = 0,
     flags |= PSH if seg.dlen else 0
     src, dst = (CLIENT_ADDR, SERVER_ADDR) if from_client else (SERVER_ADDR, CLIENT_ADDR)
     sport, dport = (CLIENT_PORT, SERVER_PORT) if from_client else (SERVER_PORT, CLIENT_PORT)
-    ip = ipv4_tcp(src, dst, sport, dport, seg.seq, seg.ackno if seg.ack else 0, flags,
-                  unit * seg.dlen, ident)
+    ip = ipv4_tcp(
+        src, dst, sport, dport, seg.seq, seg.ackno if seg.ack else 0, flags, unit * seg.dlen, ident
+    )
     return ethernet(ip, from_client)
 
 
