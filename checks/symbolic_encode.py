@@ -33,7 +33,7 @@ from spec.model import CLIENT, CLOCK, NETWORK, SERVER, Model, World
 from spec.rules import Case, Ctx
 from spec.segment import Segment
 from spec.states import Reason, State
-from spec.timers import manage_rto
+from spec.timers import manage_rto, stop_timers_at_rest
 
 EP_BOOL = frozenset({"rcvd_syn", "rcvd_ack_of_syn", "tainted", "stale_data", "stray_kept"})
 SEG_BOOL = frozenset({"syn", "ack", "fin", "rst", "stale"})
@@ -255,8 +255,9 @@ def arrive(model: Model, i: int, me: Endpoint, seg: Segment) -> Arrival:
 
 
 def settle(model: Model, before: Endpoint, after: Endpoint) -> Endpoint:
+    """`Model._settle`: the timers after an endpoint's step (spec.timers does the work)."""
     rto, retries = manage_rto(before, after, model.p)
-    return after._replace(rto=rto, retries=retries)
+    return after._replace(rto=rto, retries=retries, tw=stop_timers_at_rest(after))
 
 
 def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:
