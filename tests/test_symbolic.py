@@ -84,3 +84,15 @@ def test_prove_on_mutant_reports_violation() -> None:
     m = make_model("handshake", SMALL, "two-way-handshake")
     v = prove(m, "handshake.three_messages", max_k=2, timeout_s=20, use_spacer=False)
     assert v.status == "violated" and v.trace is not None and len(v.trace) == 2
+
+
+def test_time_wait_synthesis_matches_closed_form() -> None:
+    from checks.symbolic import synthesize_time_wait
+
+    rows = synthesize_time_wait([(1, 1, 1), (1, 2, 1), (1, 1, 0)])
+    for r in rows:
+        assert r.least_time_wait == r.closed_form == r.msl + r.rto * r.retries or (
+            r.retries == 0 and r.least_time_wait == 1)
+        if r.least_time_wait is not None and r.least_time_wait > 1:
+            assert r.counterexample is not None and r.counterexample.verdict == "violated"
+    assert rows[1].least_time_wait is not None and rows[1].least_time_wait > 2 * rows[1].msl
