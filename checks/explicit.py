@@ -8,6 +8,7 @@ Safety properties are checked on the fly; deadlocks and liveness on the finished
 
 from __future__ import annotations
 
+import gc
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -81,6 +82,19 @@ def explore(model: Model, properties: tuple[Property, ...] = CHECKED,
     a safety violation stopped the search first.
     """
     t0 = time.perf_counter()
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of small immutable tuples, no cycles: the collector only slows us
+    try:
+        return _explore(model, properties, max_states, stop_at_violation, progress,
+                        measure_memory, t0)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
+             stop_at_violation: bool, progress: Progress | None, measure_memory: bool,
+             t0: float) -> Exploration:
     if measure_memory:
         tracemalloc.start()
     invariants = [p for p in properties if p.kind == "invariant"]

@@ -37,7 +37,9 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(r.holds and (r.property.witness is None or r.witness is not None)
+        # A witness is required where the property's own scenario was explored.
+        return all(r.holds and (r.property.witness is None or r.witness is not None
+                                or r.property.scenario not in self.stats)
                    for r in self.results.values())
 
     def totals(self) -> Stats:
@@ -69,7 +71,7 @@ def verify(bounds: Bounds, scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
             v = ex.verdicts.get(p.id)
             if v is not None and not v.holds and r.holds:
                 r.holds, r.trace, r.model, r.scenario = False, v.trace, model, name
-            if p.witness and r.witness is None:
+            if p.witness and (r.witness is None or name == p.scenario):
                 wv = ex.verdicts.get(p.witness)
                 if wv is not None and wv.holds:
                     r.witness, r.witness_model, r.witness_scenario = wv.trace, model, name

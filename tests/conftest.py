@@ -1,0 +1,23 @@
+"""Shared helpers: drive the model one chosen move at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spec.model import Label, Model, World
+
+
+def move(m: Model, w: World, want: Callable[[Label], bool]) -> tuple[Label, World]:
+    """The unique successor whose label satisfies ``want`` (fails loudly otherwise)."""
+    found = [(lab, w2) for lab, w2 in m.successors(w) if want(lab)]
+    assert found, "no such move"
+    assert len({w2 for _, w2 in found}) == 1, f"ambiguous move: {[f[0] for f in found]}"
+    return found[0]
+
+
+def user(i: int, case: str) -> Callable[[Label], bool]:
+    return lambda lab: lab.actor == i and lab.cases == (case,)
+
+
+def deliver(to: int) -> Callable[[Label], bool]:
+    return lambda lab: lab.kind == "deliver" and lab.actor == to

@@ -1,0 +1,81 @@
+"""The command line: exit codes, JSON shape, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tcpspec.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def test_verify_small_scenario_passes_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = run("verify", "--scenario", "handshake", "--scenario", "close", "--json", str(out))
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert {p["id"] for p in doc["properties"]} >= {"handshake.three_messages", "no_deadlock"}
+    assert all(p["holds"] for p in doc["properties"])
+    assert doc["stats"]["states"] > 0 and doc["stats"]["transitions"] > 0
+
+
+def test_verify_with_a_mutant_fails_with_exit_1(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = run("verify", "--scenario", "close", "--mutant", "no-time-wait", "--json", str(out))
+    assert r.exit_code == 1
+    doc = json.loads(out.read_text())
+    bad = [p for p in doc["properties"] if not p["holds"]]
+    assert bad and bad[0]["counterexample"]["steps"]
+
+
+def test_trace_json_of_a_mutant() -> None:
+    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
+            "--format", "json")
+    assert r.exit_code == 1
+    doc = json.loads(r.output)
+    assert doc["steps"][0]["sends"] == "SYN seq=100"
+    assert doc["steps"][1]["rule"].startswith("listen.syn")
+
+
+def test_trace_text_shows_the_seeds_numbers() -> None:
+    r = run("trace", "handshake.both_established", "--scenario", "handshake")
+    assert r.exit_code == 0
+    for text in ("SYN seq=100", "SYN+ACK seq=200 ack=101", "ACK seq=101 ack=201"):
+        assert text in r.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("verify", "--mutant", "nope"), "unknown mutant"),
+    (("verify", "--scenario", "nope"), "unknown scenario"),
+    (("verify", "--capacity", "0"), "--capacity must be at least 1"),
+    (("verify", "--retries", "-1"), "--retries must be at least 0"),
+    (("verify", "--scenario", "connect-close", "--max-states", "50"), "max-states"),
+    (("trace", "no.such.property"), "unknown property"),
+    (("trace", "no_deadlock", "--format", "xml"), "unknown format"),
+    (("verify", "--engine", "warp"), "unknown engine"),
+])
+def test_bad_input_is_a_clear_error_with_exit_2(args: tuple[str, ...], message: str) -> None:
+    r = run(*args)
+    assert r.exit_code == 2
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_unknown_option_exit_2() -> None:
+    r = run("verify", "--frobnicate")
+    assert r.exit_code == 2
+
+
+def test_list_names_everything() -> None:
+    r = run("list")
+    assert r.exit_code == 0
+    for word in ("handshake.three_messages", "no-time-wait", "stale-syn"):
+        assert word in r.output
