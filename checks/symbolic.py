@@ -66,8 +66,14 @@ class SymLabel:
         self.kind = _Kind(step)
 
     def fired(self, name: str) -> Any:
-        return z3.Or(False, *[z3.And(self._step.selector == n, _b(m.fired[name]))
-                              for n, m in enumerate(self._step.moves) if name in m.fired])
+        return z3.Or(
+            False,
+            *[
+                z3.And(self._step.selector == n, _b(m.fired[name]))
+                for n, m in enumerate(self._step.moves)
+                if name in m.fired
+            ],
+        )
 
 
 class _Kind:
@@ -75,8 +81,10 @@ class _Kind:
         self._step = step
 
     def __eq__(self, other: object) -> Any:  # type: ignore[override]
-        return z3.Or(False, *[self._step.selector == n for n, m in enumerate(self._step.moves)
-                              if m.kind == other])
+        return z3.Or(
+            False,
+            *[self._step.selector == n for n, m in enumerate(self._step.moves) if m.kind == other],
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -124,11 +132,11 @@ def bmc(model: Model, prop_id: str, depth: int) -> SymbolicVerdict:
             worlds = [E.decode(model, zm, s) for s in states]
             trace = replay(model, worlds, p)
             sol.pop()
-            return SymbolicVerdict(prop_id, "violated", k, trace, "bmc",
-                                   time.perf_counter() - t0)
+            return SymbolicVerdict(prop_id, "violated", k, trace, "bmc", time.perf_counter() - t0)
         sol.pop()
-    return SymbolicVerdict(prop_id, "no counterexample up to depth k", depth, None, "bmc",
-                           time.perf_counter() - t0)
+    return SymbolicVerdict(
+        prop_id, "no counterexample up to depth k", depth, None, "bmc", time.perf_counter() - t0
+    )
 
 
 def replay(model: Model, worlds: list[World], p: Property | None = None) -> Trace:
@@ -205,16 +213,19 @@ def check_domain(model: Model, timeout_s: float = 30) -> bool:
     s, s2 = E.fresh_state(model, "d0"), E.fresh_state(model, "d1")
     sol = z3.Solver()
     sol.set("timeout", int(timeout_s * 1000))
-    sol.add(E.state_domain(model, s), E.transition(model, s, s2, "dt").formula,
-            z3.Not(_b(E.state_domain(model, s2))))
+    sol.add(
+        E.state_domain(model, s),
+        E.transition(model, s, s2, "dt").formula,
+        z3.Not(_b(E.state_domain(model, s2))),
+    )
     init = z3.Solver()
-    init.add(E.equal(s, E.from_world(model, model.initial())),
-             z3.Not(_b(E.state_domain(model, s))))
+    init.add(E.equal(s, E.from_world(model, model.initial())), z3.Not(_b(E.state_domain(model, s))))
     return sol.check() == z3.unsat and init.check() == z3.unsat
 
 
-def k_induction(model: Model, prop_id: str, max_k: int = 4,
-                timeout_s: float = 60) -> SymbolicVerdict:
+def k_induction(
+    model: Model, prop_id: str, max_k: int = 4, timeout_s: float = 60
+) -> SymbolicVerdict:
     """k-induction strengthened by the (proved) domain lemma. Base cases are BMC."""
     t0 = time.perf_counter()
     p = _prop(prop_id)
@@ -238,8 +249,11 @@ def k_induction(model: Model, prop_id: str, max_k: int = 4,
             if domain_ok:
                 sol.add(E.state_domain(model, s))
             if n < k:  # P holds on the first k states / steps
-                sol.add(z3.Not(_bad(model, p, states[:n + 1], steps[:n])) if
-                        p.kind == "invariant" or n > 0 else z3.BoolVal(True))
+                sol.add(
+                    z3.Not(_bad(model, p, states[: n + 1], steps[:n]))
+                    if p.kind == "invariant" or n > 0
+                    else z3.BoolVal(True)
+                )
         # distinct states (simple-path constraint) makes k-induction complete for finite systems
         for a in range(k + 1):
             for b in range(a + 1, k + 1):
@@ -247,13 +261,20 @@ def k_induction(model: Model, prop_id: str, max_k: int = 4,
         sol.add(_bad(model, p, states, steps))
         r = sol.check()
         if r == z3.unsat:
-            return SymbolicVerdict(prop_id, "proved", k, None, "k-induction",
-                                   time.perf_counter() - t0, notes)
+            return SymbolicVerdict(
+                prop_id, "proved", k, None, "k-induction", time.perf_counter() - t0, notes
+            )
         if time.perf_counter() - t0 > timeout_s:
             break
-    return SymbolicVerdict(prop_id, "no counterexample up to depth k", max_k, None, "bmc",
-                           time.perf_counter() - t0,
-                           [*notes, f"not {max_k}-inductive even with the domain lemma"])
+    return SymbolicVerdict(
+        prop_id,
+        "no counterexample up to depth k",
+        max_k,
+        None,
+        "bmc",
+        time.perf_counter() - t0,
+        [*notes, f"not {max_k}-inductive even with the domain lemma"],
+    )
 
 
 def spacer(model: Model, prop_id: str, timeout_s: float = 60) -> SymbolicVerdict | None:
@@ -278,8 +299,7 @@ def spacer(model: Model, prop_id: str, timeout_s: float = 60) -> SymbolicVerdict
     if p.kind == "invariant":
         query = z3.And(reach(*vs), z3.Not(_b(p.pred(model, s))))
     else:
-        query = z3.And(reach(*vs), step.formula,
-                       z3.Not(_b(p.pred(model, s, SymLabel(step), s2))))
+        query = z3.And(reach(*vs), step.formula, z3.Not(_b(p.pred(model, s, SymLabel(step), s2))))
     try:
         r = fp.query(query)
     except z3.Z3Exception:
@@ -287,8 +307,9 @@ def spacer(model: Model, prop_id: str, timeout_s: float = 60) -> SymbolicVerdict
     secs = time.perf_counter() - t0
     if r == z3.unsat:
         return SymbolicVerdict(prop_id, "proved", 0, None, "spacer", secs)
-    return None if r == z3.unknown else SymbolicVerdict(prop_id, "violated", 0, None,
-                                                         "spacer", secs)
+    return (
+        None if r == z3.unknown else SymbolicVerdict(prop_id, "violated", 0, None, "spacer", secs)
+    )
 
 
 def _constants(f: Any) -> list[tuple[str, Any]]:
@@ -307,8 +328,9 @@ def _constants(f: Any) -> list[tuple[str, Any]]:
     return sorted(seen.items())
 
 
-def prove(model: Model, prop_id: str, max_k: int = 4, timeout_s: float = 60,
-          use_spacer: bool = True) -> SymbolicVerdict:
+def prove(
+    model: Model, prop_id: str, max_k: int = 4, timeout_s: float = 60, use_spacer: bool = True
+) -> SymbolicVerdict:
     """Unbounded verdict: Spacer first, then k-induction; a violation comes with a BMC trace."""
     t0 = time.perf_counter()
     if use_spacer:
@@ -361,9 +383,13 @@ def _holds_explicit(model: Model, prop_id: str) -> tuple[bool, Trace | None]:
     return v.holds, v.trace
 
 
-def synthesize_time_wait(grid: list[tuple[int, int, int]], max_tw: int | None = None,
-                         scenario: str = "close", base: Bounds | None = None,
-                         confirm_with_bmc: bool = False) -> list[SynthesisRow]:
+def synthesize_time_wait(
+    grid: list[tuple[int, int, int]],
+    max_tw: int | None = None,
+    scenario: str = "close",
+    base: Bounds | None = None,
+    confirm_with_bmc: bool = False,
+) -> list[SynthesisRow]:
     """Least ``time_wait`` making ``timewait.covers_fin_retransmit`` hold, per grid point.
 
     The oracle is the explicit engine (a complete exploration per candidate; Z3 could not prove
@@ -381,8 +407,7 @@ def synthesize_time_wait(grid: list[tuple[int, int, int]], max_tw: int | None = 
         cex: Trace | None = None
         prev_trace: Trace | None = None
         for tw in range(1, top + 1):
-            m = make_model(scenario, replace(base, msl=msl, rto=rto, retries=retries,
-                                             time_wait=tw))
+            m = make_model(scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=tw))
             ok, tr = _holds_explicit(m, pid)
             if ok:
                 least, cex = tw, prev_trace
@@ -390,12 +415,16 @@ def synthesize_time_wait(grid: list[tuple[int, int, int]], max_tw: int | None = 
             prev_trace = tr
         oracle = "explicit"
         if confirm_with_bmc and least is not None and least > 1 and cex is not None:
-            m = make_model(scenario, replace(base, msl=msl, rto=rto, retries=retries,
-                                             time_wait=least - 1))
+            m = make_model(
+                scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=least - 1)
+            )
             v = bmc(m, pid, len(cex))
             if v.trace is None or len(v.trace) != len(cex):
                 raise AssertionError(f"engines disagree at {(msl, rto, retries)}")
             oracle = "explicit, counterexample confirmed by z3 bmc"
-        rows.append(SynthesisRow(msl, rto, retries, least, closed_form(msl, rto, retries),
-                                 2 * msl, cex, oracle))
+        rows.append(
+            SynthesisRow(
+                msl, rto, retries, least, closed_form(msl, rto, retries), 2 * msl, cex, oracle
+            )
+        )
     return rows

@@ -64,19 +64,26 @@ def fresh_state(model: Model, tag: str) -> SState:
     """A state of fresh Z3 constants named after ``tag``."""
 
     def ep(i: int) -> Endpoint:
-        return Endpoint(*[z3.Bool(f"{tag}_e{i}_{f}") if f in EP_BOOL else z3.Int(f"{tag}_e{i}_{f}")
-                          for f in EP_FIELDS])
+        return Endpoint(
+            *[
+                z3.Bool(f"{tag}_e{i}_{f}") if f in EP_BOOL else z3.Int(f"{tag}_e{i}_{f}")
+                for f in EP_FIELDS
+            ]
+        )
 
     def chan(i: int) -> tuple[Slot, ...]:
-        return tuple(Slot(z3.Bool(f"{tag}_c{i}_{k}_p"), fresh_segment(f"{tag}_c{i}_{k}"))
-                     for k in range(model.p.capacity))
+        return tuple(
+            Slot(z3.Bool(f"{tag}_c{i}_{k}_p"), fresh_segment(f"{tag}_c{i}_{k}"))
+            for k in range(model.p.capacity)
+        )
 
     return SState((ep(0), ep(1)), (chan(0), chan(1)), z3.Int(f"{tag}_dups"))
 
 
 def fresh_segment(tag: str) -> Segment:
-    return Segment(*[z3.Bool(f"{tag}_{f}") if f in SEG_BOOL else z3.Int(f"{tag}_{f}")
-                     for f in SEG_FIELDS])
+    return Segment(
+        *[z3.Bool(f"{tag}_{f}") if f in SEG_BOOL else z3.Int(f"{tag}_{f}") for f in SEG_FIELDS]
+    )
 
 
 def flatten(s: SState) -> list[Any]:
@@ -144,10 +151,14 @@ def ite_slot(c: Any, a: Slot, b: Slot) -> Slot:
 
 
 def ite_state(c: Any, a: SState, b: SState) -> SState:
-    return SState((ite_ep(c, a.eps[0], b.eps[0]), ite_ep(c, a.eps[1], b.eps[1])),
-                  (tuple(ite_slot(c, x, y) for x, y in zip(a.chans[0], b.chans[0], strict=True)),
-                   tuple(ite_slot(c, x, y) for x, y in zip(a.chans[1], b.chans[1], strict=True))),
-                  If(c, a.dups, b.dups))
+    return SState(
+        (ite_ep(c, a.eps[0], b.eps[0]), ite_ep(c, a.eps[1], b.eps[1])),
+        (
+            tuple(ite_slot(c, x, y) for x, y in zip(a.chans[0], b.chans[0], strict=True)),
+            tuple(ite_slot(c, x, y) for x, y in zip(a.chans[1], b.chans[1], strict=True)),
+        ),
+        If(c, a.dups, b.dups),
+    )
 
 
 def _is_false(x: Any) -> bool:
@@ -316,8 +327,7 @@ def deliver_moves(model: Model, s: SState, incoming: tuple[Segment, Segment]) ->
         seg = incoming[j]
         before = s.eps[j]
         arr = arrive(model, j, before, seg)
-        g = ghosts.after_arrival(before, arr.after, seg, arr.emit, arr.emitted,
-                                 model.sides[j].iss)
+        g = ghosts.after_arrival(before, arr.after, seg, arr.emit, arr.emitted, model.sides[j].iss)
         after = settle(model, before, arr.after._replace(**g))
         for k, sl in enumerate(s.chans[i]):
             if not (k == 0 or model.p.reorder):
@@ -325,8 +335,7 @@ def deliver_moves(model: Model, s: SState, incoming: tuple[Segment, Segment]) ->
             rest = _without(model, s.chans[i], k)
             post = SState(_set(s.eps, j, after), _set(s.chans, i, rest), s.dups)
             post = _emit(model, post, j, arr.emitted, arr.emit, ghosts.reply_is_stale(after))
-            guard = And(sl.present, *[getattr(seg, f) == getattr(sl.seg, f)
-                                      for f in SEG_FIELDS])
+            guard = And(sl.present, *[getattr(seg, f) == getattr(sl.seg, f) for f in SEG_FIELDS])
             out.append(Move(j, "deliver", guard, post, dict(arr.fired), seg))
     return out
 
@@ -352,12 +361,16 @@ def tick_move(model: Model, s: SState) -> Move:
     due = Or(*[Or(e.rto == 0, e.tw == 0) for e in s.eps])
     timers = Or(*[Or(e.rto > 0, e.tw > 0) for e in s.eps])
     busy = Or(*[sl.present for ch in s.chans for sl in ch])
-    eps = tuple(e._replace(rto=If(e.rto > 0, e.rto - 1, e.rto), tw=If(e.tw > 0, e.tw - 1, e.tw))
-                for e in s.eps)
+    eps = tuple(
+        e._replace(rto=If(e.rto > 0, e.rto - 1, e.rto), tw=If(e.tw > 0, e.tw - 1, e.tw))
+        for e in s.eps
+    )
     chans = []
     for ch in s.chans:
-        aged = [Slot(And(sl.present, sl.seg.age + 1 < model.p.msl),
-                     sl.seg._replace(age=sl.seg.age + 1)) for sl in ch]
+        aged = [
+            Slot(And(sl.present, sl.seg.age + 1 < model.p.msl), sl.seg._replace(age=sl.seg.age + 1))
+            for sl in ch
+        ]
         chans.append(canon(aged, model.p.reorder, model.p.capacity))
     post = SState((eps[0], eps[1]), (chans[0], chans[1]), s.dups)
     return Move(CLOCK, "tick", And(Not(due), Or(timers, busy)), post)
@@ -365,8 +378,12 @@ def tick_move(model: Model, s: SState) -> Move:
 
 def moves(model: Model, s: SState, incoming: tuple[Segment, Segment]) -> list[Move]:
     """All move families from ``s``, in no particular order."""
-    return [*local_moves(model, s), *deliver_moves(model, s, incoming),
-            *network_moves(model, s), tick_move(model, s)]
+    return [
+        *local_moves(model, s),
+        *deliver_moves(model, s, incoming),
+        *network_moves(model, s),
+        tick_move(model, s),
+    ]
 
 
 class Step(NamedTuple):
@@ -398,13 +415,27 @@ def state_domain(model: Model, s: SState) -> Any:
     parts: list[Any] = [s.dups >= 0, s.dups <= p.duplicates]
     for i, e in enumerate(s.eps):
         side = model.sides[i]
-        parts += [e.st >= 0, e.st <= max(State), e.reason >= 0, e.reason <= max(Reason),
-                  e.rto >= -1, e.rto <= p.rto, e.tw >= -1, e.tw <= tw_max,
-                  e.retries >= 0, e.retries <= p.retries, e.sent >= 0, e.sent <= side.data]
+        parts += [
+            e.st >= 0,
+            e.st <= max(State),
+            e.reason >= 0,
+            e.reason <= max(Reason),
+            e.rto >= -1,
+            e.rto <= p.rto,
+            e.tw >= -1,
+            e.tw <= tw_max,
+            e.retries >= 0,
+            e.retries <= p.retries,
+            e.sent >= 0,
+            e.sent <= side.data,
+        ]
     for ch in s.chans:
         for k, sl in enumerate(ch):
-            parts += [Or(sl.present, equal_seg(sl.seg, _NO_SEGMENT)),
-                      sl.seg.age >= 0, sl.seg.age < p.msl]
+            parts += [
+                Or(sl.present, equal_seg(sl.seg, _NO_SEGMENT)),
+                sl.seg.age >= 0,
+                sl.seg.age < p.msl,
+            ]
             if k + 1 < len(ch):
                 parts.append(Not(_before(ch[k + 1], sl, p.reorder)))
     return And(*parts)

@@ -29,10 +29,13 @@ def _bfs_count(model: Model, depth: int) -> int:
     return len(seen)
 
 
-@pytest.mark.parametrize(("scenario", "bounds"), [
-    ("stale-syn", SMALL),
-    ("close", Bounds(duplicates=1, capacity=2, reorder=False)),
-])
+@pytest.mark.parametrize(
+    ("scenario", "bounds"),
+    [
+        ("stale-syn", SMALL),
+        ("close", Bounds(duplicates=1, capacity=2, reorder=False)),
+    ],
+)
 def test_successors_agree_on_sampled_states(scenario: str, bounds: Bounds) -> None:
     m = make_model(scenario, bounds)
     ex = explore(m, ())
@@ -49,11 +52,14 @@ def test_state_counts_within_depth_agree() -> None:
         assert count_states_z3(m, d) == _bfs_count(m, d)
 
 
-@pytest.mark.parametrize(("mutant", "scenario"), [
-    ("two-way-handshake", "handshake"),
-    ("fixed-isn", "stale-data"),
-    ("accept-any-ack-in-syn-sent", "stale-syn"),
-])
+@pytest.mark.parametrize(
+    ("mutant", "scenario"),
+    [
+        ("two-way-handshake", "handshake"),
+        ("fixed-isn", "stale-data"),
+        ("accept-any-ack-in-syn-sent", "stale-syn"),
+    ],
+)
 def test_mutants_caught_by_both_with_equal_lengths(mutant: str, scenario: str) -> None:
     from spec.mutants import MUTANTS
 
@@ -92,7 +98,8 @@ def test_time_wait_synthesis_matches_closed_form() -> None:
     rows = synthesize_time_wait([(1, 1, 1), (1, 2, 1), (1, 1, 0)])
     for r in rows:
         assert r.least_time_wait == r.closed_form == r.msl + r.rto * r.retries or (
-            r.retries == 0 and r.least_time_wait == 1)
+            r.retries == 0 and r.least_time_wait == 1
+        )
         if r.least_time_wait is not None and r.least_time_wait > 1:
             assert r.counterexample is not None and r.counterexample.verdict == "violated"
     assert rows[1].least_time_wait is not None and rows[1].least_time_wait > 2 * rows[1].msl
