@@ -80,7 +80,7 @@ class _Kind:
     def __init__(self, step: E.Step) -> None:
         self._step = step
 
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+    def __eq__(self, other: object) -> Any:
         return z3.Or(
             False,
             *[self._step.selector == n for n, m in enumerate(self._step.moves) if m.kind == other],
