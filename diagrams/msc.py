@@ -1,0 +1,277 @@
+"""Message sequence charts from traces: hand-written SVG (deterministic) and Mermaid text.
+
+Two lifelines, client and server. Each trace step is one row. A segment is an arrow from the row
+where it was sent to the row where it was delivered; a lost segment ends in a cross. The state of
+each side is written beside its lifeline whenever it changes; the retransmission timer and
+TIME-WAIT are drawn as bars along the lifeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+from checks.trace import Trace, endpoint_text, what
+from spec.endpoint import OFF, Endpoint
+from spec.model import CLIENT, CLOCK, NETWORK, SERVER
+from spec.segment import Segment
+from spec.states import State as S
+
+ROW = 30
+TOP = 92
+X = (330, 650)  # lifelines
+WIDTH = 980
+FONT = "font-family=\"Helvetica, Arial, sans-serif\""
+COLOURS = {"seg": "#1f4e9c", "stale": "#9c6a1f", "lost": "#b3261e", "rto": "#e0a800",
+           "tw": "#6a3d9a"}
+
+
+@dataclass
+class Arrow:
+    src: int  # sending side
+    row0: float
+    seg: Segment
+    row1: float = -1.0
+    lost: str = ""  # "" delivered; else why it was lost
+    stale: bool = False
+
+
+@dataclass
+class Layout:
+    arrows: list[Arrow] = field(default_factory=list)
+    notes: list[tuple[int, float, str]] = field(default_factory=list)  # side, row, text
+    states: list[tuple[int, float, str]] = field(default_factory=list)
+    events: list[tuple[float, str]] = field(default_factory=list)  # network/clock rows
+    bars: list[tuple[int, str, float, float]] = field(default_factory=list)  # side, kind, r0, r1
+    rows: int = 0
+
+
+def _key(seg: Segment) -> Segment:
+    return seg._replace(age=0)
+
+
+def layout(t: Trace) -> Layout:
+    lay = Layout()
+    pending: dict[int, list[Arrow]] = {CLIENT: [], SERVER: []}
+    for i, chan in enumerate(t.initial.chans):
+        for seg in chan:
+            a = Arrow(i, -0.6, seg, stale=seg.stale)
+            pending[i].append(a)
+            lay.arrows.append(a)
+    prev = t.initial.eps
+    prev_chans = t.initial.chans
+    for i in (CLIENT, SERVER):
+        lay.states.append((i, -1.0, endpoint_text(prev[i]).split(" [")[0]))
+    open_bar: dict[tuple[int, str], float] = {}
+
+    def bars(r: float, eps: tuple[Endpoint, Endpoint]) -> None:
+        for i in (CLIENT, SERVER):
+            for kind, on in (("rto", eps[i].rto != OFF), ("tw", eps[i].st == S.TIME_WAIT)):
+                if on and (i, kind) not in open_bar:
+                    open_bar[(i, kind)] = r
+                elif not on and (i, kind) in open_bar:
+                    lay.bars.append((i, kind, open_bar.pop((i, kind)), r))
+
+    bars(-0.5, prev)
+
+    def take(side: int, seg: Segment) -> Arrow:
+        for a in pending[side]:
+            if _key(a.seg) == _key(seg):
+                pending[side].remove(a)
+                return a
+        a = Arrow(side, -0.6, seg, stale=seg.stale)  # not seen being sent: came from before
+        lay.arrows.append(a)
+        return a
+
+    for r, step in enumerate(t.steps):
+        lab = step.label
+        w = step.world
+        if lab.actor in (CLIENT, SERVER):
+            i = lab.actor
+            if lab.kind == "deliver" and lab.seg is not None:
+                a = take(1 - i, lab.seg)
+                a.row1 = r
+                if lab.cases:
+                    lay.notes.append((i, r, ", ".join(lab.cases)))
+            else:
+                lay.notes.append((i, r, f"{what(lab)}  ({', '.join(lab.cases)})"))
+            if lab.sent is not None:
+                a = Arrow(i, r, lab.sent, stale=lab.sent.stale)
+                lay.arrows.append(a)
+                if lab.overflow:
+                    a.row1, a.lost = r + 0.5, "channel full"
+                else:
+                    pending[i].append(a)
+        elif lab.actor == NETWORK and lab.seg is not None:
+            side = CLIENT if lab.seg in prev_chans[CLIENT] else SERVER
+            if lab.kind == "lose":
+                a = take(side, lab.seg)
+                a.row1, a.lost = r, "lost"
+            else:  # duplicate: a second copy leaves from the same place
+                orig = next((a for a in pending[side] if _key(a.seg) == _key(lab.seg)), None)
+                copy = Arrow(side, orig.row0 if orig else r, lab.seg, stale=lab.seg.stale)
+                pending[side].append(copy)
+                lay.arrows.append(copy)
+            if lab.kind != "lose":  # a loss is drawn as the cross
+                lay.events.append((r, f"network {what(lab)}"))
+        elif lab.actor == CLOCK:
+            for seg in lab.expired:
+                side = CLIENT if seg in prev_chans[CLIENT] else SERVER
+                a = take(side, seg)
+                a.row1, a.lost = r, "expired"
+            lay.events.append((r, "tick" + (" (segment expires)" if lab.expired else "")))
+        for i in (CLIENT, SERVER):
+            if endpoint_text(w.eps[i]).split(" [")[0] != endpoint_text(prev[i]).split(" [")[0]:
+                lay.states.append((i, r, endpoint_text(w.eps[i]).split(" [")[0]))
+        bars(r, w.eps)
+        prev = w.eps
+        prev_chans = w.chans
+        lay.rows = r + 1
+    end = lay.rows - 0.4
+    for (i, kind), r0 in sorted(open_bar.items()):
+        lay.bars.append((i, kind, r0, end))
+    for side_arrows in pending.values():  # still in flight at the end
+        for a in side_arrows:
+            a.row1, a.lost = end, "in flight"
+    return lay
+
+
+def _y(r: float) -> float:
+    return TOP + (r + 1) * ROW
+
+
+def svg(t: Trace, title: str, subtitle: str = "") -> str:
+    lay = layout(t)
+    height = int(_y(lay.rows) + 40)
+    out: list[str] = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}">',
+        f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
+        "<defs>",
+        *(f'<marker id="arr-{k}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+          f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+          f'fill="{c}"/></marker>' for k, c in COLOURS.items() if k in ("seg", "stale")),
+        "</defs>",
+        f'<text x="{WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold" '
+        f'{FONT}>{escape(title)}</text>',
+    ]
+    if subtitle:
+        out.append(f'<text x="{WIDTH / 2}" y="42" text-anchor="middle" font-size="11" '
+                   f'fill="#444" {FONT}>{escape(subtitle)}</text>')
+    for i, name in ((CLIENT, "client (ISS 100)"), (SERVER, "server (ISS 200)")):
+        x = X[i]
+        out.append(f'<rect x="{x - 70}" y="52" width="140" height="24" rx="4" fill="#eef" '
+                   f'stroke="#333"/>')
+        out.append(f'<text x="{x}" y="68" text-anchor="middle" font-size="12" font-weight="bold" '
+                   f'{FONT}>{name}</text>')
+        out.append(f'<line x1="{x}" y1="76" x2="{x}" y2="{_y(lay.rows)}" stroke="#888" '
+                   f'stroke-dasharray="4,3"/>')
+    # bars: retransmission timer (thin, amber) and TIME-WAIT (wide, purple)
+    for i, kind, r0, r1 in sorted(lay.bars):
+        w = 10 if kind == "tw" else 5
+        off = 0 if kind == "tw" else (-8 if i == CLIENT else 8)
+        x = X[i] + off - w / 2
+        y0, y1 = _y(r0), _y(r1)
+        tip = "TIME-WAIT (2*MSL timer)" if kind == "tw" else "retransmission timer running"
+        out.append(f'<rect x="{x}" y="{y0}" width="{w}" height="{max(y1 - y0, 2)}" '
+                   f'fill="{COLOURS[kind]}" opacity="0.75"><title>{tip}</title></rect>')
+    # row guides for network and clock events, in the middle
+    for r, text in lay.events:
+        y = _y(r)
+        out.append(f'<text x="{(X[0] + X[1]) / 2}" y="{y + 4}" text-anchor="middle" '
+                   f'font-size="9" fill="#777" font-style="italic" {FONT}>{escape(text)}</text>')
+    # arrows
+    for a in lay.arrows:
+        x0 = X[a.src]
+        x1 = X[1 - a.src]
+        y0, y1 = _y(a.row0), _y(a.row1)
+        colour = COLOURS["stale"] if a.stale else COLOURS["seg"]
+        label = a.seg.describe() + (" [old]" if a.stale else "")
+        if a.lost:
+            frac = 0.55
+            xe = x0 + (x1 - x0) * frac
+            ye = y0 + (y1 - y0) if a.lost != "channel full" else y0 + ROW * 0.5
+            out.append(f'<line x1="{x0}" y1="{y0}" x2="{xe}" y2="{ye}" stroke="{colour}" '
+                       f'stroke-width="1.5" stroke-dasharray="6,3"/>')
+            c = COLOURS["lost"]
+            out.append(f'<path d="M{xe - 6},{ye - 6} L{xe + 6},{ye + 6} M{xe - 6},{ye + 6} '
+                       f'L{xe + 6},{ye - 6}" stroke="{c}" stroke-width="2.5"/>')
+            out.append(f'<text x="{xe + (10 if x1 > x0 else -10)}" y="{ye + 12}" '
+                       f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
+                       f'fill="{c}" {FONT}>{a.lost}</text>')
+            lx, ly = x0 + (xe - x0) * 0.5, y0 + (ye - y0) * 0.5
+        else:
+            out.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{colour}" '
+                       f'stroke-width="1.5" marker-end="url(#arr-{"stale" if a.stale else "seg"})"'
+                       '/>')
+            lx, ly = (x0 + x1) / 2, (y0 + y1) / 2
+        tw = 6.2 * len(label) + 8
+        out.append(f'<rect x="{lx - tw / 2}" y="{ly - 15}" width="{tw}" height="13" '
+                   f'fill="white" opacity="0.85"/>')
+        out.append(f'<text x="{lx}" y="{ly - 5}" text-anchor="middle" font-size="11" '
+                   f'fill="{colour}" font-family="monospace">{escape(label)}</text>')
+    # states (outside) and rule notes (outside, smaller)
+    for i, r, text in lay.states:
+        x = X[i] - 14 if i == CLIENT else X[i] + 14
+        anchor = "end" if i == CLIENT else "start"
+        y = _y(r) + (14 if r >= 0 else 4)
+        out.append(f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="11" '
+                   f'font-weight="bold" fill="#111" {FONT}>{escape(text)}</text>')
+    for i, r, text in lay.notes:
+        x = 12 if i == CLIENT else WIDTH - 12
+        anchor = "start" if i == CLIENT else "end"
+        out.append(f'<text x="{x}" y="{_y(r) + 4}" text-anchor="{anchor}" font-size="9" '
+                   f'fill="#555" {FONT}>{escape(_short(text))}</text>')
+    legend_y = height - 14
+    out.append(f'<text x="12" y="{legend_y}" font-size="10" fill="#444" {FONT}>'
+               'arrow: segment (sent -> delivered); X: lost; amber bar: retransmission timer; '
+               'purple bar: TIME-WAIT; bold: state after the step; grey: rule cases that fired'
+               '</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _short(text: str, limit: int = 52) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mermaid(t: Trace, title: str) -> str:
+    lines = ["sequenceDiagram", f"    title {title}", "    participant C as client",
+             "    participant S as server"]
+    who = {CLIENT: "C", SERVER: "S"}
+    prev = t.initial.eps
+    chans = t.initial.chans
+    lines.append(f"    Note over C: {endpoint_text(prev[CLIENT])}")
+    lines.append(f"    Note over S: {endpoint_text(prev[SERVER])}")
+    for seg in (s for c in chans for s in c):
+        lines.append(f"    Note over C,S: in flight from before: {seg.describe()}")
+    for step in t.steps:
+        lab = step.label
+        w = step.world
+        if lab.actor in (CLIENT, SERVER):
+            i = lab.actor
+            if lab.kind == "deliver" and lab.seg is not None:
+                a, b = who[1 - i], who[i]
+                lines.append(f"    {a}->>{b}: {lab.seg.describe()}")
+            else:
+                lines.append(f"    Note over {who[i]}: {what(lab)}")
+            if lab.overflow and lab.sent is not None:
+                lines.append(f"    {who[i]}-x{who[1 - i]}: {lab.sent.describe()} (channel full)")
+        elif lab.actor == NETWORK and lab.seg is not None:
+            side = CLIENT if lab.seg in chans[CLIENT] else SERVER
+            if lab.kind == "lose":
+                lines.append(f"    {who[side]}-x{who[1 - side]}: {lab.seg.describe()} (lost)")
+            else:
+                lines.append(f"    Note over C,S: network duplicates {lab.seg.describe()}")
+        elif lab.actor == CLOCK:
+            for seg in lab.expired:
+                side = CLIENT if seg in chans[CLIENT] else SERVER
+                lines.append(f"    {who[side]}-x{who[1 - side]}: {seg.describe()} (expired)")
+        for i in (CLIENT, SERVER):
+            now = endpoint_text(w.eps[i]).split(" [")[0]
+            if now != endpoint_text(prev[i]).split(" [")[0]:
+                lines.append(f"    Note over {who[i]}: {now}")
+        prev = w.eps
+        chans = w.chans
+    return "\n".join(lines) + "\n"
