@@ -12,7 +12,7 @@ from typing import Any
 
 from spec.endpoint import OFF
 from spec.logic import And, If, Implies, Not, Or
-from spec.rules import Ctx, Case, Step
+from spec.rules import Case, Ctx, Step
 from spec.segment import ACK, RST, RST_ACK, SYN_ACK, seg_len
 from spec.states import FIN_RECEIVED, OTHER_STATES, SYNCHRONIZED, Reason
 from spec.states import State as S

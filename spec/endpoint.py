@@ -1,4 +1,4 @@
-"""One endpoint: its TCB (RFC 9293 section 3.3.1), its application's progress, and ghost variables."""
+"""One endpoint: its TCB (RFC 9293 section 3.3.1), its application's progress, its ghosts."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ class Endpoint(NamedTuple):
     ``reason`` what it was told when the connection ended.
 
     Ghosts (no rule reads them; properties do): ``rcvd_syn`` a SYN has arrived from the peer,
-    ``rcvd_ack_of_syn`` an ACK covering our own SYN has arrived, ``tainted`` the current connection state was created by a stale segment, ``stale_data`` data of
-    an earlier incarnation was delivered, ``stray_kept`` a stray SYN+ACK (answering an old SYN) was
+    ``rcvd_ack_of_syn`` an ACK covering our own SYN has arrived, ``tainted`` the current
+    connection state was created by a stale segment, ``stale_data`` data of an earlier
+    incarnation was delivered, ``stray_kept`` a stray SYN+ACK (answering an old SYN) was
     not answered by RST.
     """
 

@@ -160,7 +160,7 @@ class Model:
                     out.append((Label(NETWORK, "lose", seg=seg),
                                 self._with_chan(w, i, rest)))
                 if w.dups > 0 and len(chan) < self.p.capacity:
-                    chans = self._set(w.chans, i, self._canon(chan + (seg,)))
+                    chans = self._set(w.chans, i, self._canon((*chan, seg)))
                     out.append((Label(NETWORK, "duplicate", seg=seg),
                                 World(w.eps, chans, w.dups - 1)))
         tick = self._tick(w)
@@ -232,7 +232,7 @@ class Model:
         chan = w.chans[i]
         if len(chan) >= self.p.capacity:
             return label._replace(overflow=True), w
-        return label, World(w.eps, self._set(w.chans, i, self._canon(chan + (seg,))), w.dups)
+        return label, World(w.eps, self._set(w.chans, i, self._canon((*chan, seg))), w.dups)
 
     def _tick(self, w: World) -> Move | None:
         if self.due(w):

@@ -34,7 +34,7 @@ def given_up(c: Ctx) -> Any:
 
 
 def retransmitted(c: Ctx, seg: Any) -> dict[str, Any]:
-    """RFC 6298 (5.4) and (5.6): retransmit the earliest unacknowledged segment, restart the timer."""
+    """RFC 6298 (5.4), (5.6): retransmit the earliest unacknowledged segment, restart the timer."""
     return dict(retries=c.me.retries + 1, rto=c.p.rto, emit=seg)
 
 

@@ -1,1 +1,1 @@
-"""tcpspec: the command line and reports over `spec` (what TCP does) and `checks` (what must hold)."""
+"""tcpspec: the command line and reports over `spec` (what TCP does) and `checks` (what holds)."""

@@ -98,7 +98,7 @@ def test_graph_is_a_networkx_digraph_with_labels() -> None:
     ex = explore(make_model("handshake"))
     g = ex.graph
     assert g.number_of_nodes() == ex.stats.states
-    u, v, data = next(iter(g.edges(data=True)))
+    u, _v, data = next(iter(g.edges(data=True)))
     assert data["label"].kind and "world" in g.nodes[u]
 
 

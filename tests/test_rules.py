@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import deliver, move, user
+
 from spec.build import TCP, make_model
 from spec.model import CLIENT, SERVER, Bounds
 from spec.segment import ACK, DATA, FIN, RST, SYN, SYN_ACK, Segment
