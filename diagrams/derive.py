@@ -105,7 +105,8 @@ def find_path(ex: Exploration, milestones: tuple[Edge, ...], goal: Goal) -> Trac
     """A shortest run that takes edges matching each milestone in order, then reaches ``goal``.
 
     Breadth-first over (state, milestones passed); successors in state-number order, so the
-    answer is deterministic.
+    answer is deterministic. A segment is lost (dropped, sent into a full channel, or expired)
+    only where a milestone asks for it: the charts show the one fault they are about.
     """
     g = ex.graph
     worlds = ex.worlds
@@ -124,7 +125,10 @@ def find_path(ex: Exploration, milestones: tuple[Edge, ...], goal: Goal) -> Trac
             return Trace(worlds[0], steps[::-1], verdict="scenario")
         for nxt in sorted(g.successors(node)):
             lab = g.edges[node, nxt]["label"]
-            k2 = k + 1 if k < k_last and milestones[k](worlds[node], lab, worlds[nxt]) else k
+            hit = k < k_last and milestones[k](worlds[node], lab, worlds[nxt])
+            if lab.overflow or lab.expired or (lab.kind == "lose" and not hit):
+                continue
+            k2 = k + 1 if hit else k
             if (nxt, k2) not in prev:
                 prev[(nxt, k2)] = ((node, k), lab)
                 queue.append((nxt, k2))

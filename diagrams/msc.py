@@ -19,8 +19,8 @@ from spec.states import State as S
 
 ROW = 30
 TOP = 92
-X = (330, 650)  # lifelines
-WIDTH = 980
+X = (310, 710)  # lifelines
+WIDTH = 1020
 FONT = "font-family=\"Helvetica, Arial, sans-serif\""
 COLOURS = {"seg": "#1f4e9c", "stale": "#9c6a1f", "lost": "#b3261e", "rto": "#e0a800",
            "tw": "#6a3d9a"}
@@ -188,10 +188,17 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         y0, y1 = _y(a.row0), _y(a.row1)
         colour = COLOURS["stale"] if a.stale else COLOURS["seg"]
         label = a.seg.describe() + (" [old]" if a.stale else "")
-        if a.lost:
-            frac = 0.55
-            xe = x0 + (x1 - x0) * frac
-            ye = y0 + (y1 - y0) if a.lost != "channel full" else y0 + ROW * 0.5
+        if a.lost == "in flight":  # still travelling when the run ends: no cross
+            xe = x0 + (x1 - x0) * 0.55
+            ye = y1
+            out.append(f'<line x1="{x0}" y1="{y0}" x2="{xe}" y2="{ye}" stroke="{colour}" '
+                       f'stroke-width="1.2" stroke-dasharray="2,3"/>')
+            out.append(f'<text x="{xe + (6 if x1 > x0 else -6)}" y="{ye + 4}" '
+                       f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
+                       f'fill="#777" {FONT}>still in flight</text>')
+        elif a.lost:
+            xe = x0 + (x1 - x0) * 0.55
+            ye = y1 if a.lost != "channel full" else y0 + ROW * 0.5
             out.append(f'<line x1="{x0}" y1="{y0}" x2="{xe}" y2="{ye}" stroke="{colour}" '
                        f'stroke-width="1.5" stroke-dasharray="6,3"/>')
             c = COLOURS["lost"]
@@ -200,17 +207,23 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
             out.append(f'<text x="{xe + (10 if x1 > x0 else -10)}" y="{ye + 12}" '
                        f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
                        f'fill="{c}" {FONT}>{a.lost}</text>')
-            lx, ly = x0 + (xe - x0) * 0.5, y0 + (ye - y0) * 0.5
         else:
+            xe, ye = x1, y1
             out.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{colour}" '
                        f'stroke-width="1.5" marker-end="url(#arr-{"stale" if a.stale else "seg"})"'
                        '/>')
-            lx, ly = (x0 + x1) / 2, (y0 + y1) / 2
-        tw = 6.2 * len(label) + 8
-        out.append(f'<rect x="{lx - tw / 2}" y="{ly - 15}" width="{tw}" height="13" '
+        # the label starts at the sender's lifeline, just above its arrow: every arrow leaves
+        # from its own row, so labels never collide even where arrows cross
+        right = x1 > x0
+        dy = (ye - y0) * 12 / abs(xe - x0) if xe != x0 else 0
+        lx, ly = x0 + (12 if right else -12), y0 + dy - 4
+        tw = 6.7 * len(label) + 6
+        bx = lx - 3 if right else lx - tw + 3
+        out.append(f'<rect x="{bx:.1f}" y="{ly - 10:.1f}" width="{tw:.1f}" height="13" '
                    f'fill="white" opacity="0.85"/>')
-        out.append(f'<text x="{lx}" y="{ly - 5}" text-anchor="middle" font-size="11" '
-                   f'fill="{colour}" font-family="monospace">{escape(label)}</text>')
+        out.append(f'<text x="{lx}" y="{ly:.1f}" text-anchor="{"start" if right else "end"}" '
+                   f'font-size="11" fill="{colour}" font-family="monospace">{escape(label)}'
+                   '</text>')
     # states (outside) and rule notes (outside, smaller)
     for i, r, text in lay.states:
         x = X[i] - 14 if i == CLIENT else X[i] + 14
