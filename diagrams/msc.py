@@ -169,9 +169,9 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
                    f'stroke-dasharray="4,3"/>')
     # bars: retransmission timer (thin, amber) and TIME-WAIT (wide, purple)
     for i, kind, r0, r1 in sorted(lay.bars):
-        w = 10 if kind == "tw" else 5
+        w: float = 10 if kind == "tw" else 5
         off = 0 if kind == "tw" else (-8 if i == CLIENT else 8)
-        x = X[i] + off - w / 2
+        x: float = X[i] + off - w / 2
         y0, y1 = _y(r0), _y(r1)
         tip = "TIME-WAIT (2*MSL timer)" if kind == "tw" else "retransmission timer running"
         out.append(f'<rect x="{x}" y="{y0}" width="{w}" height="{max(y1 - y0, 2)}" '
