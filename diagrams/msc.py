@@ -160,7 +160,7 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         out.append(f'<text x="{WIDTH / 2}" y="42" text-anchor="middle" font-size="11" '
                    f'fill="#444" {FONT}>{escape(subtitle)}</text>')
     for i, name in ((CLIENT, "client (ISS 100)"), (SERVER, "server (ISS 200)")):
-        x = X[i]
+        x: float = X[i]
         out.append(f'<rect x="{x - 70}" y="52" width="140" height="24" rx="4" fill="#eef" '
                    f'stroke="#333"/>')
         out.append(f'<text x="{x}" y="68" text-anchor="middle" font-size="12" font-weight="bold" '
@@ -171,7 +171,7 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
     for i, kind, r0, r1 in sorted(lay.bars):
         w: float = 10 if kind == "tw" else 5
         off = 0 if kind == "tw" else (-8 if i == CLIENT else 8)
-        x: float = X[i] + off - w / 2
+        x = X[i] + off - w / 2
         y0, y1 = _y(r0), _y(r1)
         tip = "TIME-WAIT (2*MSL timer)" if kind == "tw" else "retransmission timer running"
         out.append(f'<rect x="{x}" y="{y0}" width="{w}" height="{max(y1 - y0, 2)}" '
