@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test bench conform capture system-tools lint clean
+.PHONY: verify test bench diagrams conform capture system-tools lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "tcpspec needs Python 3.11+: install python3 and run make again"; exit 2; }
@@ -30,6 +30,10 @@ system-tools:
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq tshark iproute2 >/dev/null; \
 	else echo "note: capture tests will skip: install tshark and iproute2 (as root) to run them"; fi
+
+## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) from the model
+diagrams: $(STAMP)
+	$(BIN)/python -m diagrams
 
 ## make conform: the captured Linux connections are behaviours of the model
 conform: $(STAMP)
