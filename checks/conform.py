@@ -209,8 +209,7 @@ def _same(a: Segment, b: Segment) -> bool:
 def _drop(w: World, i: int, seg: Segment) -> World:
     chan = list(w.chans[i])
     chan.remove(seg)
-    chans = (tuple(chan), w.chans[1]) if i == 0 else (w.chans[0], tuple(chan))
-    return World(w.eps, chans, w.dups)
+    return w.with_chan(i, tuple(chan))
 
 
 def _gap(m: Model, frontier: list[_Node], ev: Event) -> tuple[list[_Node], list[_Node], set]:

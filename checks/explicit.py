@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,19 +73,19 @@ Progress = Callable[[int], None]
 
 
 def explore(model: Model, properties: tuple[Property, ...] = CHECKED,
-            max_states: int = 2_000_000, stop_at_violation: bool = False,
+            max_states: int = 2_000_000, stop_at: Collection[str] = (),
             progress: Progress | None = None, measure_memory: bool = False) -> Exploration:
     """Explore every reachable state of ``model`` and check ``properties`` (and their witnesses).
 
-    With ``stop_at_violation`` the search ends at the first violated safety property (the
-    mutant sweep uses this); liveness and deadlock then need the full graph and are skipped if
-    a safety violation stopped the search first.
+    The search ends early once a safety property named in ``stop_at`` is violated (the mutant
+    sweep and `tcpspec trace` use this); liveness and deadlock need the full graph and are then
+    not decided.
     """
     t0 = time.perf_counter()
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of small immutable tuples, no cycles: the collector only slows us
     try:
-        return _explore(model, properties, max_states, stop_at_violation, progress,
+        return _explore(model, properties, max_states, frozenset(stop_at), progress,
                         measure_memory, t0)
     finally:
         if gc_was_on:
@@ -93,7 +93,7 @@ def explore(model: Model, properties: tuple[Property, ...] = CHECKED,
 
 
 def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
-             stop_at_violation: bool, progress: Progress | None, measure_memory: bool,
+             stop_at: frozenset[str], progress: Progress | None, measure_memory: bool,
              t0: float) -> Exploration:
     invariants = [p for p in properties if p.kind == "invariant"]
     actions = [p for p in properties if p.kind == "action"]
@@ -125,8 +125,7 @@ def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
     check_state(0, init)
     head = 0
     while head < len(worlds):
-        if stop_at_violation and any(p.id in found or p.id in found_edge
-                                     for p in invariants + actions):
+        if any(pid in found or pid in found_edge for pid in stop_at):
             ex.complete = False
             break
         n = head

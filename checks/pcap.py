@@ -19,7 +19,7 @@ from pathlib import Path
 
 from checks.trace import Trace
 from spec.model import CLIENT
-from spec.segment import Segment
+from spec.segment import Segment, flags_text, header_text
 
 # TCP flag bits
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -52,18 +52,10 @@ class Observed:
     dlen: int  # payload bytes
 
     def flags(self) -> str:
-        names = [n for n, on in (("SYN", self.syn), ("FIN", self.fin), ("RST", self.rst)) if on]
-        if self.ack:
-            names.append("ACK")
-        return "+".join(names) or "none"
+        return flags_text(self)
 
     def describe(self) -> str:
-        text = f"{self.src} > {self.dst} {self.flags()} seq={self.seq}"
-        if self.ack:
-            text += f" ack={self.ackno}"
-        if self.dlen:
-            text += f" len={self.dlen}"
-        return text
+        return f"{self.src} > {self.dst} {header_text(self)}"
 
 
 # ---------------------------------------------------------------------------------------------

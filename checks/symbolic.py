@@ -378,7 +378,7 @@ def closed_form(msl: int, rto: int, retries: int) -> int:
 def _holds_explicit(model: Model, prop_id: str) -> tuple[bool, Trace | None]:
     from checks.explicit import explore
 
-    ex = explore(model, (PROPERTIES[prop_id],), stop_at_violation=True)
+    ex = explore(model, (PROPERTIES[prop_id],), stop_at=(prop_id,))
     v = ex.verdicts[prop_id]
     return v.holds, v.trace
 

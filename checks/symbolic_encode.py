@@ -1,7 +1,7 @@
 """Compilation of the rule tables of a `Model` to a Z3 transition formula T(s, s').
 
 Nothing here states a rule of TCP: the case lambdas of ``model.rules`` (arrival steps, user calls,
-timeouts), `spec.ghosts` and `spec.timers.manage_rto` are *called* with a `Ctx` whose ``me`` and
+timeouts), `spec.ghosts` and `spec.timers.settle_timers` are *called* with a `Ctx` whose ``me`` and
 ``seg`` hold Z3 terms (they are written with `spec.logic`, which builds Z3 terms when given them).
 What is encoded here is only what `spec.model.Model.successors` does around the rules:
 
@@ -33,7 +33,7 @@ from spec.model import CLIENT, CLOCK, NETWORK, SERVER, Model, World
 from spec.rules import Case, Ctx
 from spec.segment import Segment
 from spec.states import Reason, State
-from spec.timers import manage_rto, stop_timers_at_rest
+from spec.timers import settle_timers
 
 EP_BOOL = frozenset({"rcvd_syn", "rcvd_ack_of_syn", "tainted", "stale_data", "stray_kept"})
 SEG_BOOL = frozenset({"syn", "ack", "fin", "rst", "stale"})
@@ -267,8 +267,7 @@ def arrive(model: Model, i: int, me: Endpoint, seg: Segment) -> Arrival:
 
 def settle(model: Model, before: Endpoint, after: Endpoint) -> Endpoint:
     """`Model._settle`: the timers after an endpoint's step (spec.timers does the work)."""
-    rto, retries = manage_rto(before, after, model.p)
-    return after._replace(rto=rto, retries=retries, tw=stop_timers_at_rest(after))
+    return after._replace(**settle_timers(before, after, model.p))
 
 
 def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:

@@ -101,9 +101,8 @@ def sweep(bounds: Bounds, names: tuple[str, ...] | None = None,
     for name in names or tuple(MUTANTS):
         m = MUTANTS[name]
         model = make_model(m.scenario, bounds, m.name)
-        expected = PROPERTIES[m.breaks]
-        safety = expected.kind in ("invariant", "action")
-        ex = explore(model, CHECKED, max_states=max_states, stop_at_violation=safety)
+        # stop as soon as the expected property is violated (a safety property) or never
+        ex = explore(model, CHECKED, max_states=max_states, stop_at=(m.breaks,))
         caught = [pid for pid, v in ex.verdicts.items()
                   if not v.holds and PROPERTIES[pid].kind != "reachable"]
         v = ex.verdicts.get(m.breaks)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from checks.explicit import Exploration, explore
-from checks.properties import PROPERTIES
+from checks.properties import both_closed_normally, both_established, data_after_fin
 from checks.trace import Trace, TraceStep
+from checks.verify import sweep
 from spec.build import make_model
 from spec.model import CLIENT, SERVER, Bounds, Label, World
-from spec.mutants import MUTANTS
 from spec.scenarios import SCENARIOS
 from spec.states import Reason
 from spec.states import State as S
@@ -161,13 +161,14 @@ def _enters(st: S) -> Edge:
     return lambda w, lab, w2: any(w2.eps[i].st == st != w.eps[i].st for i in (CLIENT, SERVER))
 
 
+# The "sometimes" predicates of checks.properties, as goals and milestones (they do not look at
+# the model, so none is passed).
 def _data_after_fin(w: World, lab: Label, w2: World) -> bool:
-    return any(w.eps[i].st in (S.FIN_WAIT_1, S.FIN_WAIT_2) and w2.eps[i].rcvd > w.eps[i].rcvd
-               for i in (CLIENT, SERVER))
+    return bool(data_after_fin(None, w, lab, w2))  # type: ignore[arg-type]
 
 
 def _closed_normally(w: World) -> bool:
-    return all(e.st == S.CLOSED and e.reason == Reason.NORMAL for e in w.eps)
+    return bool(both_closed_normally(None, w))  # type: ignore[arg-type]
 
 
 def _closed_with_data(w: World) -> bool:
@@ -175,7 +176,7 @@ def _closed_with_data(w: World) -> bool:
 
 
 def _established(w: World) -> bool:
-    return all(e.st == S.ESTABLISHED for e in w.eps)
+    return bool(both_established(None, w))  # type: ignore[arg-type]
 
 
 def _state_is(i: int, st: S, reason: Reason | None = None) -> Goal:
@@ -232,21 +233,13 @@ def chart_trace(c: Chart) -> Trace:
     return find_path(exploration(c.scenario, c.bounds), c.milestones, c.goal)
 
 
-def chart_model_scenario(c: Chart) -> tuple[str, str]:
-    return c.scenario, c.mutant
-
-
 @cache
 def mutant_trace(name: str) -> tuple[str, Trace]:
     """The shortest counterexample of a mutant: (property id, trace)."""
-    m = MUTANTS[name]
-    p = PROPERTIES[m.breaks]
-    ex = explore(make_model(m.scenario, mutant=m.name), properties=(p,),
-                 stop_at_violation=p.kind in ("invariant", "action"))
-    v = ex.verdicts[m.breaks]
-    if v.holds or v.trace is None:
-        raise LookupError(f"mutant {name} is not caught by {m.breaks}")
-    return m.breaks, v.trace
+    (catch,) = sweep(Bounds(), (name,))
+    if catch.trace is None:
+        raise LookupError(f"mutant {name} is not caught by {catch.mutant.breaks}")
+    return catch.mutant.breaks, catch.trace
 
 
 def scenario_title(name: str) -> str:

@@ -15,7 +15,7 @@ from spec.endpoint import OFF, Endpoint
 from spec.rules import Case, Ctx, Rules
 from spec.segment import DATA, SYN, Segment
 from spec.states import State
-from spec.timers import manage_rto, stop_timers_at_rest
+from spec.timers import settle_timers
 
 CLIENT, SERVER = 0, 1
 SIDE_NAMES = ("client", "server")
@@ -86,6 +86,11 @@ class World(NamedTuple):
     eps: tuple[Endpoint, Endpoint]
     chans: tuple[tuple[Segment, ...], tuple[Segment, ...]]  # chans[i]: segments from side i
     dups: int
+
+    def with_chan(self, i: int, chan: tuple[Segment, ...]) -> World:
+        """This state with the channel out of side ``i`` replaced."""
+        chans = (chan, self.chans[1]) if i == 0 else (self.chans[0], chan)
+        return World(self.eps, chans, self.dups)
 
 
 class Label(NamedTuple):
@@ -158,7 +163,7 @@ class Model:
                     out.append(self._deliver(w, i, seg, rest))
                 if self.p.loss:
                     out.append((Label(NETWORK, "lose", seg=seg),
-                                self._with_chan(w, i, rest)))
+                                w.with_chan(i, rest)))
                 if w.dups > 0 and len(chan) < self.p.capacity:
                     chans = self._set(w.chans, i, self._canon((*chan, seg)))
                     out.append((Label(NETWORK, "duplicate", seg=seg),
@@ -218,10 +223,9 @@ class Model:
                           Label(i, kind, (case.name,)))
 
     def _settle(self, before: Endpoint, after: Endpoint) -> Endpoint:
-        rto, retries = manage_rto(before, after, self.p)
-        tw = stop_timers_at_rest(after)
-        if rto != after.rto or retries != after.retries or tw != after.tw:
-            after = after._replace(rto=rto, retries=retries, tw=tw)
+        upd = settle_timers(before, after, self.p)
+        if upd["rto"] != after.rto or upd["retries"] != after.retries or upd["tw"] != after.tw:
+            after = after._replace(**upd)
         return after
 
     def _emit(self, w: World, i: int, seg: Segment | None, stale: bool, label: Label) -> Move:
@@ -261,9 +265,6 @@ class Model:
         # With reordering on, the order of segments in flight is unobservable: keep them sorted
         # so that permutations are one state (a sound symmetry reduction).
         return tuple(sorted(chan)) if self.p.reorder and len(chan) > 1 else chan
-
-    def _with_chan(self, w: World, i: int, chan: tuple[Segment, ...]) -> World:
-        return World(w.eps, self._set(w.chans, i, chan), w.dups)
 
     @staticmethod
     def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:

@@ -27,19 +27,29 @@ class Segment(NamedTuple):
     stale: bool = False
 
     def flags(self) -> str:
-        names = [n for n, on in (("SYN", self.syn), ("FIN", self.fin), ("RST", self.rst)) if on]
-        if self.ack:
-            names.append("ACK")
-        return "+".join(names) or "none"
+        return flags_text(self)
 
     def describe(self) -> str:
         """``SYN+ACK seq=200 ack=101`` in the seeds' notation."""
-        text = f"{self.flags()} seq={self.seq}"
-        if self.ack:
-            text += f" ack={self.ackno}"
-        if self.dlen:
-            text += f" len={self.dlen}"
-        return text
+        return header_text(self)
+
+
+def flags_text(h: Any) -> str:
+    """``SYN+ACK``: the control bits of any header-like object (a model or a captured segment)."""
+    names = [n for n, on in (("SYN", h.syn), ("FIN", h.fin), ("RST", h.rst)) if on]
+    if h.ack:
+        names.append("ACK")
+    return "+".join(names) or "none"
+
+
+def header_text(h: Any) -> str:
+    """``SYN+ACK seq=200 ack=101 len=1``: flags and numbers, as the seed notes write them."""
+    text = f"{flags_text(h)} seq={h.seq}"
+    if h.ack:
+        text += f" ack={h.ackno}"
+    if h.dlen:
+        text += f" len={h.dlen}"
+    return text
 
 
 def seg_len(seg: Any) -> Any:

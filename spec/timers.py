@@ -99,6 +99,12 @@ def manage_rto(before: Any, after: Any, p: Any) -> tuple[Any, Any]:
     return rto, retries
 
 
+def settle_timers(before: Any, after: Any, p: Any) -> dict[str, Any]:
+    """The timer fields after any step of an endpoint (both engines apply exactly this)."""
+    rto, retries = manage_rto(before, after, p)
+    return dict(rto=rto, retries=retries, tw=stop_timers_at_rest(after))
+
+
 def stop_timers_at_rest(after: Any) -> Any:
     """A connection back in CLOSED or LISTEN has no TCB for this connection: its TIME-WAIT /
     FIN-WAIT-2 timer stops (RFC 9293 3.10.7.4: "delete the TCB")."""

@@ -164,8 +164,7 @@ def trace_cmd(
         checked = tuple(p for p in CHECKED if p.id == property_id or p.witness == property_id)
         if prop.kind == "reachable":
             checked = tuple(p for p in CHECKED if p.witness == property_id)
-        ex = explore(model, checked, max_states=max_states,
-                     stop_at_violation=prop.kind in ("invariant", "action"))
+        ex = explore(model, checked, max_states=max_states, stop_at=(property_id,))
     except (BoundsError, UnknownName, StateLimitExceeded) as e:
         _fail(str(e))
     v = ex.verdicts.get(property_id)

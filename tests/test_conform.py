@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 
-# Run from a plain checkout too (without `pip install -e .`).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from checks import capture
 from checks.conform import ConformError, conform, conform_file
 from checks.pcap import (

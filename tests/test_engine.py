@@ -47,7 +47,7 @@ def _replays(m, trace) -> bool:  # type: ignore[no-untyped-def]
 def test_counterexample_replays_and_violates(name: str) -> None:
     mut = MUTANTS[name]
     m = make_model(mut.scenario, mutant=name)
-    ex = explore(m, stop_at_violation=True)
+    ex = explore(m, stop_at=(mut.breaks,))
     tr = ex.verdicts[mut.breaks].trace
     assert tr is not None and _replays(m, tr)
     prop = PROPERTIES[mut.breaks]
@@ -64,7 +64,7 @@ def test_counterexample_replays_and_violates(name: str) -> None:
 def test_counterexamples_are_shortest() -> None:
     """BFS: no shorter run of the mutant violates the property."""
     m = make_model("close", mutant="last-ack-closes-without-ack")
-    ex = explore(m, stop_at_violation=True)
+    ex = explore(m, stop_at=("close.normal_close_is_mutual",))
     n = len(ex.verdicts["close.normal_close_is_mutual"].trace)
     frontier = {m.initial()}
     prop = PROPERTIES["close.normal_close_is_mutual"]
@@ -117,7 +117,8 @@ def test_impossible_bounds_are_refused(bad: dict) -> None:
 def test_traces_are_deterministic() -> None:
     def once() -> str:
         m = make_model("close", mutant="no-time-wait")
-        tr = explore(m, stop_at_violation=True).verdicts["timewait.covers_fin_retransmit"].trace
+        pid = "timewait.covers_fin_retransmit"
+        tr = explore(m, stop_at=(pid,)).verdicts[pid].trace
         return to_json_text(m, tr)
     a, b = once(), once()
     assert a == b and json.loads(a)["verdict"] == "violated"

@@ -65,7 +65,7 @@ def test_mutants_caught_by_both_with_equal_lengths(mutant: str, scenario: str) -
 
     pid = MUTANTS[mutant].breaks
     m = make_model(scenario, SMALL, mutant)
-    ex = explore(m, (PROPERTIES[pid],), stop_at_violation=True)
+    ex = explore(m, (PROPERTIES[pid],), stop_at=(pid,))
     v = ex.verdicts[pid]
     assert not v.holds and v.trace is not None
     sv = bmc(m, pid, len(v.trace) + 1)
