@@ -79,3 +79,35 @@ def test_list_names_everything() -> None:
     assert r.exit_code == 0
     for word in ("handshake.three_messages", "no-time-wait", "stale-syn"):
         assert word in r.output
+
+
+@pytest.mark.parametrize("fmt", ["svg", "mermaid", "json", "text"])
+def test_trace_formats_name_the_segments(fmt: str, tmp_path: Path) -> None:
+    out = tmp_path / f"t.{fmt}"
+    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
+            "--format", fmt, "--output", str(out))
+    assert r.exit_code == 1, r.output
+    text = out.read_text()
+    assert "SYN" in text
+    assert fmt == "json" or "two-way-handshake" in text  # the title names the mutant
+    if fmt == "svg":
+        import xml.etree.ElementTree as ET
+        ET.fromstring(text.encode())
+
+
+def test_trace_pcap_needs_output_and_writes_a_capture(tmp_path: Path) -> None:
+    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
+            "--format", "pcap")
+    assert r.exit_code == 2 and "--output" in r.output
+    out = tmp_path / "t.pcap"
+    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
+            "--format", "pcap", "-o", str(out))
+    assert r.exit_code == 1
+    from checks.pcap import read
+    segs = read(out)
+    assert [(s.syn, s.ack) for s in segs][:2] == [(True, False), (True, True)]
+
+
+def test_trace_unknown_format_is_a_clear_error() -> None:
+    r = run("trace", "handshake.three_messages", "--format", "png")
+    assert r.exit_code == 2 and "unknown format 'png'" in r.output

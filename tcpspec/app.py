@@ -1,0 +1,75 @@
+"""The typer application and what every command shares: the bound options, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from spec.model import Bounds
+from spec.mutants import MUTANTS
+from spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="A machine-checked model of TCP connection setup and teardown "
+                       "(RFC 9293): verify its properties, study counterexamples.")
+
+# -- options shared by the commands that build a model -------------------------------------------
+Capacity = Annotated[int, typer.Option(help="Segments in flight per direction.")]
+Loss = Annotated[bool, typer.Option("--loss/--no-loss", help="The network may drop segments.")]
+Reorder = Annotated[bool, typer.Option("--reorder/--no-reorder",
+                                       help="The network may deliver segments out of order.")]
+Dups = Annotated[int, typer.Option(help="How many duplications the network may make (0: off).")]
+Data = Annotated[int, typer.Option(help="Data units each application sends.")]
+Msl = Annotated[int, typer.Option(help="MSL in ticks: a segment lives less than this.")]
+Rto = Annotated[int, typer.Option(help="Retransmission timeout in ticks.")]
+Retries = Annotated[int, typer.Option(help="Retransmissions of a segment before giving up.")]
+TimeWait = Annotated[int, typer.Option(help="TIME-WAIT length in ticks (0: 2*MSL).")]
+Window = Annotated[int, typer.Option(help="Receive window (RCV.WND) in data units.")]
+MaxStates = Annotated[int, typer.Option(help="Stop with an error beyond this many states.")]
+Mutant = Annotated[str | None, typer.Option(help="Check a broken variant (see `tcpspec list`).")]
+ScenarioOpt = Annotated[list[str] | None, typer.Option(
+    "--scenario", help="Scenario(s) to explore (default: all).")]
+
+
+def bounds(capacity: int, loss: bool, reorder: bool, duplicates: int, data: int, msl: int,
+           rto: int, retries: int, time_wait: int, window: int) -> Bounds:
+    """The model's bounds from the command-line flags (raises BoundsError when impossible)."""
+    return Bounds(capacity=capacity, loss=loss, reorder=reorder, duplicates=duplicates,
+                  data=data, msl=msl, rto=rto, retries=retries, time_wait=time_wait,
+                  window=window).resolved()
+
+
+def fail(message: str) -> NoReturn:
+    """Bad usage: one clear line on stderr and exit status 2, never a traceback."""
+    print(f"tcpspec: error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def check_mutant(mutant: str | None) -> None:
+    if mutant is not None and mutant not in MUTANTS:
+        fail(f"unknown mutant {mutant!r}; choose one of: {', '.join(MUTANTS)}")
+
+
+def check_scenarios(names: list[str] | None) -> tuple[str, ...]:
+    for n in names or ():
+        if n not in SCENARIOS:
+            fail(f"unknown scenario {n!r}; choose one of: {', '.join(SCENARIOS)}")
+    return tuple(names) if names else DEFAULT_SCENARIOS
+
+
+def write_json(path: Path, doc: Any) -> None:
+    write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str | bytes) -> None:
+    try:
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror}")

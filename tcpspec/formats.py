@@ -1,0 +1,36 @@
+"""The ways a trace can be written out: `tcpspec trace --format NAME`.
+
+Each writer takes the model, the trace and a title and returns text or bytes. Text formats go to
+stdout unless `--output` is given; binary ones (pcap) need `--output`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from checks.pcap import trace_pcap
+from checks.trace import Trace, to_json
+from diagrams import msc
+from spec.model import Model
+from tcpspec.render import console, trace_table
+
+Writer = Callable[[Model, Trace, str], "str | bytes"]
+
+
+def _text(m: Model, t: Trace, title: str) -> str:
+    out = console()
+    with out.capture() as cap:
+        out.print(trace_table(m, t, title))
+    return cap.get()
+
+
+FORMATS: dict[str, tuple[Writer, str]] = {
+    "text": (_text, "a table: each step, the rule that fired (with its RFC section), both sides"),
+    "json": (lambda m, t, title: json.dumps(to_json(m, t), indent=2) + "\n", "for programs"),
+    "svg": (lambda m, t, title: msc.svg(t, title), "a message sequence chart"),
+    "mermaid": (lambda m, t, title: msc.mermaid(t, title), "the chart as Mermaid text "
+                                                            "(GitHub renders it)"),
+    "pcap": (lambda m, t, title: trace_pcap(t), "a capture Wireshark and tshark open "
+                                               "(needs --output)"),
+}
