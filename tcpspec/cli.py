@@ -6,15 +6,23 @@
     tcpspec list               properties, mutants and scenarios
 
 Exit status: 0 all good, 1 a property is violated (or a mutant escapes), 2 bad usage.
-Each command lives in its own module (`tcpspec/cmd_*.py`); importing it registers it.
+Each command lives in its own module, `tcpspec/cmd_*.py`; importing it registers it.
 """
 
 from __future__ import annotations
 
-from tcpspec import cmd_trace, cmd_verify  # noqa: F401  (registers the commands)
+import importlib
+import pkgutil
+
+import tcpspec
 from tcpspec.app import app
 
 __all__ = ["app", "main"]
+
+# Sorted, so `tcpspec --help` lists the commands in the same order everywhere.
+for _mod in sorted(m.name for m in pkgutil.iter_modules(tcpspec.__path__)):
+    if _mod.startswith("cmd_"):
+        importlib.import_module(f"tcpspec.{_mod}")
 
 
 def main() -> None:
