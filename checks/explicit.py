@@ -13,7 +13,7 @@ import resource
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -72,6 +72,59 @@ class Exploration:
 Progress = Callable[[int], None]
 
 
+class _EndpointsOnly(NamedTuple):
+    """A world with the network hidden: a predicate evaluated on it either reads only the
+    endpoints (its value is then a function of them, and is cached) or raises AttributeError."""
+
+    eps: tuple[Any, ...]
+
+
+class _NoLabel:
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+
+_NO_LABEL = _NoLabel()
+
+
+class _Cached:
+    """A property predicate, memoised on the endpoints when it does not look at the network or the
+    label. Most properties speak of the two endpoints only, and many worlds share them (they
+    differ in what is in flight), so this saves most of the evaluations."""
+
+    def __init__(self, model: Model, p: Property) -> None:
+        self.model, self.p = model, p
+        self.memo: dict[Any, bool] | None = {}  # None: the predicate needs the whole world
+
+    def state(self, w: World) -> bool:
+        if self.memo is None:
+            return bool(self.p.pred(self.model, w))
+        hit = self.memo.get(w.eps)
+        if hit is None:
+            hit = self._first(w.eps, (_EndpointsOnly(w.eps),), (w,))
+        return hit
+
+    def step(self, w: World, lab: Label, w2: World) -> bool:
+        if self.memo is None:
+            return bool(self.p.pred(self.model, w, lab, w2))
+        key = (w.eps, w2.eps)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self._first(key, (_EndpointsOnly(w.eps), _NO_LABEL, _EndpointsOnly(w2.eps)),
+                              (w, lab, w2))
+        return hit
+
+    def _first(self, key: Any, hidden: tuple[Any, ...], full: tuple[Any, ...]) -> bool:
+        try:
+            value = bool(self.p.pred(self.model, *hidden))
+        except AttributeError:  # it looked at the network or the label: no caching
+            self.memo = None
+            return bool(self.p.pred(self.model, *full))
+        if self.memo is not None:
+            self.memo[key] = value
+        return value
+
+
 def explore(model: Model, properties: tuple[Property, ...] = CHECKED,
             max_states: int = 2_000_000, stop_at: Collection[str] = (),
             progress: Progress | None = None, measure_memory: bool = False) -> Exploration:
@@ -101,6 +154,7 @@ def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
     witnesses = [PROPERTIES[w] for w in witness_ids]
     w_states = [p for p in witnesses if p.kind == "reachable" and _arity(p) == 2]
     w_actions = [p for p in witnesses if p.kind == "reachable" and _arity(p) == 4]
+    cached = {p.id: _Cached(model, p) for p in invariants + actions + w_states + w_actions}
 
     init = model.initial()
     index: dict[World, int] = {init: 0}
@@ -116,10 +170,10 @@ def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
 
     def check_state(n: int, w: World) -> None:
         for p in invariants:
-            if p.id not in found and not p.pred(model, w):
+            if p.id not in found and not cached[p.id].state(w):
                 found[p.id] = n
         for p in w_states:
-            if p.id not in found and p.pred(model, w):
+            if p.id not in found and cached[p.id].state(w):
                 found[p.id] = n
 
     check_state(0, init)
@@ -147,10 +201,10 @@ def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
                 parent.append((n, lab))
                 depth.append(depth[n] + 1)
             for p in actions:
-                if p.id not in found_edge and not p.pred(model, w, lab, w2):
+                if p.id not in found_edge and not cached[p.id].step(w, lab, w2):
                     found_edge[p.id] = (n, lab, w2)
             for p in w_actions:
-                if p.id not in found_edge and p.pred(model, w, lab, w2):
+                if p.id not in found_edge and cached[p.id].step(w, lab, w2):
                     found_edge[p.id] = (n, lab, w2)
             if m2 != n and not g.has_edge(n, m2):
                 g.add_edge(n, m2, label=lab)

@@ -109,6 +109,10 @@ class Label(NamedTuple):
 
 
 Move = tuple[Label, World]
+# What a segment does to an endpoint: the cases fired, the endpoint after, the reply (if any).
+Arrived = tuple[tuple[str, ...], Endpoint, Segment | None]
+# A user call or timeout: its label, the endpoint after, the segment it sends (if any).
+Local = tuple[Label, Endpoint, Segment | None]
 _NO_SEGMENT = Segment()
 
 
@@ -122,6 +126,8 @@ class Model:
         self.rules = rules
         self.stale = stale
         self._arrival = [[(c, c.states) for c in step.cases] for step in rules.arrival]
+        self._arrived: dict[tuple[int, Endpoint, Segment], Arrived] = {}
+        self._locals: dict[tuple[int, Endpoint], tuple[Local, ...]] = {}
 
     # -- initial state -------------------------------------------------------------------------
 
@@ -144,13 +150,9 @@ class Model:
     def successors(self, w: World) -> list[Move]:
         out: list[Move] = []
         for i in (CLIENT, SERVER):
-            me = w.eps[i]
-            for table, kind in ((self.rules.user, "user"), (self.rules.timers, "timer")):
-                for case in table:
-                    if me.st in case.states:
-                        ctx = Ctx(me, None, self.sides[i], self.p)
-                        if case.when(ctx):
-                            out.append(self._local(w, i, case, ctx, kind))
+            for label, after, emit in self._local_moves(i, w.eps[i]):
+                world = World(self._set(w.eps, i, after), w.chans, w.dups)
+                out.append(self._emit(world, i, emit, label))
         for i in (CLIENT, SERVER):
             chan = w.chans[i]
             seen: set[Segment] = set()
@@ -202,25 +204,52 @@ class Model:
 
     def _deliver(self, w: World, i: int, seg: Segment, rest: tuple[Segment, ...]) -> Move:
         j = 1 - i
-        before = w.eps[j]
-        fired, after, emit = self.arrive(j, before, seg)
-        reply = emit if emit is not None else _NO_SEGMENT
-        g = ghosts.after_arrival(before, after, seg, reply, emit is not None, self.sides[j].iss)
-        after = self._settle(before, after._replace(**g))
+        fired, after, emit = self._arrival_at(j, w.eps[j], seg)
         chans = self._set(w.chans, i, rest)
-        label = Label(j, "deliver", tuple(fired), seg=seg)
-        return self._emit(World(self._set(w.eps, j, after), chans, w.dups), j, emit,
-                          ghosts.reply_is_stale(after), label)
+        label = Label(j, "deliver", fired, seg=seg)
+        return self._emit(World(self._set(w.eps, j, after), chans, w.dups), j, emit, label)
 
-    def _local(self, w: World, i: int, case: Case, ctx: Ctx, kind: str) -> Move:
-        before = w.eps[i]
+    def _arrival_at(self, j: int, before: Endpoint, seg: Segment) -> Arrived:
+        """What ``seg`` does to endpoint ``j``: the cases fired, the endpoint after (ghosts and
+        timers settled) and the reply. It depends on nothing else, so it is computed once per
+        (endpoint, segment) and reused in every world where they meet (a pure cache)."""
+        key = (j, before, seg)
+        hit = self._arrived.get(key)
+        if hit is None:
+            fired, after, emit = self.arrive(j, before, seg)
+            reply = emit if emit is not None else _NO_SEGMENT
+            g = ghosts.after_arrival(before, after, seg, reply, emit is not None,
+                                     self.sides[j].iss)
+            after = self._settle(before, after._replace(**g))
+            if emit is not None:
+                emit = emit._replace(stale=ghosts.reply_is_stale(after))
+            hit = self._arrived[key] = (tuple(fired), after, emit)
+        return hit
+
+    def _local_moves(self, i: int, me: Endpoint) -> tuple[Local, ...]:
+        """The user calls and timeouts endpoint ``i`` can take in ``me``, with the endpoint after
+        each and what it sends. Like arrivals, they depend on the endpoint alone: cached."""
+        key = (i, me)
+        hit = self._locals.get(key)
+        if hit is None:
+            moves = []
+            for table, kind in ((self.rules.user, "user"), (self.rules.timers, "timer")):
+                for case in table:
+                    if me.st in case.states:
+                        ctx = Ctx(me, None, self.sides[i], self.p)
+                        if case.when(ctx):
+                            moves.append(self._local(i, me, case, ctx, kind))
+            hit = self._locals[key] = tuple(moves)
+        return hit
+
+    def _local(self, i: int, before: Endpoint, case: Case, ctx: Ctx, kind: str) -> Local:
         eff = dict(case.then(ctx))
         emit = eff.pop("emit", None)
         after = before._replace(**eff)
         after = self._settle(before, after._replace(**ghosts.after_local(before, after)))
-        world = World(self._set(w.eps, i, after), w.chans, w.dups)
-        return self._emit(world, i, emit, ghosts.reply_is_stale(after),
-                          Label(i, kind, (case.name,)))
+        if emit is not None:
+            emit = emit._replace(stale=ghosts.reply_is_stale(after))
+        return Label(i, kind, (case.name,)), after, emit
 
     def _settle(self, before: Endpoint, after: Endpoint) -> Endpoint:
         upd = settle_timers(before, after, self.p)
@@ -228,10 +257,9 @@ class Model:
             after = after._replace(**upd)
         return after
 
-    def _emit(self, w: World, i: int, seg: Segment | None, stale: bool, label: Label) -> Move:
+    def _emit(self, w: World, i: int, seg: Segment | None, label: Label) -> Move:
         if seg is None:
             return label, w
-        seg = seg._replace(stale=stale)
         label = label._replace(sent=seg)
         chan = w.chans[i]
         if len(chan) >= self.p.capacity:
