@@ -8,16 +8,17 @@ TIME-WAIT are drawn as bars along the lifeline.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from html import escape
 
 from checks.trace import Trace, endpoint_text, what
 from spec.endpoint import OFF, Endpoint
-from spec.model import CLIENT, CLOCK, NETWORK, SERVER
+from spec.model import CLIENT, CLOCK, NETWORK, SERVER, SIDE_NAMES
 from spec.segment import Segment
 from spec.states import State as S
 
-ROW = 30
+ROW = 36
 TOP = 92
 X = (310, 710)  # lifelines
 WIDTH = 1020
@@ -181,13 +182,13 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         y = _y(r)
         out.append(f'<text x="{(X[0] + X[1]) / 2}" y="{y + 4}" text-anchor="middle" '
                    f'font-size="9" fill="#777" font-style="italic" {FONT}>{escape(text)}</text>')
-    # arrows
+    # arrows first, then their labels, each placed where it touches no other arrow or label
+    lines: list[tuple[Arrow, Point, Point]] = []
     for a in lay.arrows:
         x0 = X[a.src]
         x1 = X[1 - a.src]
         y0, y1 = _y(a.row0), _y(a.row1)
         colour = COLOURS["stale"] if a.stale else COLOURS["seg"]
-        label = a.seg.describe() + (" [old]" if a.stale else "")
         if a.lost == "in flight":  # still travelling when the run ends: no cross
             xe = x0 + (x1 - x0) * 0.55
             ye = y1
@@ -212,18 +213,24 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
             out.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{colour}" '
                        f'stroke-width="1.5" marker-end="url(#arr-{"stale" if a.stale else "seg"})"'
                        '/>')
-        # the label starts at the sender's lifeline, just above its arrow: every arrow leaves
-        # from its own row, so labels never collide even where arrows cross
-        right = x1 > x0
-        dy = (ye - y0) * 12 / abs(xe - x0) if xe != x0 else 0
-        lx, ly = x0 + (12 if right else -12), y0 + dy - 4
-        tw = 6.7 * len(label) + 6
-        bx = lx - 3 if right else lx - tw + 3
-        out.append(f'<rect x="{bx:.1f}" y="{ly - 10:.1f}" width="{tw:.1f}" height="13" '
-                   f'fill="white" opacity="0.85"/>')
-        out.append(f'<text x="{lx}" y="{ly:.1f}" text-anchor="{"start" if right else "end"}" '
-                   f'font-size="11" fill="{colour}" font-family="monospace">{escape(label)}'
-                   '</text>')
+        lines.append((a, (x0, y0), (xe, ye)))
+    obstacles: list[tuple[Point, Point, float]] = [(p, q, 0.0) for _, p, q in lines]
+    for r, text in lay.events:  # the grey network/clock notes in the middle
+        half = 2.6 * len(text)
+        mid = (X[0] + X[1]) / 2
+        obstacles.append(((mid - half, _y(r)), (mid + half, _y(r)), 3.0))
+    for a, p, q in lines:
+        label = a.seg.describe() + (" [old]" if a.stale else "")
+        colour = COLOURS["stale"] if a.stale else COLOURS["seg"]
+        centre, p0, p1 = _place_label(p, q, 6.6 * len(label), obstacles)
+        obstacles.append((p0, p1, 6.0))
+        angle = math.degrees(math.atan2(q[1] - p[1], q[0] - p[0]))
+        if abs(angle) > 90:  # never upside down
+            angle += 180 if angle < 0 else -180
+        out.append(f'<text x="{centre[0]:.1f}" y="{centre[1] + 4:.1f}" text-anchor="middle" '
+                   f'transform="rotate({angle:.2f} {centre[0]:.1f} {centre[1]:.1f})" '
+                   f'font-size="11" fill="{colour}" font-family="monospace" stroke="white" '
+                   f'stroke-width="3" paint-order="stroke">{escape(label)}</text>')
     # states (outside) and rule notes (outside, smaller)
     for i, r, text in lay.states:
         x = X[i] - 14 if i == CLIENT else X[i] + 14
@@ -239,10 +246,65 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
     legend_y = height - 14
     out.append(f'<text x="12" y="{legend_y}" font-size="10" fill="#444" {FONT}>'
                'arrow: segment (sent -> delivered); X: lost; amber bar: retransmission timer; '
-               'purple bar: TIME-WAIT; bold: state after the step; grey: rule cases that fired'
+               "purple bar: TIME-WAIT; bold: a side's state from that step on; "
+               'grey: rule cases that fired'
                '</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+Point = tuple[float, float]
+#: Where along its arrow a label may sit (fraction of the way from the sender), best first.
+SPOTS = (0.5, 0.36, 0.64, 0.25, 0.75, 0.16, 0.84)
+LIFT = 7.0  # label centre above its arrow, in pixels
+
+
+def _place_label(p: Point, q: Point, length: float, obstacles: list[tuple[Point, Point, float]]
+                 ) -> tuple[Point, Point, Point]:
+    """Centre and baseline ends of a label laid along the arrow p -> q, above it if possible:
+    the first spot clear of every other arrow and label, else the one farthest from them."""
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    n = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / n, dy / n
+    if ux < 0:  # text reads left to right
+        ux, uy = -ux, -uy
+    nx, ny = uy, -ux  # the normal that points up
+    best: tuple[float, Point, Point, Point] | None = None
+    for f, side in [(f, 1) for f in SPOTS] + [(f, -1) for f in SPOTS]:  # above, then below
+        lift = LIFT * side + (2 if side < 0 else 0)  # below: clear of the arrow's own head
+        cx, cy = p[0] + dx * f + nx * lift, p[1] + dy * f + ny * lift
+        half = length / 2
+        a = (cx - ux * half, cy - uy * half)
+        b = (cx + ux * half, cy + uy * half)
+        clear = min((_seg_dist(a, b, s, t) - pad for s, t, pad in obstacles
+                     if (s, t) != (p, q)), default=99.0)
+        inside = min(a[0], b[0]) >= X[0] + 6 and max(a[0], b[0]) <= X[1] - 6
+        score = (clear if inside else clear - 50) - (1 if side < 0 else 0)
+        if best is None or score > best[0] + 0.5:
+            best = (score, (cx, cy), a, b)
+        if score >= 6:
+            break
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def _seg_dist(a: Point, b: Point, c: Point, d: Point) -> float:
+    """The distance between the segments ab and cd (0 when they cross)."""
+    def cross(o: Point, p: Point, q: Point) -> float:
+        return (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])
+
+    d1, d2 = cross(c, d, a), cross(c, d, b)
+    d3, d4 = cross(a, b, c), cross(a, b, d)
+    if d1 * d2 < 0 and d3 * d4 < 0:
+        return 0.0
+
+    def point(p: Point, s: Point, t: Point) -> float:
+        vx, vy = t[0] - s[0], t[1] - s[1]
+        k = ((p[0] - s[0]) * vx + (p[1] - s[1]) * vy) / ((vx * vx + vy * vy) or 1.0)
+        k = min(1.0, max(0.0, k))
+        return math.hypot(p[0] - s[0] - k * vx, p[1] - s[1] - k * vy)
+
+    return min(point(a, c, d), point(b, c, d), point(c, a, b), point(d, a, b))
 
 
 def _short(text: str, limit: int = 52) -> str:
@@ -287,4 +349,8 @@ def mermaid(t: Trace, title: str) -> str:
                 lines.append(f"    Note over {who[i]}: {now}")
         prev = w.eps
         chans = w.chans
+    for i in (CLIENT, SERVER):  # sent, never delivered: Mermaid draws arrows on delivery only
+        for seg in chans[i]:
+            lines.append(f"    Note over C,S: still in flight from {SIDE_NAMES[i]}: "
+                         f"{seg.describe()}")
     return "\n".join(lines) + "\n"
