@@ -15,9 +15,10 @@ from itertools import pairwise
 from pathlib import Path
 
 import graphviz
+import networkx as nx
 
 from checks.explicit import Exploration
-from checks.trace import endpoint_text
+from checks.trace import Trace, endpoint_text
 from diagrams.derive import Transition
 from spec.model import CLIENT, CLOCK, NETWORK, SERVER, Label, World
 from spec.states import State
@@ -144,9 +145,20 @@ def _edge_label(lab: Label) -> str:
     return f"{who}: {lab.cases[0].split('.', 1)[-1]}" if lab.cases else f"{who}: {lab.kind}"
 
 
-def product_full(ex: Exploration, title: str, keep: set[int] | None = None) -> str:
+HIGHLIGHT = "#c62828"  # the counterexample path
+
+
+def _path_edges(path: list[int]) -> set[tuple[int, int]]:
+    return set(pairwise(path))
+
+
+def product_full(ex: Exploration, title: str, keep: set[int] | None = None,
+                 path: list[int] | None = None) -> str:
     """The whole product graph: every global state, every move (or only the states in
-    ``keep`` and the moves between them)."""
+    ``keep`` and the moves between them). The states and moves of ``path`` (a counterexample)
+    are drawn in red."""
+    on_path = set(path or ())
+    path_edges = _path_edges(path or [])
     g = graphviz.Digraph("product")
     g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t",
            nodesep="0.15", ranksep="0.35")
@@ -161,28 +173,37 @@ def product_full(ex: Exploration, title: str, keep: set[int] | None = None) -> s
             "#d7f0d7" if n == 0 else "#f7f7f7")
         if not any(m in inside for m in ex.graph.successors(n)):
             fill = "#dde6f7"
-        g.node(str(n), f"#{n}\\n{_world_label(w)}", fillcolor=fill)
+        extra = dict(color=HIGHLIGHT, penwidth="2.5") if n in on_path else {}
+        g.node(str(n), f"#{n}\\n{_world_label(w)}", fillcolor=fill, **extra)
     for a, b, data in sorted(ex.graph.edges(data=True), key=lambda e: (e[0], e[1])):
         if a not in inside or b not in inside:
             continue
         lab: Label = data["label"]
         colour = {CLIENT: "#1f4e9c", SERVER: "#2e7d32", NETWORK: "#b3261e"}.get(lab.actor, "#888")
-        g.edge(str(a), str(b), label=_edge_label(lab), color=colour, fontcolor=colour)
+        if (a, b) in path_edges:
+            g.edge(str(a), str(b), label=_edge_label(lab), color=HIGHLIGHT, fontcolor=HIGHLIGHT,
+                   penwidth="3")
+        else:
+            g.edge(str(a), str(b), label=_edge_label(lab), color=colour, fontcolor=colour)
     return g.source
 
 
-def product_summary(ex: Exploration, title: str) -> str:
-    """Global states grouped by (client state, server state); edges counted between groups."""
-    def key(n: int) -> tuple[State, State]:
-        w = ex.worlds[n]
-        return w.eps[CLIENT].st, w.eps[SERVER].st
+def _pair(ex: Exploration, n: int) -> tuple[State, State]:
+    w = ex.worlds[n]
+    return w.eps[CLIENT].st, w.eps[SERVER].st
 
-    nodes: Counter[tuple[State, State]] = Counter(key(n) for n in ex.graph.nodes)
+
+def product_summary(ex: Exploration, title: str, path: list[int] | None = None) -> str:
+    """Global states grouped by (client state, server state); edges counted between groups.
+    The groups and group changes a counterexample ``path`` passes through are drawn in red."""
+    nodes: Counter[tuple[State, State]] = Counter(_pair(ex, n) for n in ex.graph.nodes)
     edges: Counter[tuple[tuple[State, State], tuple[State, State]]] = Counter()
     for a, b in ex.graph.edges:
-        ka, kb = key(a), key(b)
+        ka, kb = _pair(ex, a), _pair(ex, b)
         if ka != kb:
             edges[(ka, kb)] += 1
+    on_path = {_pair(ex, n) for n in path or ()}
+    path_edges = {(_pair(ex, a), _pair(ex, b)) for a, b in _path_edges(path or [])}
     g = graphviz.Digraph("summary")
     g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t",
            nodesep="0.3", ranksep="0.45")
@@ -193,15 +214,61 @@ def product_summary(ex: Exploration, title: str) -> str:
     def nid(k: tuple[State, State]) -> str:
         return f"{k[0].name}__{k[1].name}"
 
-    init = key(0)
+    init = _pair(ex, 0)
     for k, count in sorted(nodes.items()):
         fill = "#d7f0d7" if k == init else (
             "#fff3c4" if k == (State.ESTABLISHED, State.ESTABLISHED) else "#f7f7f7")
+        extra = dict(color=HIGHLIGHT, penwidth="2.5") if k in on_path else {}
         g.node(nid(k), f"client {k[0].name}\\nserver {k[1].name}\\n({count} states)",
-               fillcolor=fill)
+               fillcolor=fill, **extra)
     for (ka, kb), count in sorted(edges.items()):
-        g.edge(nid(ka), nid(kb), label=str(count), penwidth=str(min(0.6 + count / 40, 4)))
+        width = str(min(0.6 + count / 40, 4))
+        if (ka, kb) in path_edges:
+            g.edge(nid(ka), nid(kb), label=str(count), penwidth=width, color=HIGHLIGHT,
+                   fontcolor=HIGHLIGHT)
+        else:
+            g.edge(nid(ka), nid(kb), label=str(count), penwidth=width)
     return g.source
 
 
-__all__ = ["SERVER", "product_full", "product_summary", "render", "state_machine"]
+def graphml(ex: Exploration, path: list[int] | None = None) -> str:
+    """The state graph as GraphML (for Gephi, yEd, networkx): each state with both endpoints
+    and the segments in flight, each move with who made it and the rule cases that fired;
+    ``on_path`` marks a counterexample."""
+    on_path = set(path or ())
+    path_edges = _path_edges(path or [])
+    out = nx.DiGraph()
+    for n in sorted(ex.graph.nodes):
+        w = ex.worlds[n]
+        out.add_node(n, client=endpoint_text(w.eps[CLIENT]), server=endpoint_text(w.eps[SERVER]),
+                     in_flight=" ".join([f"c>{x.describe()}" for x in w.chans[CLIENT]]
+                                        + [f"s>{x.describe()}" for x in w.chans[SERVER]]),
+                     initial=n == 0, on_path=n in on_path)
+    for a, b, data in sorted(ex.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        lab: Label = data["label"]
+        out.add_edge(a, b, move=_edge_label(lab), cases=", ".join(lab.cases),
+                     on_path=(a, b) in path_edges)
+    return "\n".join(nx.generate_graphml(out)) + "\n"
+
+
+def trace_dot(t: Trace, title: str) -> str:
+    """A trace as a chain of global states (DOT): each box both endpoints and what is in
+    flight, each arrow the move with the rule cases that fired."""
+    g = graphviz.Digraph("trace")
+    g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t")
+    g.attr("node", fontname=FONT, fontsize="9", shape="box", style="rounded,filled",
+           fillcolor="#f7f7f7")
+    g.attr("edge", fontname=FONT, fontsize="8")
+    worlds = t.worlds()
+    for k, w in enumerate(worlds):
+        g.node(f"s{k}", f"{k}: {_world_label(w)}", fillcolor="#d7f0d7" if k == 0 else "#f7f7f7")
+    for k, step in enumerate(t.steps):
+        cases = f"\\n[{', '.join(step.label.cases)}]" if step.label.cases else ""
+        g.edge(f"s{k}", f"s{k + 1}", label=_edge_label(step.label) + cases)
+    if t.loop_start is not None and t.loop_start < len(t.steps):
+        g.edge(f"s{len(worlds) - 1}", f"s{t.loop_start}", style="dashed",
+               label="may repeat forever", constraint="false")
+    return g.source
+
+
+__all__ = ["graphml", "product_full", "product_summary", "render", "state_machine", "trace_dot"]

@@ -157,3 +157,75 @@ def test_stale_files_are_removed(tmp_path: Path) -> None:
     gen._write(tmp_path / "state-machine.dot", "digraph {}", written)
     gen.prune(tmp_path, written)
     assert not old.exists() and keep.exists() and written[0].exists()
+
+
+# -- the command line: tcpspec chart, tcpspec graph, tcpspec trace --format dot ----------------
+
+
+def _cli(*args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from tcpspec.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_chart_command_writes_the_committed_chart(tmp_path: Path) -> None:
+    out = tmp_path / "h.svg"
+    r = _cli("chart", "handshake", "--output", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes() == (ROOT / "scenarios" / "handshake.svg").read_bytes()
+    r = _cli("chart", "two-way-handshake", "--format", "mermaid")
+    assert r.exit_code == 0
+    assert r.output == (ROOT / "mutants" / "two-way-handshake.mmd").read_text()
+
+
+@pytest.mark.parametrize("args", [
+    ("chart", "no-such-chart"), ("chart", "close", "--format", "png"),
+    ("graph", "--format", "png"), ("graph", "--property", "nope"),
+    ("graph", "--scenario", "nope"), ("graph", "--summary", "--format", "graphml"),
+    ("graph", "--msl", "0")])
+def test_graph_and_chart_bad_input_is_one_clear_line(args: tuple[str, ...]) -> None:
+    r = _cli(*args)
+    assert r.exit_code == 2
+    assert r.output.count("\n") == 1 and r.output.startswith("tcpspec: error:"), r.output
+
+
+def test_trace_format_dot_is_the_run_as_a_chain() -> None:
+    r = _cli("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
+             "--format", "dot")
+    assert r.exit_code == 1
+    assert r.output.startswith("digraph trace {")
+    assert "s0 -> s1" in r.output and "listen.syn" in r.output
+    from diagrams.graphs import render
+
+    assert ET.fromstring(render(r.output)).tag.endswith("svg")
+
+
+def test_graph_highlights_the_counterexample() -> None:
+    import networkx as nx
+
+    from diagrams.graphs import HIGHLIGHT
+
+    args = ("graph", "--mutant", "two-way-handshake", "--property", "handshake.three_messages",
+            "--scenario", "handshake", "--no-loss")
+    r = _cli(*args, "--format", "dot")
+    assert r.exit_code == 0, r.output
+    red_nodes = [ln for ln in r.output.splitlines() if HIGHLIGHT in ln and "->" not in ln]
+    red_edges = [ln for ln in r.output.splitlines() if HIGHLIGHT in ln and "->" in ln]
+    assert len(red_nodes) == len(red_edges) + 1 >= 2
+    r = _cli(*args, "--format", "graphml")
+    g = nx.parse_graphml(r.output)
+    path = [n for n, d in g.nodes(data=True) if d["on_path"]]
+    assert len(path) == len(red_nodes)
+    assert sum(1 for *_, d in g.edges(data=True) if d["on_path"]) == len(red_edges)
+    r = _cli(*args, "--format", "svg")
+    assert ET.fromstring(r.output).tag.endswith("svg")
+
+
+def test_graph_too_large_to_draw_is_refused_quickly() -> None:
+    r = _cli("graph", "--scenario", "connect-close")
+    assert r.exit_code == 2
+    assert "too many to draw" in r.output and "--summary" in r.output
+    r = _cli("graph", "--scenario", "close", "--summary", "--format", "dot")
+    assert r.exit_code == 0 and "client ESTABLISHED\\nserver ESTABLISHED" in r.output
