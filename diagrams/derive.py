@@ -266,40 +266,53 @@ class Chart:
     milestones: tuple[Edge, ...] = ()
     goal: Goal = _closed_normally
     mutant: str = ""  # when set: the mutant's counterexample instead of a goal search
+    guards: tuple[str, ...] = ()  # the properties (checks.properties) that keep this run right
 
 
 CHARTS: tuple[Chart, ...] = (
     Chart("handshake", "The 3-way handshake (seed 000: ISS 100 and 200)",
-          "handshake", LOSSY, (), _established),
+          "handshake", LOSSY, (), _established, guards=("handshake.three_messages",)),
     Chart("close", "The 4-way close: FIN, ACK, FIN, ACK, then TIME-WAIT",
-          "close", LOSSY, (), _closed_normally),
+          "close", LOSSY, (), _closed_normally,
+          guards=("close.normal_close_is_mutual", "liveness.close_completes")),
     Chart("normal", "A whole connection: open, one data segment each way, close",
-          "connect-close", LOSSY, (), _closed_with_data),
+          "connect-close", LOSSY, (), _closed_with_data,
+          guards=("halfclose.no_data_loss", "close.normal_close_is_mutual")),
     Chart("lost-syn-ack", "The SYN+ACK is lost: the client retransmits its SYN",
-          "handshake", LOSSY, (_lost("SYN+ACK"), _fired("timer.retransmit_syn")), _established),
+          "handshake", LOSSY, (_lost("SYN+ACK"), _fired("timer.retransmit_syn")), _established,
+          guards=("liveness.handshake_resolves",)),
     Chart("lost-handshake-ack", "The final ACK of the handshake is lost",
-          "handshake", LOSSY, (_lost("ACK", to_state=S.SYN_RECEIVED),), _established),
+          "handshake", LOSSY, (_lost("ACK", to_state=S.SYN_RECEIVED),), _established,
+          guards=("liveness.handshake_resolves", "handshake.three_messages")),
     Chart("stale-syn", "An old duplicate SYN is answered, reset by RST, and the real one wins",
-          "stale-syn", LOSSY, (_fired("rst.syn_received_passive"),), _established),
-    Chart("lost-fin", "The first FIN is lost and retransmitted",
-          "close", LOSSY, (_lost("FIN+ACK"),), _closed_normally),
+          "stale-syn", LOSSY, (_fired("rst.syn_received_passive"),), _established,
+          guards=("handshake.stale_syn_rejected",)),
+    Chart("lost-fin", "The server's FIN is lost and retransmitted",
+          "close", LOSSY, (_lost("FIN+ACK", to_state=S.FIN_WAIT_2),), _closed_normally,
+          guards=("liveness.close_completes",)),
     Chart("lost-last-ack", "The last ACK is lost: the FIN is retransmitted and re-ACKed from "
           "TIME-WAIT", "close", LOSSY,
           (_lost("ACK", to_state=S.LAST_ACK), _fired("time_wait.fin_retransmitted")),
-          _closed_normally),
+          _closed_normally, guards=("timewait.covers_fin_retransmit",)),
     Chart("no-time-wait", "Without TIME-WAIT the retransmitted FIN is answered by RST "
-          "(mutant no-time-wait)", "connect-close", Bounds(), mutant="no-time-wait"),
+          "(mutant no-time-wait)", "close", Bounds(), mutant="no-time-wait",
+          guards=("timewait.covers_fin_retransmit",)),
     Chart("simultaneous-open", "Simultaneous open (RFC 9293 Figure 7)",
           "simultaneous-open", LOSSY, (_enters(S.SYN_RECEIVED),),
-          lambda w: _established(w) and all(e.rcvd_syn for e in w.eps)),
+          lambda w: _established(w) and all(e.rcvd_syn for e in w.eps),
+          guards=("handshake.three_messages",)),
     Chart("simultaneous-close", "Simultaneous close through CLOSING",
-          "close", LOSSY, (_enters(S.CLOSING),), _closed_normally),
+          "close", LOSSY, (_enters(S.CLOSING),), _closed_normally,
+          guards=("close.normal_close_is_mutual", "liveness.close_completes")),
     Chart("half-close", "Half-close: data flows after the first FIN",
-          "connect-close", LOSSY, (_data_after_fin,), _closed_with_data),
+          "connect-close", LOSSY, (_data_after_fin,), _closed_with_data,
+          guards=("halfclose.no_data_loss",)),
     Chart("refused", "Connection refused: the SYN is answered by RST",
-          "refused", LOSSY, (), _state_is(CLIENT, S.CLOSED, Reason.REFUSED)),
+          "refused", LOSSY, (), _state_is(CLIENT, S.CLOSED, Reason.REFUSED),
+          guards=("liveness.handshake_resolves",)),
     Chart("abort", "The client aborts: the server is told by RST",
-          "abort", LOSSY, (_enters(S.ESTABLISHED),), _state_is(SERVER, S.CLOSED, Reason.RESET)),
+          "abort", LOSSY, (_enters(S.ESTABLISHED),), _state_is(SERVER, S.CLOSED, Reason.RESET),
+          guards=("no_deadlock",)),
 )
 
 
