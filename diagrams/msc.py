@@ -9,6 +9,7 @@ TIME-WAIT are drawn as bars along the lifeline.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from html import escape
 
@@ -131,9 +132,12 @@ def layout(t: Trace) -> Layout:
     end = lay.rows - 0.4
     for (i, kind), r0 in sorted(open_bar.items()):
         lay.bars.append((i, kind, r0, end))
-    for side_arrows in pending.values():  # still in flight at the end
-        for a in side_arrows:
-            a.row1, a.lost = end, "in flight"
+    # still in flight at the end: each gets its own row below the run, so that neither the
+    # arrows' ends nor their notes pile up
+    flying = [a for side_arrows in pending.values() for a in side_arrows]
+    for k, a in enumerate(sorted(flying, key=lambda a: (a.row0, a.src))):
+        a.row1, a.lost = end + 0.6 * (k + 1), "in flight"
+    lay.rows += round(0.6 * len(flying) + 0.49)
     return lay
 
 
@@ -143,7 +147,9 @@ def _y(r: float) -> float:
 
 def svg(t: Trace, title: str, subtitle: str = "") -> str:
     lay = layout(t)
-    height = int(_y(lay.rows) + 40)
+    sub = textwrap.wrap(subtitle, 165)  # about 6 px a character: what fits the width
+    extra = 14 * max(len(sub) - 1, 0)  # the chart moves down under a longer subtitle
+    height = int(_y(lay.rows) + 40) + extra
     out: list[str] = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
@@ -157,9 +163,17 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         f'<text x="{WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold" '
         f'{FONT}>{escape(title)}</text>',
     ]
-    if subtitle:
-        out.append(f'<text x="{WIDTH / 2}" y="42" text-anchor="middle" font-size="11" '
-                   f'fill="#444" {FONT}>{escape(subtitle)}</text>')
+    for k, line in enumerate(sub):
+        out.append(f'<text x="{WIDTH / 2}" y="{42 + 14 * k}" text-anchor="middle" '
+                   f'font-size="11" fill="#444" {FONT}>{escape(line)}</text>')
+    out.append(f'<g transform="translate(0 {extra})">')
+    if t.loop_start is not None and t.loop_start < len(t.steps):  # a lasso: mark the loop
+        y = _y(t.loop_start - 0.5)
+        out.append(f'<line x1="12" y1="{y}" x2="{WIDTH - 12}" y2="{y}" stroke="#b3261e" '
+                   f'stroke-dasharray="2,4"/>')
+        out.append(f'<text x="{WIDTH - 12}" y="{y - 4}" text-anchor="end" '
+                   f'font-size="10" fill="#b3261e" {FONT}>↻ from here on, the run can repeat '
+                   'forever</text>')
     for i, name in ((CLIENT, "client (ISS 100)"), (SERVER, "server (ISS 200)")):
         x: float = X[i]
         out.append(f'<rect x="{x - 70}" y="52" width="140" height="24" rx="4" fill="#eef" '
@@ -177,13 +191,16 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         tip = "TIME-WAIT (2*MSL timer)" if kind == "tw" else "retransmission timer running"
         out.append(f'<rect x="{x}" y="{y0}" width="{w}" height="{max(y1 - y0, 2)}" '
                    f'fill="{COLOURS[kind]}" opacity="0.75"><title>{tip}</title></rect>')
-    # row guides for network and clock events, in the middle
-    for r, text in lay.events:
-        y = _y(r)
-        out.append(f'<text x="{(X[0] + X[1]) / 2}" y="{y + 4}" text-anchor="middle" '
-                   f'font-size="9" fill="#777" font-style="italic" {FONT}>{escape(text)}</text>')
+    # row guides for network and clock events, in the middle (above a row's crosses)
+    crossed = {a.row1 for a in lay.arrows if a.lost in ("lost", "expired")}
+    events = [(r, _y(r) - (12 if r in crossed else -4), text) for r, text in lay.events]
+    for _, y, text in events:
+        out.append(f'<text x="{(X[0] + X[1]) / 2}" y="{y}" text-anchor="middle" '
+                   f'font-size="9" fill="#777" font-style="italic" stroke="white" '
+                   f'stroke-width="3" paint-order="stroke" {FONT}>{escape(text)}</text>')
     # arrows first, then their labels, each placed where it touches no other arrow or label
     lines: list[tuple[Arrow, Point, Point]] = []
+    crosses: list[tuple[Point, Point, float]] = []
     for a in lay.arrows:
         x0 = X[a.src]
         x1 = X[1 - a.src]
@@ -196,7 +213,8 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
                        f'stroke-width="1.2" stroke-dasharray="2,3"/>')
             out.append(f'<text x="{xe + (6 if x1 > x0 else -6)}" y="{ye + 4}" '
                        f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
-                       f'fill="#777" {FONT}>still in flight</text>')
+                       f'fill="#777" stroke="white" stroke-width="3" paint-order="stroke" '
+                       f'{FONT}>still in flight</text>')
         elif a.lost:
             xe = x0 + (x1 - x0) * 0.55
             ye = y1 if a.lost != "channel full" else y0 + ROW * 0.5
@@ -207,18 +225,26 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
                        f'L{xe + 6},{ye - 6}" stroke="{c}" stroke-width="2.5"/>')
             out.append(f'<text x="{xe + (10 if x1 > x0 else -10)}" y="{ye + 12}" '
                        f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
-                       f'fill="{c}" {FONT}>{a.lost}</text>')
+                       f'fill="{c}" stroke="white" stroke-width="3" paint-order="stroke" '
+                       f'{FONT}>{a.lost}</text>')
         else:
             xe, ye = x1, y1
             out.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{colour}" '
                        f'stroke-width="1.5" marker-end="url(#arr-{"stale" if a.stale else "seg"})"'
                        '/>')
         lines.append((a, (x0, y0), (xe, ye)))
-    obstacles: list[tuple[Point, Point, float]] = [(p, q, 0.0) for _, p, q in lines]
-    for r, text in lay.events:  # the grey network/clock notes in the middle
+        if a.lost == "in flight":  # its note
+            note = xe + (6 if x1 > x0 else -6 - 70)
+            crosses.append(((note, ye), (note + 70, ye), 4.0))
+        elif a.lost:  # the cross and its note
+            note = xe + (10 if x1 > x0 else -10 - 5 * len(a.lost))
+            crosses.append(((xe - 7, ye), (xe + 7, ye), 4.0))
+            crosses.append(((note, ye + 8), (note + 5 * len(a.lost), ye + 8), 3.0))
+    obstacles: list[tuple[Point, Point, float]] = [(p, q, 0.0) for _, p, q in lines] + crosses
+    for _, y, text in events:  # the grey network/clock notes in the middle
         half = 2.6 * len(text)
         mid = (X[0] + X[1]) / 2
-        obstacles.append(((mid - half, _y(r)), (mid + half, _y(r)), 3.0))
+        obstacles.append(((mid - half, y - 4), (mid + half, y - 4), 3.0))
     for a, p, q in lines:
         label = a.seg.describe() + (" [old]" if a.stale else "")
         colour = COLOURS["stale"] if a.stale else COLOURS["seg"]
@@ -243,12 +269,13 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         anchor = "start" if i == CLIENT else "end"
         out.append(f'<text x="{x}" y="{_y(r) + 4}" text-anchor="{anchor}" font-size="9" '
                    f'fill="#555" {FONT}>{escape(_short(text))}</text>')
-    legend_y = height - 14
+    legend_y = height - 14 - extra  # inside the group moved down by extra
     out.append(f'<text x="12" y="{legend_y}" font-size="10" fill="#444" {FONT}>'
                'arrow: segment (sent -> delivered); X: lost; amber bar: retransmission timer; '
                "purple bar: TIME-WAIT; bold: a side's state from that step on; "
                'grey: rule cases that fired'
                '</text>')
+    out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -261,8 +288,9 @@ LIFT = 7.0  # label centre above its arrow, in pixels
 
 def _place_label(p: Point, q: Point, length: float, obstacles: list[tuple[Point, Point, float]]
                  ) -> tuple[Point, Point, Point]:
-    """Centre and baseline ends of a label laid along the arrow p -> q, above it if possible:
-    the first spot clear of every other arrow and label, else the one farthest from them."""
+    """Centre and baseline ends of a label laid along the arrow p -> q: the first spot (above
+    the arrow, then below, then farther off) clear of every other arrow and label, else the
+    spot farthest from them. A label parallel to its arrow still reads as that arrow's."""
     dx, dy = q[0] - p[0], q[1] - p[1]
     n = math.hypot(dx, dy) or 1.0
     ux, uy = dx / n, dy / n
@@ -270,20 +298,20 @@ def _place_label(p: Point, q: Point, length: float, obstacles: list[tuple[Point,
         ux, uy = -ux, -uy
     nx, ny = uy, -ux  # the normal that points up
     best: tuple[float, Point, Point, Point] | None = None
-    for f, side in [(f, 1) for f in SPOTS] + [(f, -1) for f in SPOTS]:  # above, then below
-        lift = LIFT * side + (2 if side < 0 else 0)  # below: clear of the arrow's own head
-        cx, cy = p[0] + dx * f + nx * lift, p[1] + dy * f + ny * lift
-        half = length / 2
-        a = (cx - ux * half, cy - uy * half)
-        b = (cx + ux * half, cy + uy * half)
-        clear = min((_seg_dist(a, b, s, t) - pad for s, t, pad in obstacles
-                     if (s, t) != (p, q)), default=99.0)
-        inside = min(a[0], b[0]) >= X[0] + 6 and max(a[0], b[0]) <= X[1] - 6
-        score = (clear if inside else clear - 50) - (1 if side < 0 else 0)
-        if best is None or score > best[0] + 0.5:
-            best = (score, (cx, cy), a, b)
-        if score >= 6:
-            break
+    for k, lift in enumerate((LIFT, -LIFT - 2, 2 * LIFT + 3, -2 * LIFT - 5)):
+        for f in SPOTS:
+            cx, cy = p[0] + dx * f + nx * lift, p[1] + dy * f + ny * lift
+            half = length / 2
+            a = (cx - ux * half, cy - uy * half)
+            b = (cx + ux * half, cy + uy * half)
+            clear = min((_seg_dist(a, b, s, t) - pad for s, t, pad in obstacles
+                         if (s, t) != (p, q)), default=99.0)
+            inside = min(a[0], b[0]) >= X[0] + 6 and max(a[0], b[0]) <= X[1] - 6
+            score = (clear if inside else clear - 50) - k  # prefer the nearer spots
+            if best is None or score > best[0] + 0.5:
+                best = (score, (cx, cy), a, b)
+            if score >= 6:
+                return (cx, cy), a, b
     assert best is not None
     return best[1], best[2], best[3]
 
