@@ -56,9 +56,14 @@ def checked_for(prop: Property) -> tuple[Property, ...]:
 
 
 def trace_path(ex: Exploration, t: Trace) -> list[int]:
-    """The state numbers a trace walks through in the explored graph."""
+    """The state numbers a trace walks through in the explored graph; for a lasso, back to
+    where its loop starts (so the move that closes the loop is drawn in red too)."""
     index = {w: n for n, w in enumerate(ex.worlds)}
-    return [index[w] for w in t.worlds()]
+    path = [index[w] for w in t.worlds()]
+    if t.loop_start is not None and t.loop_start < len(t.steps) and \
+            ex.graph.has_edge(path[-1], path[t.loop_start]):
+        path.append(path[t.loop_start])
+    return path
 
 
 @app.command("graph")
