@@ -44,7 +44,8 @@ FIGURE_5: tuple[tuple[str, ...], ...] = (
     ("ESTABLISHED",),
     ("FIN_WAIT_1", "CLOSE_WAIT"),
     ("FIN_WAIT_2", "CLOSING", "LAST_ACK"),
-    ("TIME_WAIT", CLOSED_END),
+    ("TIME_WAIT",),
+    (CLOSED_END,),  # Figure 5 has it beside TIME-WAIT; below, its many edges have room
 )
 PATH_STYLE = {  # the usual client path and server path; every other move is grey
     CLIENT: dict(color="#1f4e9c", fontcolor="#1f4e9c", penwidth="2.4", style="solid"),
