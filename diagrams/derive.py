@@ -46,8 +46,7 @@ class ClosedStart(Model):
 
 
 @cache
-def exploration(scenario: str, bounds: Bounds = LOSSY, closed_start: bool = False
-                ) -> Exploration:
+def exploration(scenario: str, bounds: Bounds = LOSSY, closed_start: bool = False) -> Exploration:
     """The explored graph of a scenario (no properties: the diagrams only need the graph)."""
     m = make_model(scenario, bounds)
     if closed_start:
@@ -138,8 +137,11 @@ def machine_transitions() -> list[Transition]:
             if before == after:
                 continue
             role = "active" if sides[i].active else "passive"
-            seen.add(Transition(before.name, after.name, _event(lab), _action(lab),
-                                ", ".join(lab.cases), role))
+            seen.add(
+                Transition(
+                    before.name, after.name, _event(lab), _action(lab), ", ".join(lab.cases), role
+                )
+            )
     return sorted(seen)
 
 
@@ -210,6 +212,7 @@ def _rank(lab: Label) -> int:
 def _lost(flags: str, *, to_state: S | None = None) -> Edge:
     """The network loses a segment with exactly these flags (optionally: bound to a side in
     ``to_state``)."""
+
     def edge(w: World, lab: Label, w2: World) -> bool:
         if lab.kind != "lose" or lab.seg is None or lab.seg.flags() != flags:
             return False
@@ -217,6 +220,7 @@ def _lost(flags: str, *, to_state: S | None = None) -> Edge:
             return True
         dest = SERVER if _direction(w, lab) == CLIENT else CLIENT
         return w.eps[dest].st == to_state
+
     return edge
 
 
@@ -270,49 +274,131 @@ class Chart:
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("handshake", "The 3-way handshake (seed 000: ISS 100 and 200)",
-          "handshake", LOSSY, (), _established, guards=("handshake.three_messages",)),
-    Chart("close", "The 4-way close: FIN, ACK, FIN, ACK, then TIME-WAIT",
-          "close", LOSSY, (), _closed_normally,
-          guards=("close.normal_close_is_mutual", "liveness.close_completes")),
-    Chart("normal", "A whole connection: open, one data segment each way, close",
-          "connect-close", LOSSY, (), _closed_with_data,
-          guards=("halfclose.no_data_loss", "close.normal_close_is_mutual")),
-    Chart("lost-syn-ack", "The SYN+ACK is lost: the client retransmits its SYN",
-          "handshake", LOSSY, (_lost("SYN+ACK"), _fired("timer.retransmit_syn")), _established,
-          guards=("liveness.handshake_resolves",)),
-    Chart("lost-handshake-ack", "The final ACK of the handshake is lost",
-          "handshake", LOSSY, (_lost("ACK", to_state=S.SYN_RECEIVED),), _established,
-          guards=("liveness.handshake_resolves", "handshake.three_messages")),
-    Chart("stale-syn", "An old duplicate SYN is answered, reset by RST, and the real one wins",
-          "stale-syn", LOSSY, (_fired("rst.syn_received_passive"),), _established,
-          guards=("handshake.stale_syn_rejected",)),
-    Chart("lost-fin", "The server's FIN is lost and retransmitted",
-          "close", LOSSY, (_lost("FIN+ACK", to_state=S.FIN_WAIT_2),), _closed_normally,
-          guards=("liveness.close_completes",)),
-    Chart("lost-last-ack", "The last ACK is lost: the FIN is retransmitted and re-ACKed from "
-          "TIME-WAIT", "close", LOSSY,
-          (_lost("ACK", to_state=S.LAST_ACK), _fired("time_wait.fin_retransmitted")),
-          _closed_normally, guards=("timewait.covers_fin_retransmit",)),
-    Chart("no-time-wait", "Without TIME-WAIT the retransmitted FIN is answered by RST "
-          "(mutant no-time-wait)", "close", Bounds(), mutant="no-time-wait",
-          guards=("timewait.covers_fin_retransmit",)),
-    Chart("simultaneous-open", "Simultaneous open (RFC 9293 Figure 7)",
-          "simultaneous-open", LOSSY, (_enters(S.SYN_RECEIVED),),
-          lambda w: _established(w) and all(e.rcvd_syn for e in w.eps),
-          guards=("handshake.three_messages",)),
-    Chart("simultaneous-close", "Simultaneous close through CLOSING",
-          "close", LOSSY, (_enters(S.CLOSING),), _closed_normally,
-          guards=("close.normal_close_is_mutual", "liveness.close_completes")),
-    Chart("half-close", "Half-close: data flows after the first FIN",
-          "connect-close", LOSSY, (_data_after_fin,), _closed_with_data,
-          guards=("halfclose.no_data_loss",)),
-    Chart("refused", "Connection refused: the SYN is answered by RST",
-          "refused", LOSSY, (), _state_is(CLIENT, S.CLOSED, Reason.REFUSED),
-          guards=("liveness.handshake_resolves",)),
-    Chart("abort", "The client aborts: the server is told by RST",
-          "abort", LOSSY, (_enters(S.ESTABLISHED),), _state_is(SERVER, S.CLOSED, Reason.RESET),
-          guards=("no_deadlock",)),
+    Chart(
+        "handshake",
+        "The 3-way handshake (seed 000: ISS 100 and 200)",
+        "handshake",
+        LOSSY,
+        (),
+        _established,
+        guards=("handshake.three_messages",),
+    ),
+    Chart(
+        "close",
+        "The 4-way close: FIN, ACK, FIN, ACK, then TIME-WAIT",
+        "close",
+        LOSSY,
+        (),
+        _closed_normally,
+        guards=("close.normal_close_is_mutual", "liveness.close_completes"),
+    ),
+    Chart(
+        "normal",
+        "A whole connection: open, one data segment each way, close",
+        "connect-close",
+        LOSSY,
+        (),
+        _closed_with_data,
+        guards=("halfclose.no_data_loss", "close.normal_close_is_mutual"),
+    ),
+    Chart(
+        "lost-syn-ack",
+        "The SYN+ACK is lost: the client retransmits its SYN",
+        "handshake",
+        LOSSY,
+        (_lost("SYN+ACK"), _fired("timer.retransmit_syn")),
+        _established,
+        guards=("liveness.handshake_resolves",),
+    ),
+    Chart(
+        "lost-handshake-ack",
+        "The final ACK of the handshake is lost",
+        "handshake",
+        LOSSY,
+        (_lost("ACK", to_state=S.SYN_RECEIVED),),
+        _established,
+        guards=("liveness.handshake_resolves", "handshake.three_messages"),
+    ),
+    Chart(
+        "stale-syn",
+        "An old duplicate SYN is answered, reset by RST, and the real one wins",
+        "stale-syn",
+        LOSSY,
+        (_fired("rst.syn_received_passive"),),
+        _established,
+        guards=("handshake.stale_syn_rejected",),
+    ),
+    Chart(
+        "lost-fin",
+        "The server's FIN is lost and retransmitted",
+        "close",
+        LOSSY,
+        (_lost("FIN+ACK", to_state=S.FIN_WAIT_2),),
+        _closed_normally,
+        guards=("liveness.close_completes",),
+    ),
+    Chart(
+        "lost-last-ack",
+        "The last ACK is lost: the FIN is retransmitted and re-ACKed from TIME-WAIT",
+        "close",
+        LOSSY,
+        (_lost("ACK", to_state=S.LAST_ACK), _fired("time_wait.fin_retransmitted")),
+        _closed_normally,
+        guards=("timewait.covers_fin_retransmit",),
+    ),
+    Chart(
+        "no-time-wait",
+        "Without TIME-WAIT the retransmitted FIN is answered by RST (mutant no-time-wait)",
+        "close",
+        Bounds(),
+        mutant="no-time-wait",
+        guards=("timewait.covers_fin_retransmit",),
+    ),
+    Chart(
+        "simultaneous-open",
+        "Simultaneous open (RFC 9293 Figure 7)",
+        "simultaneous-open",
+        LOSSY,
+        (_enters(S.SYN_RECEIVED),),
+        lambda w: _established(w) and all(e.rcvd_syn for e in w.eps),
+        guards=("handshake.three_messages",),
+    ),
+    Chart(
+        "simultaneous-close",
+        "Simultaneous close through CLOSING",
+        "close",
+        LOSSY,
+        (_enters(S.CLOSING),),
+        _closed_normally,
+        guards=("close.normal_close_is_mutual", "liveness.close_completes"),
+    ),
+    Chart(
+        "half-close",
+        "Half-close: data flows after the first FIN",
+        "connect-close",
+        LOSSY,
+        (_data_after_fin,),
+        _closed_with_data,
+        guards=("halfclose.no_data_loss",),
+    ),
+    Chart(
+        "refused",
+        "Connection refused: the SYN is answered by RST",
+        "refused",
+        LOSSY,
+        (),
+        _state_is(CLIENT, S.CLOSED, Reason.REFUSED),
+        guards=("liveness.handshake_resolves",),
+    ),
+    Chart(
+        "abort",
+        "The client aborts: the server is told by RST",
+        "abort",
+        LOSSY,
+        (_enters(S.ESTABLISHED),),
+        _state_is(SERVER, S.CLOSED, Reason.RESET),
+        guards=("no_deadlock",),
+    ),
 )
 
 

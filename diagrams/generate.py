@@ -12,23 +12,48 @@ from spec.mutants import MUTANTS
 #: Product graphs: (file stem, scenario, bounds, kind, title); kind is "full" (every state),
 #: "working" (every state of a connection where nothing goes wrong) or "summary".
 PRODUCTS: tuple[tuple[str, str, Bounds, str, str], ...] = (
-    ("connect-close-fault-free", "connect-close", derive.WORKING, "working",
-     "Every interleaving of a working connection (scenario 'connect-close': open, one data "
-     "segment each way, half-close, close): nothing lost, no retransmission timeout.\\n"
-     "Blue edges: client moves; green: server moves; grey: time passing. Green node: start; "
-     "yellow: both ESTABLISHED; blue: the end"),
-    ("handshake-fault-free", "handshake", derive.FAULT_FREE, "full",
-     "Product graph, scenario 'handshake', fault-free network, retransmission timers "
-     "included (every global state)"),
-    ("close-fault-free-summary", "close", derive.FAULT_FREE, "summary",
-     "Scenario 'close' (open, then close, no data), fault-free network: global states "
-     "grouped by (client state, server state); edge labels count moves"),
-    ("connect-close-faulty-summary", "connect-close", derive.LOSSY, "summary",
-     "Scenario 'connect-close' with loss (no reordering or duplication): global states "
-     "grouped by (client state, server state); edge labels count moves"),
-    ("close-default-summary", "close", Bounds(), "summary",
-     "Scenario 'close' at the default bounds (loss, reordering, one duplicate): global "
-     "states grouped by (client state, server state); edge labels count moves"),
+    (
+        "connect-close-fault-free",
+        "connect-close",
+        derive.WORKING,
+        "working",
+        "Every interleaving of a working connection (scenario 'connect-close': open, one data "
+        "segment each way, half-close, close): nothing lost, no retransmission timeout.\\n"
+        "Blue edges: client moves; green: server moves; grey: time passing. Green node: start; "
+        "yellow: both ESTABLISHED; blue: the end",
+    ),
+    (
+        "handshake-fault-free",
+        "handshake",
+        derive.FAULT_FREE,
+        "full",
+        "Product graph, scenario 'handshake', fault-free network, retransmission timers "
+        "included (every global state)",
+    ),
+    (
+        "close-fault-free-summary",
+        "close",
+        derive.FAULT_FREE,
+        "summary",
+        "Scenario 'close' (open, then close, no data), fault-free network: global states "
+        "grouped by (client state, server state); edge labels count moves",
+    ),
+    (
+        "connect-close-faulty-summary",
+        "connect-close",
+        derive.LOSSY,
+        "summary",
+        "Scenario 'connect-close' with loss (no reordering or duplication): global states "
+        "grouped by (client state, server state); edge labels count moves",
+    ),
+    (
+        "close-default-summary",
+        "close",
+        Bounds(),
+        "summary",
+        "Scenario 'close' at the default bounds (loss, reordering, one duplicate): global "
+        "states grouped by (client state, server state); edge labels count moves",
+    ),
 )
 
 
@@ -61,8 +86,11 @@ def prune(out: Path, written: list[Path]) -> None:
 
 
 def chart_subtitle(c: derive.Chart, steps: int) -> str:
-    source = f"mutant {c.mutant}, counterexample" if c.mutant else \
-        f"scenario {c.scenario}, shortest run to the goal"
+    source = (
+        f"mutant {c.mutant}, counterexample"
+        if c.mutant
+        else f"scenario {c.scenario}, shortest run to the goal"
+    )
     return f"{source}; {steps} steps; client ISS 100, server ISS 200"
 
 
@@ -85,14 +113,17 @@ def _diagrams(out: Path, written: list[Path]) -> None:
         ex = derive.exploration(scenario, bounds)
         if kind == "working":
             keep = derive.fault_free_view(ex)
-            title = f"{title}: {len(keep)} states (of {ex.graph.number_of_nodes()} with " \
-                    "timeouts)"
+            title = f"{title}: {len(keep)} states (of {ex.graph.number_of_nodes()} with timeouts)"
             dot = graphs.product_full(ex, title, keep)
         else:
-            title = f"{title}: {ex.graph.number_of_nodes()} states, " \
-                    f"{ex.graph.number_of_edges()} edges"
-            dot = graphs.product_full(ex, title) if kind == "full" else \
-                graphs.product_summary(ex, title)
+            title = (
+                f"{title}: {ex.graph.number_of_nodes()} states, {ex.graph.number_of_edges()} edges"
+            )
+            dot = (
+                graphs.product_full(ex, title)
+                if kind == "full"
+                else graphs.product_summary(ex, title)
+            )
         _write(out / "product" / f"{stem}.dot", dot, written)
         _write(out / "product" / f"{stem}.svg", graphs.render(dot), written)
 
@@ -105,6 +136,7 @@ def _diagrams(out: Path, written: list[Path]) -> None:
     for name in MUTANTS:
         prop, t = derive.mutant_trace(name)
         title = mutant_title(name, prop)
-        _write(out / "mutants" / f"{name}.svg", msc.svg(t, title, mutant_subtitle(name, t)),
-               written)
+        _write(
+            out / "mutants" / f"{name}.svg", msc.svg(t, title, mutant_subtitle(name, t)), written
+        )
         _write(out / "mutants" / f"{name}.mmd", msc.mermaid(t, title), written)

@@ -57,8 +57,15 @@ OTHER_STYLE = dict(color="#777777", fontcolor="#555555", penwidth="1.0", style="
 def _state_node(g: graphviz.Digraph, st: str) -> None:
     label = "CLOSED" if st == CLOSED_END else st.replace("_", "-")
     fill = "#fff3c4" if st == "ESTABLISHED" else "#f5f5f5"
-    g.node(st, label, shape="box", style="rounded,filled,bold", fillcolor=fill, width="1.5",
-           height="0.45")
+    g.node(
+        st,
+        label,
+        shape="box",
+        style="rounded,filled,bold",
+        fillcolor=fill,
+        width="1.5",
+        height="0.45",
+    )
 
 
 def _cases_text(variants: list[tuple[str, ...]]) -> str:
@@ -69,18 +76,27 @@ def _cases_text(variants: list[tuple[str, ...]]) -> str:
     return ", ".join(always) + (f" ({', '.join(sometimes)})" if sometimes else "")
 
 
-def state_machine(transitions: list[Transition],
-                  paths: dict[int, frozenset[tuple[str, str, str]]]) -> str:
+def state_machine(
+    transitions: list[Transition], paths: dict[int, frozenset[tuple[str, str, str]]]
+) -> str:
     """Every endpoint state and every observed transition, 'event / action [rule cases]', laid
     out like RFC 9293 Figure 5; ``paths`` (client, server) are drawn in their own colours."""
     g = graphviz.Digraph("tcp_endpoint")
-    g.attr(rankdir="TB", fontname=FONT, fontsize="12", nodesep="1.1", ranksep="0.9",
-           newrank="true", labelloc="t", pad="0.6",
-           label="TCP endpoint state machine, derived from the model's rules (compare RFC 9293 "
-           "Figure 5)\nBlue solid: the client's usual path (active OPEN, closes first).   "
-           "Green dashed: the server's usual path (passive OPEN, closes second).   "
-           "Grey: every other transition.\nEach label: event / action [rule cases; "
-           "in parentheses: cases that fire in some of these moves only]\n ")
+    g.attr(
+        rankdir="TB",
+        fontname=FONT,
+        fontsize="12",
+        nodesep="1.1",
+        ranksep="0.9",
+        newrank="true",
+        labelloc="t",
+        pad="0.6",
+        label="TCP endpoint state machine, derived from the model's rules (compare RFC 9293 "
+        "Figure 5)\nBlue solid: the client's usual path (active OPEN, closes first).   "
+        "Green dashed: the server's usual path (passive OPEN, closes second).   "
+        "Grey: every other transition.\nEach label: event / action [rule cases; "
+        "in parentheses: cases that fire in some of these moves only]\n ",
+    )
     g.attr("node", fontname=FONT, fontsize="12")
     g.attr("edge", fontname=FONT, fontsize="9")
     # Like Figure 5, CLOSED is drawn twice: where connections start, and (at the bottom) where
@@ -94,7 +110,8 @@ def state_machine(transitions: list[Transition],
             g.edge(left, right, style="invis")
     # (before, after) -> event / action -> the case lists seen
     lines: dict[tuple[str, str], dict[str, list[tuple[str, ...]]]] = defaultdict(
-        lambda: defaultdict(list))
+        lambda: defaultdict(list)
+    )
     for t in transitions:
         after = CLOSED_END if t.after == "CLOSED" and t.before in LATE else t.after
         cases = tuple(t.cases.split(", "))
@@ -107,8 +124,15 @@ def state_machine(transitions: list[Transition],
         # states are a separate grey edge
         groups: dict[int, list[str]] = defaultdict(list)
         for text, variants in sorted(texts.items()):
-            side = next((i for i in (CLIENT, SERVER) for v in variants
-                         if (before, plain, ", ".join(v)) in paths[i]), -1)
+            side = next(
+                (
+                    i
+                    for i in (CLIENT, SERVER)
+                    for v in variants
+                    if (before, plain, ", ".join(v)) in paths[i]
+                ),
+                -1,
+            )
             line = f"{text} [{_cases_text(variants)}]"
             if len(line) > 44:  # long lines make labels collide: the cases go below
                 line = f"{text}\\l    [{_cases_text(variants)}]"
@@ -118,19 +142,28 @@ def state_machine(transitions: list[Transition],
             # an edge back up leaves its state on top (on the outside for the rightmost state)
             # so that it does not cut through the labels of the row
             row = FIGURE_5[rank[before]]
-            ports = {} if rank[after] >= rank[before] else dict(
-                tailport="e" if len(row) > 1 and before == row[-1] else "n")
-            g.edge(before, after, label="\\l".join(group) + "\\l",
-                   constraint="false" if up else "true", **ports,
-                   **PATH_STYLE.get(side, OTHER_STYLE))
+            ports = (
+                {}
+                if rank[after] >= rank[before]
+                else dict(tailport="e" if len(row) > 1 and before == row[-1] else "n")
+            )
+            g.edge(
+                before,
+                after,
+                label="\\l".join(group) + "\\l",
+                constraint="false" if up else "true",
+                **ports,
+                **PATH_STYLE.get(side, OTHER_STYLE),
+            )
     return g.source
 
 
 def _world_label(w: World) -> str:
     c = endpoint_text(w.eps[CLIENT])
     s = endpoint_text(w.eps[SERVER])
-    flight = [f"c>{x.flags()} {x.seq}" for x in w.chans[CLIENT]] + \
-             [f"s>{x.flags()} {x.seq}" for x in w.chans[SERVER]]
+    flight = [f"c>{x.flags()} {x.seq}" for x in w.chans[CLIENT]] + [
+        f"s>{x.flags()} {x.seq}" for x in w.chans[SERVER]
+    ]
     return f"{c}\\n{s}" + (f"\\n{' '.join(flight)}" if flight else "")
 
 
@@ -153,25 +186,43 @@ def _path_edges(path: list[int]) -> set[tuple[int, int]]:
     return set(pairwise(path))
 
 
-def product_full(ex: Exploration, title: str, keep: set[int] | None = None,
-                 path: list[int] | None = None) -> str:
+def product_full(
+    ex: Exploration, title: str, keep: set[int] | None = None, path: list[int] | None = None
+) -> str:
     """The whole product graph: every global state, every move (or only the states in
     ``keep`` and the moves between them). The states and moves of ``path`` (a counterexample)
     are drawn in red."""
     on_path = set(path or ())
     path_edges = _path_edges(path or [])
     g = graphviz.Digraph("product")
-    g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t",
-           nodesep="0.15", ranksep="0.35")
-    g.attr("node", fontname=FONT, fontsize="8", shape="box", style="rounded,filled",
-           fillcolor="#f7f7f7", margin="0.05,0.02")
+    g.attr(
+        rankdir="TB",
+        fontname=FONT,
+        fontsize="12",
+        label=title,
+        labelloc="t",
+        nodesep="0.15",
+        ranksep="0.35",
+    )
+    g.attr(
+        "node",
+        fontname=FONT,
+        fontsize="8",
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#f7f7f7",
+        margin="0.05,0.02",
+    )
     g.attr("edge", fontname=FONT, fontsize="7", arrowsize="0.5")
     nodes = sorted(ex.graph.nodes if keep is None else keep)
     inside = set(nodes)
     for n in nodes:
         w = ex.worlds[n]
-        fill = "#fff3c4" if all(e.st == State.ESTABLISHED for e in w.eps) else (
-            "#d7f0d7" if n == 0 else "#f7f7f7")
+        fill = (
+            "#fff3c4"
+            if all(e.st == State.ESTABLISHED for e in w.eps)
+            else ("#d7f0d7" if n == 0 else "#f7f7f7")
+        )
         if not any(m in inside for m in ex.graph.successors(n)):
             fill = "#dde6f7"
         extra = dict(color=HIGHLIGHT, penwidth="2.5") if n in on_path else {}
@@ -182,8 +233,14 @@ def product_full(ex: Exploration, title: str, keep: set[int] | None = None,
         lab: Label = data["label"]
         colour = {CLIENT: "#1f4e9c", SERVER: "#2e7d32", NETWORK: "#b3261e"}.get(lab.actor, "#888")
         if (a, b) in path_edges:
-            g.edge(str(a), str(b), label=_edge_label(lab), color=HIGHLIGHT, fontcolor=HIGHLIGHT,
-                   penwidth="3")
+            g.edge(
+                str(a),
+                str(b),
+                label=_edge_label(lab),
+                color=HIGHLIGHT,
+                fontcolor=HIGHLIGHT,
+                penwidth="3",
+            )
         else:
             g.edge(str(a), str(b), label=_edge_label(lab), color=colour, fontcolor=colour)
     return g.source
@@ -206,10 +263,23 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
     on_path = {_pair(ex, n) for n in path or ()}
     path_edges = {(_pair(ex, a), _pair(ex, b)) for a, b in _path_edges(path or [])}
     g = graphviz.Digraph("summary")
-    g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t",
-           nodesep="0.3", ranksep="0.45")
-    g.attr("node", fontname=FONT, fontsize="9", shape="box", style="rounded,filled",
-           fillcolor="#f7f7f7")
+    g.attr(
+        rankdir="TB",
+        fontname=FONT,
+        fontsize="12",
+        label=title,
+        labelloc="t",
+        nodesep="0.3",
+        ranksep="0.45",
+    )
+    g.attr(
+        "node",
+        fontname=FONT,
+        fontsize="9",
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#f7f7f7",
+    )
     g.attr("edge", fontname=FONT, fontsize="8", color="#555", fontcolor="#333")
 
     def nid(k: tuple[State, State]) -> str:
@@ -217,16 +287,29 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
 
     init = _pair(ex, 0)
     for k, count in sorted(nodes.items()):
-        fill = "#d7f0d7" if k == init else (
-            "#fff3c4" if k == (State.ESTABLISHED, State.ESTABLISHED) else "#f7f7f7")
+        fill = (
+            "#d7f0d7"
+            if k == init
+            else ("#fff3c4" if k == (State.ESTABLISHED, State.ESTABLISHED) else "#f7f7f7")
+        )
         extra = dict(color=HIGHLIGHT, penwidth="2.5") if k in on_path else {}
-        g.node(nid(k), f"client {k[0].name}\\nserver {k[1].name}\\n({count} states)",
-               fillcolor=fill, **extra)
+        g.node(
+            nid(k),
+            f"client {k[0].name}\\nserver {k[1].name}\\n({count} states)",
+            fillcolor=fill,
+            **extra,
+        )
     for (ka, kb), count in sorted(edges.items()):
         width = str(min(0.6 + count / 40, 4))
         if (ka, kb) in path_edges:
-            g.edge(nid(ka), nid(kb), label=str(count), penwidth=width, color=HIGHLIGHT,
-                   fontcolor=HIGHLIGHT)
+            g.edge(
+                nid(ka),
+                nid(kb),
+                label=str(count),
+                penwidth=width,
+                color=HIGHLIGHT,
+                fontcolor=HIGHLIGHT,
+            )
         else:
             g.edge(nid(ka), nid(kb), label=str(count), penwidth=width)
     return g.source
@@ -241,14 +324,22 @@ def graphml(ex: Exploration, path: list[int] | None = None) -> str:
     out = nx.DiGraph()
     for n in sorted(ex.graph.nodes):
         w = ex.worlds[n]
-        out.add_node(n, client=endpoint_text(w.eps[CLIENT]), server=endpoint_text(w.eps[SERVER]),
-                     in_flight=" ".join([f"c>{x.describe()}" for x in w.chans[CLIENT]]
-                                        + [f"s>{x.describe()}" for x in w.chans[SERVER]]),
-                     initial=n == 0, on_path=n in on_path)
+        out.add_node(
+            n,
+            client=endpoint_text(w.eps[CLIENT]),
+            server=endpoint_text(w.eps[SERVER]),
+            in_flight=" ".join(
+                [f"c>{x.describe()}" for x in w.chans[CLIENT]]
+                + [f"s>{x.describe()}" for x in w.chans[SERVER]]
+            ),
+            initial=n == 0,
+            on_path=n in on_path,
+        )
     for a, b, data in sorted(ex.graph.edges(data=True), key=lambda e: (e[0], e[1])):
         lab: Label = data["label"]
-        out.add_edge(a, b, move=_edge_label(lab), cases=", ".join(lab.cases),
-                     on_path=(a, b) in path_edges)
+        out.add_edge(
+            a, b, move=_edge_label(lab), cases=", ".join(lab.cases), on_path=(a, b) in path_edges
+        )
     return "\n".join(nx.generate_graphml(out)) + "\n"
 
 
@@ -257,8 +348,14 @@ def trace_dot(t: Trace, title: str) -> str:
     flight, each arrow the move with the rule cases that fired."""
     g = graphviz.Digraph("trace")
     g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t")
-    g.attr("node", fontname=FONT, fontsize="9", shape="box", style="rounded,filled",
-           fillcolor="#f7f7f7")
+    g.attr(
+        "node",
+        fontname=FONT,
+        fontsize="9",
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#f7f7f7",
+    )
     g.attr("edge", fontname=FONT, fontsize="8")
     worlds = t.worlds()
     for k, w in enumerate(worlds):
@@ -267,8 +364,13 @@ def trace_dot(t: Trace, title: str) -> str:
         cases = f"\\n[{', '.join(step.label.cases)}]" if step.label.cases else ""
         g.edge(f"s{k}", f"s{k + 1}", label=_edge_label(step.label) + cases)
     if t.loop_start is not None and t.loop_start < len(t.steps):
-        g.edge(f"s{len(worlds) - 1}", f"s{t.loop_start}", style="dashed",
-               label="may repeat forever", constraint="false")
+        g.edge(
+            f"s{len(worlds) - 1}",
+            f"s{t.loop_start}",
+            style="dashed",
+            label="may repeat forever",
+            constraint="false",
+        )
     return g.source
 
 

@@ -29,8 +29,9 @@ def chart_names() -> list[str]:
 def chart_cmd(
     name: Annotated[str, typer.Argument(help="A chart: " + ", ".join(chart_names()) + ".")],
     fmt: Annotated[str, typer.Option("--format", help="svg, mermaid or dot.")] = "svg",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """Draw the message sequence chart of a seed scenario (handshake, close, lost-syn-ack, ...)
     or of a mutant's counterexample: two lifelines, one arrow per segment, lost segments
@@ -46,8 +47,11 @@ def chart_cmd(
         title, sub = generate.mutant_title(name, prop), generate.mutant_subtitle(name, t)
     else:
         fail(f"unknown chart {name!r}; choose one of: {', '.join(chart_names())}")
-    doc = {"svg": lambda: msc.svg(t, title, sub), "mermaid": lambda: msc.mermaid(t, title),
-           "dot": lambda: graphs.trace_dot(t, title)}[fmt]()
+    doc = {
+        "svg": lambda: msc.svg(t, title, sub),
+        "mermaid": lambda: msc.mermaid(t, title),
+        "dot": lambda: graphs.trace_dot(t, title),
+    }[fmt]()
     if output is not None:
         write_text(output, doc)
     else:

@@ -60,30 +60,50 @@ def trace_path(ex: Exploration, t: Trace) -> list[int]:
     where its loop starts (so the move that closes the loop is drawn in red too)."""
     index = {w: n for n, w in enumerate(ex.worlds)}
     path = [index[w] for w in t.worlds()]
-    if t.loop_start is not None and t.loop_start < len(t.steps) and \
-            ex.graph.has_edge(path[-1], path[t.loop_start]):
+    if (
+        t.loop_start is not None
+        and t.loop_start < len(t.steps)
+        and ex.graph.has_edge(path[-1], path[t.loop_start])
+    ):
         path.append(path[t.loop_start])
     return path
 
 
 @app.command("graph")
 def graph_cmd(
-    scenario: Annotated[str | None, typer.Option(
-        help="Scenario (default: the property's, or the mutant's, else handshake).")] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Scenario (default: the property's, or the mutant's, else handshake)."),
+    ] = None,
     mutant: Mutant = None,
-    property_id: Annotated[str | None, typer.Option(
-        "--property", help="Draw this property's counterexample (or witness) in red.")] = None,
+    property_id: Annotated[
+        str | None,
+        typer.Option("--property", help="Draw this property's counterexample (or witness) in red."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="svg, dot or graphml.")] = "svg",
-    summary: Annotated[bool, typer.Option(
-        "--summary", help="Group states by (client state, server state), count the moves.")
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary", help="Group states by (client state, server state), count the moves."
+        ),
     ] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "instead of stdout.")] = None,
-    max_draw: Annotated[int, typer.Option(
-        help="Refuse to draw (svg, dot) a graph with more states than this.")] = MAX_DRAW,
-    capacity: Capacity = 2, loss: Loss = True, reorder: Reorder = True, duplicates: Dups = 1,
-    data: Data = 1, msl: Msl = 1, rto: Rto = 1, retries: Retries = 1, time_wait: TimeWait = 0,
-    window: Window = 2, max_states: MaxStates = 200_000,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    max_draw: Annotated[
+        int, typer.Option(help="Refuse to draw (svg, dot) a graph with more states than this.")
+    ] = MAX_DRAW,
+    capacity: Capacity = 2,
+    loss: Loss = True,
+    reorder: Reorder = True,
+    duplicates: Dups = 1,
+    data: Data = 1,
+    msl: Msl = 1,
+    rto: Rto = 1,
+    retries: Retries = 1,
+    time_wait: TimeWait = 0,
+    window: Window = 2,
+    max_states: MaxStates = 200_000,
 ) -> None:
     """Export the state graph of a scenario, with the counterexample path highlighted when a
     property is given (e.g. `tcpspec graph --mutant two-way-handshake --property
@@ -96,24 +116,26 @@ def graph_cmd(
         fail("--summary draws a picture: use it with --format svg or dot")
     check_mutant(mutant)
     prop = PROPERTIES[property_id] if property_id else None
-    sc = scenario or (MUTANTS[mutant].scenario if mutant else
-                      prop.scenario if prop else "handshake")
+    sc = scenario or (
+        MUTANTS[mutant].scenario if mutant else prop.scenario if prop else "handshake"
+    )
     check_scenarios([sc])
     drawing = fmt != "graphml" and not summary
     # a drawing stops exploring as soon as the graph is too big to draw: no long wait first
     limit = min(max_states, max_draw) if drawing else max_states
     try:
-        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait,
-                   window)
+        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait, window)
         model = make_model(sc, b, mutant)
         ex = explore(model, checked_for(prop) if prop else (), max_states=limit)
     except (BoundsError, UnknownName) as e:
         fail(str(e))
     except StateLimitExceeded as e:
         if limit < max_states:
-            fail(f"the state graph has more than {max_draw:,} states, too many to draw "
-                 "(--max-draw): use smaller bounds (e.g. --no-loss --no-reorder --duplicates 0 "
-                 "--data 0), --summary, or --format graphml")
+            fail(
+                f"the state graph has more than {max_draw:,} states, too many to draw "
+                "(--max-draw): use smaller bounds (e.g. --no-loss --no-reorder --duplicates 0 "
+                "--data 0), --summary, or --format graphml"
+            )
         fail(str(e))
     states = ex.graph.number_of_nodes()
     path: list[int] = []
@@ -131,8 +153,11 @@ def graph_cmd(
     if fmt == "graphml":
         doc = graphs.graphml(ex, path)
     else:
-        dot = graphs.product_summary(ex, title, path) if summary else \
-            graphs.product_full(ex, title, path=path)
+        dot = (
+            graphs.product_summary(ex, title, path)
+            if summary
+            else graphs.product_full(ex, title, path=path)
+        )
         doc = dot if fmt == "dot" else graphs.render(dot)
     if output is not None:
         write_text(output, doc)

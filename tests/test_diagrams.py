@@ -40,8 +40,7 @@ def _text(path: Path) -> str:
 
 def expected_names(t: Trace) -> set[str]:
     """Every state either side is in, and every segment sent, delivered, lost or in flight."""
-    names = {endpoint_text(w.eps[i]).split(" [")[0] for w in t.worlds()
-             for i in (CLIENT, SERVER)}
+    names = {endpoint_text(w.eps[i]).split(" [")[0] for w in t.worlds() for i in (CLIENT, SERVER)}
     segs = [s for c in t.initial.chans for s in c]
     for st in t.steps:
         segs += [s for s in (st.label.seg, st.label.sent) if s is not None]
@@ -68,7 +67,7 @@ def test_state_machine_names_every_state_and_rule(fresh: Path) -> None:
         assert f"{t.event} / {t.action}" in text, t
     # the two usual paths are drawn in their own colours
     dot = (fresh / "state-machine.dot").read_text()
-    assert 'style=dashed' in dot and "#1f4e9c" in dot and "#2e7d32" in dot
+    assert "style=dashed" in dot and "#1f4e9c" in dot and "#2e7d32" in dot
 
 
 @pytest.mark.parametrize("chart", derive.CHARTS, ids=lambda c: c.name)
@@ -107,8 +106,7 @@ def test_product_graphs_name_their_states(fresh: Path) -> None:
         ex = derive.exploration(scenario, bounds)
         keep = derive.fault_free_view(ex) if kind == "working" else set(ex.graph.nodes)
         text = _text(fresh / "product" / f"{stem}.svg")
-        pairs = {(ex.worlds[n].eps[CLIENT].st.name, ex.worlds[n].eps[SERVER].st.name)
-                 for n in keep}
+        pairs = {(ex.worlds[n].eps[CLIENT].st.name, ex.worlds[n].eps[SERVER].st.name) for n in keep}
         for c, s in pairs:
             if kind == "summary":
                 assert f"client {c} server {s}" in text, (stem, c, s)
@@ -180,11 +178,18 @@ def test_chart_command_writes_the_committed_chart(tmp_path: Path) -> None:
     assert r.output == (ROOT / "mutants" / "two-way-handshake.mmd").read_text()
 
 
-@pytest.mark.parametrize("args", [
-    ("chart", "no-such-chart"), ("chart", "close", "--format", "png"),
-    ("graph", "--format", "png"), ("graph", "--property", "nope"),
-    ("graph", "--scenario", "nope"), ("graph", "--summary", "--format", "graphml"),
-    ("graph", "--msl", "0")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("chart", "no-such-chart"),
+        ("chart", "close", "--format", "png"),
+        ("graph", "--format", "png"),
+        ("graph", "--property", "nope"),
+        ("graph", "--scenario", "nope"),
+        ("graph", "--summary", "--format", "graphml"),
+        ("graph", "--msl", "0"),
+    ],
+)
 def test_graph_and_chart_bad_input_is_one_clear_line(args: tuple[str, ...]) -> None:
     r = _cli(*args)
     assert r.exit_code == 2
@@ -192,8 +197,9 @@ def test_graph_and_chart_bad_input_is_one_clear_line(args: tuple[str, ...]) -> N
 
 
 def test_trace_format_dot_is_the_run_as_a_chain() -> None:
-    r = _cli("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
-             "--format", "dot")
+    r = _cli(
+        "trace", "handshake.three_messages", "--mutant", "two-way-handshake", "--format", "dot"
+    )
     assert r.exit_code == 1
     assert r.output.startswith("digraph trace {")
     assert "s0 -> s1" in r.output and "listen.syn" in r.output
@@ -207,8 +213,16 @@ def test_graph_highlights_the_counterexample() -> None:
 
     from diagrams.graphs import HIGHLIGHT
 
-    args = ("graph", "--mutant", "two-way-handshake", "--property", "handshake.three_messages",
-            "--scenario", "handshake", "--no-loss")
+    args = (
+        "graph",
+        "--mutant",
+        "two-way-handshake",
+        "--property",
+        "handshake.three_messages",
+        "--scenario",
+        "handshake",
+        "--no-loss",
+    )
     r = _cli(*args, "--format", "dot")
     assert r.exit_code == 0, r.output
     red_nodes = [ln for ln in r.output.splitlines() if HIGHLIGHT in ln and "->" not in ln]

@@ -24,9 +24,13 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 def _pages() -> list[Path]:
     """The hand-written English pages (page.md; the Korean one is page.ko.md)."""
-    return sorted(p for p in DOCS.rglob("*.md")
-                  if GENERATED not in p.parents and "diagrams" not in p.parts
-                  and not p.name.endswith(".ko.md"))
+    return sorted(
+        p
+        for p in DOCS.rglob("*.md")
+        if GENERATED not in p.parents
+        and "diagrams" not in p.parts
+        and not p.name.endswith(".ko.md")
+    )
 
 
 def test_generated_fragments_are_fresh() -> None:
@@ -93,13 +97,23 @@ def test_site_builds_strict(tmp_path: Path) -> None:
             pytest.fail("mkdocs is not installed (pip install -e '.[docs]')")
         pytest.skip("mkdocs is not installed: pip install -e '.[docs]' to build the site")
     site = tmp_path / "site"
-    r = subprocess.run([mkdocs, "build", "--strict", "--site-dir", str(site)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    r = subprocess.run(
+        [mkdocs, "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     for lang in ("", "ko/"):
-        for page in ("index.html", "tutorial/index.html", "scenarios/handshake/index.html",
-                     "properties/handshake.three_messages/index.html", "mutants/index.html"):
+        for page in (
+            "index.html",
+            "tutorial/index.html",
+            "scenarios/handshake/index.html",
+            "properties/handshake.three_messages/index.html",
+            "mutants/index.html",
+        ):
             assert (site / lang / page).exists(), lang + page
     assert "3-way 핸드셰이크" in (site / "ko/scenarios/handshake/index.html").read_text()
     for c in derive.CHARTS:
