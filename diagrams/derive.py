@@ -348,7 +348,8 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "no-time-wait",
-        "Without TIME-WAIT the retransmitted FIN is answered by RST (mutant no-time-wait)",
+        "Without TIME-WAIT a late segment of the closed connection is answered by RST "
+        "(mutant no-time-wait)",
         "close",
         Bounds(),
         mutant="no-time-wait",
