@@ -46,9 +46,12 @@ class ClosedStart(Model):
 
 
 @cache
-def exploration(scenario: str, bounds: Bounds = LOSSY, closed_start: bool = False) -> Exploration:
-    """The explored graph of a scenario (no properties: the diagrams only need the graph)."""
-    m = make_model(scenario, bounds)
+def exploration(
+    scenario: str, bounds: Bounds = LOSSY, closed_start: bool = False, mutant: str | None = None
+) -> Exploration:
+    """The explored graph of a scenario, with a mutant's rules when one is named (no properties:
+    the diagrams only need the graph)."""
+    m = make_model(scenario, bounds, mutant)
     if closed_start:
         m = ClosedStart(m.sides, bounds, m.rules, m.stale)
     return explore(m, properties=())
@@ -269,7 +272,7 @@ class Chart:
     bounds: Bounds
     milestones: tuple[Edge, ...] = ()
     goal: Goal = _closed_normally
-    mutant: str = ""  # when set: the mutant's counterexample instead of a goal search
+    mutant: str = ""  # when set: the run is searched in this mutant's model
     guards: tuple[str, ...] = ()  # the properties (checks.properties) that keep this run right
 
 
@@ -348,10 +351,15 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "no-time-wait",
-        "Without TIME-WAIT a late segment of the closed connection is answered by RST "
-        "(mutant no-time-wait)",
+        "Without TIME-WAIT the retransmitted FIN is answered by RST (mutant no-time-wait)",
         "close",
-        Bounds(),
+        LOSSY,
+        (
+            _lost("ACK", to_state=S.LAST_ACK),
+            _fired("timer.retransmit_fin"),
+            _fired("closed.reset"),
+        ),
+        _state_is(SERVER, S.CLOSED, Reason.RESET),
         mutant="no-time-wait",
         guards=("timewait.covers_fin_retransmit",),
     ),
@@ -404,9 +412,8 @@ CHARTS: tuple[Chart, ...] = (
 
 
 def chart_trace(c: Chart) -> Trace:
-    if c.mutant:
-        return mutant_trace(c.mutant)[1]
-    return find_path(exploration(c.scenario, c.bounds), c.milestones, c.goal)
+    ex = exploration(c.scenario, c.bounds, mutant=c.mutant or None)
+    return find_path(ex, c.milestones, c.goal)
 
 
 @cache

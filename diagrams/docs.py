@@ -31,9 +31,9 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "The shortest run of scenario `{sc}` that shows it ({n} steps; bounds: {b})",
         "ko": "시나리오 `{sc}`에서 이 상황을 보여 주는 가장 짧은 실행 ({n}단계, 범위: {b})",
     },
-    "cex": {
-        "en": "The shortest counterexample of mutant [`{m}`]({p}mutants.md#{m}) ({n} steps)",
-        "ko": "뮤턴트 [`{m}`]({p}mutants.md#{m})의 가장 짧은 반례 ({n}단계)",
+    "broken": {
+        "en": "The run uses the broken rules of mutant [`{m}`]({p}mutants.md#{m}).",
+        "ko": "이 실행은 뮤턴트 [`{m}`]({p}mutants.md#{m})의 망가진 규칙을 씁니다.",
     },
     "scenario": {"en": "Scenario `{sc}`: {t}", "ko": "시나리오 `{sc}`: {t}"},
     "guards": {"en": "The property that guards it", "ko": "이 동작을 지키는 속성"},
@@ -203,10 +203,9 @@ def scenario_fragment(c: derive.Chart, lang: str) -> str:
         f"## {w('source', lang)}",
         "",
     ]
+    out.append(w("shortest", lang, sc=c.scenario, n=len(t.steps), b=_bounds_text(m)))
     if c.mutant:
-        out.append(w("cex", lang, m=c.mutant, p=p, n=len(t.steps)))
-    else:
-        out.append(w("shortest", lang, sc=c.scenario, n=len(t.steps), b=_bounds_text(m)))
+        out += ["", w("broken", lang, m=c.mutant, p=p)]
     out += ["", w("scenario", lang, sc=c.scenario, t=SCENARIOS[c.scenario].title), ""]
     out += [f"## {w('guards', lang)}", ""]
     for pid in c.guards:

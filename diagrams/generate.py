@@ -86,12 +86,11 @@ def prune(out: Path, written: list[Path]) -> None:
 
 
 def chart_subtitle(c: derive.Chart, steps: int) -> str:
-    source = (
-        f"mutant {c.mutant}, counterexample"
-        if c.mutant
-        else f"scenario {c.scenario}, shortest run to the goal"
+    broken = f" with the broken rules of mutant {c.mutant}" if c.mutant else ""
+    return (
+        f"scenario {c.scenario}{broken}, shortest run to the goal; {steps} steps; "
+        "client ISS 100, server ISS 200"
     )
-    return f"{source}; {steps} steps; client ISS 100, server ISS 200"
 
 
 def mutant_title(name: str, prop: str) -> str:
