@@ -340,8 +340,6 @@ def mutants_fragment(lang: str) -> str:
 def machine_fragment(lang: str) -> str:
     paths = derive.usual_paths()
     out = [
-        "![TCP endpoint state machine](diagrams/state-machine.svg)",
-        "",
         w("trans_cols", lang),
         "|---|---|---|---|---|---|",
     ]
