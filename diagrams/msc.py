@@ -401,7 +401,10 @@ def mermaid(t: Trace, title: str) -> str:
     lines.append(f"    Note over S: {endpoint_text(prev[SERVER])}")
     for seg in (s for c in chans for s in c):
         lines.append(f"    Note over C,S: in flight from before: {seg.describe()}")
-    for step in t.steps:
+    loop = t.loop_start if t.loop_start is not None and t.loop_start < len(t.steps) else -1
+    for k, step in enumerate(t.steps):
+        if k == loop:
+            lines.append("    Note over C,S: ↻ from here on, the run can repeat forever")
         lab = step.label
         w = step.world
         if lab.actor in (CLIENT, SERVER):
