@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test bench diagrams conform capture system-tools lint clean
+.PHONY: verify test bench diagrams docs conform capture system-tools lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "tcpspec needs Python 3.11+: install python3 and run make again"; exit 2; }
@@ -31,9 +31,20 @@ system-tools:
 	  apt-get install -y -qq tshark iproute2 >/dev/null; \
 	else echo "note: capture tests will skip: install tshark and iproute2 (as root) to run them"; fi
 
-## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) from the model
+## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) and the
+## generated parts of the documentation (docs/generated/) from the model
 diagrams: $(STAMP)
 	$(BIN)/python -m diagrams
+
+## make docs: the documentation site (English and Korean) from docs/, into site/
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[docs]'
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "open site/index.html (Korean: site/ko/index.html)"
 
 ## make conform: the captured Linux connections are behaviours of the model
 conform: $(STAMP)

@@ -1,4 +1,5 @@
-"""``python -m diagrams [OUTDIR]``: regenerate every diagram (default: the diagrams/ folder)."""
+"""``python -m diagrams [OUTDIR [DOCSDIR]]``: regenerate every diagram (default: the diagrams/
+folder) and the generated fragments of the documentation (default: docs/generated/)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import sys
 import time
 from pathlib import Path
 
+from diagrams import docs
 from diagrams.generate import generate
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0]) if args else Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent
+    out = Path(args[0]) if args else here
+    docs_out = Path(args[1]) if len(args) > 1 else here.parent / "docs" / "generated"
     t0 = time.perf_counter()
     files = generate(out)
     print(f"wrote {len(files)} files under {out} in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    files = docs.generate(docs_out)
+    print(f"wrote {len(files)} files under {docs_out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

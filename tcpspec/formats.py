@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from checks.pcap import trace_pcap
 from checks.trace import Trace, to_json
-from diagrams import msc
+from diagrams import graphs, msc
 from spec.model import Model
 from tcpspec.render import console, trace_table
 
@@ -31,6 +31,8 @@ FORMATS: dict[str, tuple[Writer, str]] = {
     "svg": (lambda m, t, title: msc.svg(t, title), "a message sequence chart"),
     "mermaid": (lambda m, t, title: msc.mermaid(t, title), "the chart as Mermaid text "
                                                             "(GitHub renders it)"),
+    "dot": (lambda m, t, title: graphs.trace_dot(t, title), "the run as a chain of global "
+                                                            "states, Graphviz DOT"),
     "pcap": (lambda m, t, title: trace_pcap(t), "a capture Wireshark and tshark open "
                                                "(needs --output)"),
 }

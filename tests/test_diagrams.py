@@ -1,4 +1,8 @@
-"""Diagrams: well-formed SVG naming what they show, and committed files up to date."""
+"""Diagrams: well-formed SVG naming what they show, and committed files up to date.
+
+What each SVG must name is derived from what it draws (the trace of a chart, the explored
+transitions of the state machine, the states of a product graph), never from a hand-kept list.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from diagrams.generate import generate
+from checks.trace import Trace, endpoint_text
+from diagrams import derive
+from diagrams.generate import PRODUCTS, generate
+from spec.model import CLIENT, SERVER
 from spec.mutants import MUTANTS
 from spec.states import State
 
@@ -26,42 +33,97 @@ def _generated(base: Path) -> list[Path]:
 
 
 def _text(path: Path) -> str:
+    """All the text an SVG shows (and its tooltips), whitespace-normalised."""
     root = ET.parse(path).getroot()
-    return " ".join(t for t in root.itertext())
+    return " ".join(" ".join(root.itertext()).split())
+
+
+def expected_names(t: Trace) -> set[str]:
+    """Every state either side is in, and every segment sent, delivered, lost or in flight."""
+    names = {endpoint_text(w.eps[i]).split(" [")[0] for w in t.worlds() for i in (CLIENT, SERVER)}
+    segs = [s for c in t.initial.chans for s in c]
+    for st in t.steps:
+        segs += [s for s in (st.label.seg, st.label.sent) if s is not None]
+        segs += list(st.label.expired)
+    return names | {s.describe() for s in segs}
 
 
 def test_every_svg_parses(fresh: Path) -> None:
     svgs = [p for p in _generated(fresh) if p.suffix == ".svg"]
-    assert len(svgs) >= 20
+    assert len(svgs) == 1 + len(PRODUCTS) + len(derive.CHARTS) + len(MUTANTS)
     for p in svgs:
         assert ET.parse(p).getroot().tag.endswith("svg"), p
 
 
-def test_state_machine_names_every_state(fresh: Path) -> None:
+def test_state_machine_names_every_state_and_rule(fresh: Path) -> None:
     text = _text(fresh / "state-machine.svg")
     for st in State:
         assert st.name.replace("_", "-") in text, st
-    for case in ("listen.syn", "syn_sent.syn_ack", "ack.syn_received", "fin.time_wait",
-                 "timer.time_wait_expired", "syn_sent.simultaneous_syn", "fin.closing"):
-        assert case in text, case
+    transitions = derive.machine_transitions()
+    assert ("CLOSED", "LISTEN") in {(t.before, t.after) for t in transitions}
+    for t in transitions:
+        for case in t.cases.split(", "):
+            assert case in text, (t, case)
+        assert f"{t.event} / {t.action}" in text, t
+    # the two usual paths are drawn in their own colours
+    dot = (fresh / "state-machine.dot").read_text()
+    assert "style=dashed" in dot and "#1f4e9c" in dot and "#2e7d32" in dot
 
 
-def test_charts_name_segments_and_states(fresh: Path) -> None:
-    normal = _text(fresh / "scenarios" / "normal.svg")
-    for s in ("SYN seq=100", "SYN+ACK seq=200 ack=101", "ACK seq=101 ack=201", "TIME_WAIT",
-              "ESTABLISHED", "CLOSED (normal)"):
-        assert s in normal, s
-    assert "SYN+ACK seq=200 ack=101" in _text(fresh / "scenarios" / "lost-syn-ack.svg")
-    assert "lost" in _text(fresh / "scenarios" / "lost-syn-ack.svg")
-    assert "time_wait.fin_retransmitted" in _text(fresh / "scenarios" / "lost-last-ack.svg")
-    assert "CLOSING" in _text(fresh / "scenarios" / "simultaneous-close.svg")
-    assert "RST" in _text(fresh / "scenarios" / "no-time-wait.svg")
-    assert "[old]" in _text(fresh / "scenarios" / "stale-syn.svg")
-    mmd = (fresh / "scenarios" / "normal.mmd").read_text()
-    assert mmd.startswith("sequenceDiagram") and "C->>S: SYN seq=100" in mmd
-    for name in MUTANTS:
-        assert name in _text(fresh / "mutants" / f"{name}.svg")
-        assert (fresh / "mutants" / f"{name}.mmd").exists()
+@pytest.mark.parametrize("chart", derive.CHARTS, ids=lambda c: c.name)
+def test_chart_names_every_state_and_segment(fresh: Path, chart: derive.Chart) -> None:
+    t = derive.chart_trace(chart)
+    svg = _text(fresh / "scenarios" / f"{chart.name}.svg")
+    for name in expected_names(t):
+        assert name in svg, name
+    mmd = (fresh / "scenarios" / f"{chart.name}.mmd").read_text()
+    assert mmd.startswith("sequenceDiagram")
+    for name in expected_names(t):
+        assert name in mmd, name
+    if any(s.label.kind == "lose" for s in t.steps):  # a lost segment ends in a cross
+        assert ">lost<" in (fresh / "scenarios" / f"{chart.name}.svg").read_text()
+        assert "-x" in mmd
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_mutant_chart_names_every_state_and_segment(fresh: Path, name: str) -> None:
+    prop, t = derive.mutant_trace(name)
+    svg = _text(fresh / "mutants" / f"{name}.svg")
+    assert name in svg and prop in svg
+    for n in expected_names(t):
+        assert n in svg, n
+
+
+def test_seed_numbers_in_the_handshake() -> None:
+    # seed 000: SYN seq=100; SYN+ACK seq=200 ack=101; ACK seq=101 ack=201
+    t = derive.chart_trace(next(c for c in derive.CHARTS if c.name == "handshake"))
+    sent = [s.label.sent.describe() for s in t.steps if s.label.sent is not None]
+    assert sent == ["SYN seq=100", "SYN+ACK seq=200 ack=101", "ACK seq=101 ack=201"]
+
+
+def test_product_graphs_name_their_states(fresh: Path) -> None:
+    for stem, scenario, bounds, kind, _ in PRODUCTS:
+        ex = derive.exploration(scenario, bounds)
+        keep = derive.fault_free_view(ex) if kind == "working" else set(ex.graph.nodes)
+        text = _text(fresh / "product" / f"{stem}.svg")
+        pairs = {(ex.worlds[n].eps[CLIENT].st.name, ex.worlds[n].eps[SERVER].st.name) for n in keep}
+        for c, s in pairs:
+            if kind == "summary":
+                assert f"client {c} server {s}" in text, (stem, c, s)
+            else:
+                assert c in text and s in text, (stem, c, s)
+        if kind != "summary":
+            for n in keep:
+                assert f"#{n}" in text, (stem, n)
+
+
+def test_working_view_is_a_whole_connection() -> None:
+    # every state of the fault-free view can still finish with both sides CLOSED normally
+    ex = derive.exploration("connect-close", derive.WORKING)
+    keep = derive.fault_free_view(ex)
+    ends = [n for n in keep if not any(m in keep for m in ex.graph.successors(n))]
+    assert len(ends) == 1
+    assert all(e.st == State.CLOSED for e in ex.worlds[ends[0]].eps)
 
 
 def test_committed_diagrams_are_fresh(fresh: Path) -> None:
@@ -74,8 +136,110 @@ def test_committed_diagrams_are_fresh(fresh: Path) -> None:
 
 def test_generation_is_deterministic(fresh: Path, tmp_path: Path) -> None:
     # the graphs alone (fast); the freshness test covers the rest against the committed files
-    from diagrams import derive, graphs
+    from diagrams import graphs
 
-    dot = graphs.state_machine(derive.machine_transitions())
+    dot = graphs.state_machine(derive.machine_transitions(), derive.usual_paths())
     assert graphs.render(dot) == graphs.render(dot)
     assert dot == (fresh / "state-machine.dot").read_text()
+
+
+def test_stale_files_are_removed(tmp_path: Path) -> None:
+    from diagrams import generate as gen
+
+    old = tmp_path / "scenarios" / "renamed-long-ago.svg"
+    old.parent.mkdir()
+    old.write_text("<svg/>")
+    keep = tmp_path / "scenarios" / "notes.txt"
+    keep.write_text("not ours")
+    written: list[Path] = []
+    gen._write(tmp_path / "state-machine.dot", "digraph {}", written)
+    gen.prune(tmp_path, written)
+    assert not old.exists() and keep.exists() and written[0].exists()
+
+
+# -- the command line: tcpspec chart, tcpspec graph, tcpspec trace --format dot ----------------
+
+
+def _cli(*args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from tcpspec.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_chart_command_writes_the_committed_chart(tmp_path: Path) -> None:
+    out = tmp_path / "h.svg"
+    r = _cli("chart", "handshake", "--output", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes() == (ROOT / "scenarios" / "handshake.svg").read_bytes()
+    r = _cli("chart", "two-way-handshake", "--format", "mermaid")
+    assert r.exit_code == 0
+    assert r.output == (ROOT / "mutants" / "two-way-handshake.mmd").read_text()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("chart", "no-such-chart"),
+        ("chart", "close", "--format", "png"),
+        ("graph", "--format", "png"),
+        ("graph", "--property", "nope"),
+        ("graph", "--scenario", "nope"),
+        ("graph", "--summary", "--format", "graphml"),
+        ("graph", "--msl", "0"),
+    ],
+)
+def test_graph_and_chart_bad_input_is_one_clear_line(args: tuple[str, ...]) -> None:
+    r = _cli(*args)
+    assert r.exit_code == 2
+    assert r.output.count("\n") == 1 and r.output.startswith("tcpspec: error:"), r.output
+
+
+def test_trace_format_dot_is_the_run_as_a_chain() -> None:
+    r = _cli(
+        "trace", "handshake.three_messages", "--mutant", "two-way-handshake", "--format", "dot"
+    )
+    assert r.exit_code == 1
+    assert r.output.startswith("digraph trace {")
+    assert "s0 -> s1" in r.output and "listen.syn" in r.output
+    from diagrams.graphs import render
+
+    assert ET.fromstring(render(r.output)).tag.endswith("svg")
+
+
+def test_graph_highlights_the_counterexample() -> None:
+    import networkx as nx
+
+    from diagrams.graphs import HIGHLIGHT
+
+    args = (
+        "graph",
+        "--mutant",
+        "two-way-handshake",
+        "--property",
+        "handshake.three_messages",
+        "--scenario",
+        "handshake",
+        "--no-loss",
+    )
+    r = _cli(*args, "--format", "dot")
+    assert r.exit_code == 0, r.output
+    red_nodes = [ln for ln in r.output.splitlines() if HIGHLIGHT in ln and "->" not in ln]
+    red_edges = [ln for ln in r.output.splitlines() if HIGHLIGHT in ln and "->" in ln]
+    assert len(red_nodes) == len(red_edges) + 1 >= 2
+    r = _cli(*args, "--format", "graphml")
+    g = nx.parse_graphml(r.output)
+    path = [n for n, d in g.nodes(data=True) if d["on_path"]]
+    assert len(path) == len(red_nodes)
+    assert sum(1 for *_, d in g.edges(data=True) if d["on_path"]) == len(red_edges)
+    r = _cli(*args, "--format", "svg")
+    assert ET.fromstring(r.output).tag.endswith("svg")
+
+
+def test_graph_too_large_to_draw_is_refused_quickly() -> None:
+    r = _cli("graph", "--scenario", "connect-close")
+    assert r.exit_code == 2
+    assert "too many to draw" in r.output and "--summary" in r.output
+    r = _cli("graph", "--scenario", "close", "--summary", "--format", "dot")
+    assert r.exit_code == 0 and "client ESTABLISHED\\nserver ESTABLISHED" in r.output
