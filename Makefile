@@ -37,7 +37,7 @@ diagrams: $(STAMP)
 
 ## make conform: the captured Linux connections are behaviours of the model
 conform: $(STAMP)
-	$(BIN)/python -m checks.conform tests/fixtures/pcap/*.pcap
+	$(BIN)/tcpspec conform tests/fixtures/pcap/*.pcap
 
 ## make capture SCENARIO=normal OUT=x.pcap: capture a real connection in private namespaces (root)
 capture: $(STAMP)

@@ -18,13 +18,12 @@ segments the model would have allowed that side to send there.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from checks.pcap import CaptureError, Observed, connections, read
+from checks.pcap import Observed, connections, read
 from spec.build import TCP
 from spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
 from spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
@@ -48,6 +47,7 @@ class Event:
     observed: Observed
     seg: Segment | None  # None: it has no model counterpart (``why`` says why)
     why: str = ""
+    out: str = ""  # the name of the out-of-scope behaviour it shows (a key of OUT), if any
 
 
 @dataclass
@@ -74,6 +74,20 @@ class Report:
     reason: str = ""
     possible_states: list[tuple[str, str]] = field(default_factory=list)  # (client, server)
     allowed: list[str] = field(default_factory=list)  # what that side could have sent instead
+    out_of_scope: str = ""  # the name of a documented behaviour the model leaves out (see OUT)
+
+    @property
+    def status(self) -> str:
+        """``accepted``, ``out-of-scope`` (a named behaviour the model leaves out) or
+        ``rejected`` (no run of the model explains the capture)."""
+        if self.accepted:
+            return "accepted"
+        return "out-of-scope" if self.out_of_scope else "rejected"
+
+    def as_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["status"] = self.status
+        return doc
 
     def text(self) -> str:
         lines = []
@@ -83,9 +97,11 @@ class Report:
                 f"({self.config})."
             )
         else:
-            lines.append(
-                f"REJECTED at segment {self.failed_at} ({self.config}): {self.failed_segment}"
-            )
+            head = "REJECTED"
+            if self.out_of_scope:
+                head = f"OUT OF SCOPE ({self.out_of_scope}: {OUT[self.out_of_scope].title})"
+            lines.append(f"{head} at segment {self.failed_at} ({self.config}): "
+                         f"{self.failed_segment}")
             lines.append(f"  {self.reason}")
         for r in self.rows:
             lines.append(
@@ -104,6 +120,33 @@ class Report:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class OutOfScope:
+    """A behaviour of real TCP stacks that the model deliberately leaves out (README, "What is
+    abstracted"). `conform` names it instead of reporting a model error."""
+
+    name: str
+    title: str
+    ref: str
+    why: str
+
+
+OUT: dict[str, OutOfScope] = {o.name: o for o in (
+    OutOfScope("data-on-syn", "data carried on a SYN",
+               "RFC 7413 (TCP Fast Open); RFC 9293 section 3.10.7.3",
+               "the model never puts data on a SYN or SYN+ACK"),
+    OutOfScope("resegmented", "sequence numbers off the data-unit grid",
+               "RFC 9293 sections 3.8.6.1, 3.9.1 (window probes), RFC 1122 4.2.3.6 (keep-alive)",
+               "the model counts text in units, each sent in one segment: a partial "
+               "acknowledgment, a retransmission that joins or splits earlier segments, a "
+               "keep-alive or a zero-window probe (at SND.NXT-1) has no model counterpart"),
+    OutOfScope("new-incarnation", "a second connection on the same port pair",
+               "RFC 9293 section 3.4.1; RFC 6191 (TIME-WAIT reuse by a SYN)",
+               "the model checks one incarnation (an earlier one appears only as old "
+               "segments in flight): a SYN with a new ISN starts a connection to check apart"),
+)}
+
+
 # ---------------------------------------------------------------------------------------------
 # Mapping captured numbers onto the model's
 # ---------------------------------------------------------------------------------------------
@@ -112,16 +155,25 @@ class Report:
 class _Space:
     """One side's sequence space: captured byte offsets -> model sequence numbers."""
 
-    def __init__(self, iss: int, isn: int | None, sent: list[Observed]) -> None:
-        self.iss, self.isn = iss, isn
+    def __init__(self, iss: int, old_iss: int, isn: int | None,
+                 sent: list[tuple[int, Observed]]) -> None:
+        self.iss, self.old_iss, self.isn = iss, old_iss, isn
         self.units: dict[int, int] = {0: 0, 1: 1}
+        self.old: set[int] = set()  # captured numbers read as the earlier incarnation's
+        self.data = 0
+        # (capture index, first, end) of every data-carrying segment this side sent
+        self.ranges: list[tuple[int, int, int]] = []
         if isn is None:
             return
-        data = sorted({(self.rel(s.seq) + (1 if s.syn else 0), s.dlen) for s in sent if s.dlen})
+        for k, s in sent:
+            if s.dlen:
+                first = self.rel(s.seq) + (1 if s.syn else 0)
+                self.ranges.append((k, first, first + s.dlen))
+        data = sorted({(first, end - first) for _, first, end in self.ranges})
         for start, n in data:
             if start in self.units and start + n not in self.units:
                 self.units[start + n] = self.units[start] + 1
-        for s in sent:
+        for _, s in sent:
             if s.fin:
                 f = self.rel(s.seq) + (1 if s.syn else 0) + s.dlen
                 if f in self.units and f + 1 not in self.units:
@@ -135,51 +187,73 @@ class _Space:
         """The model's sequence number for captured ``x`` (None: not on a unit boundary)."""
         if self.isn is None:
             return x  # no SYN seen from this side (a bare RST): numbers are used as they are
+        if x in self.old:
+            return self.old_iss + 1
         u = self.units.get(self.rel(x))
         return None if u is None else self.iss + u
 
+    def inside_sent(self, x: int, before: int) -> bool:
+        """``x`` falls strictly inside text this side sent before capture index ``before``: a
+        partial acknowledgment, a resegmented retransmission or a probe would name it."""
+        r = self.rel(x)
+        return any(k < before and first < r < end for k, first, end in self.ranges)
 
-def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int]]:
-    """Model events of a connection, and the data units each side sends."""
+
+def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], bool]:
+    """Model events of a connection, the data units each side sends, and whether the server
+    answered a SYN of an earlier incarnation (a SYN+ACK acknowledging a number that the
+    client's SYN does not explain: RFC 9293 section 3.5, Figure 9)."""
     spaces = []
-    for i, iss in ((CLIENT, CLIENT_ISS), (SERVER, SERVER_ISS)):
-        mine = [s for s in segs if (s.src == client) == (i == CLIENT)]
-        isn = next((s.seq for s in mine if s.syn), None)
-        spaces.append(_Space(iss, isn, mine))
+    for i, iss, old in ((CLIENT, CLIENT_ISS, OLD_CLIENT_ISS), (SERVER, SERVER_ISS, OLD_SERVER_ISS)):
+        mine = [(k, s) for k, s in enumerate(segs) if (s.src == client) == (i == CLIENT)]
+        isn = next((s.seq for _, s in mine if s.syn), None)
+        spaces.append(_Space(iss, old, isn, mine))
+    # The model has one earlier incarnation, whose SYN (from the client) may still be in flight:
+    # a SYN+ACK from the server acknowledging a number *behind* the client's ISN answers that
+    # old SYN (a clock-driven ISN grows with time, RFC 9293 section 3.4.1, so an earlier
+    # incarnation's numbers lie behind); the client's RST to it carries that number.
+    client_space = spaces[CLIENT]
+    for s in segs:
+        if s.src != client and s.syn and s.ack and client_space.isn is not None \
+                and client_space.rel(s.ackno) >= MOD // 2:
+            client_space.old.add(s.ackno)
     out = []
     for k, s in enumerate(segs):
         i = CLIENT if s.src == client else SERVER
         me, peer = spaces[i], spaces[1 - i]
+        if s.syn and me.isn is not None and s.seq != me.isn:
+            out.append(Event(k, i, s, None, "a SYN with another ISN: a new connection on the "
+                             "same port pair", "new-incarnation"))
+            continue
         seq = me.model(s.seq)
         if seq is None and s.rst and s.seq == 0:
             seq = 0  # <SEQ=0><CTL=RST,ACK>: the reply of a side with no connection
         ack = peer.model(s.ackno) if s.ack else 0
         if seq is None or ack is None:
-            which = "sequence" if seq is None else "acknowledgment"
-            out.append(
-                Event(
-                    k,
-                    i,
-                    s,
-                    None,
-                    f"its {which} number is not at a data-unit boundary of the connection",
-                )
-            )
+            which, space, x = ("sequence", me, s.seq) if seq is None else \
+                ("acknowledgment", peer, s.ackno)
+            if space.inside_sent(x, k):
+                out.append(Event(k, i, s, None, f"its {which} number falls inside text sent "
+                                 "earlier, not at a data-unit boundary", "resegmented"))
+            else:
+                out.append(Event(k, i, s, None, f"its {which} number names nothing that side "
+                                 "has sent so far"))
             continue
         if s.dlen and s.syn:
-            out.append(Event(k, i, s, None, "it carries data on a SYN (not modelled)"))
+            out.append(Event(k, i, s, None, "it carries data on a SYN", "data-on-syn"))
             continue
         base = Segment(syn=s.syn, ack=s.ack, rst=s.rst, seq=seq, ackno=ack)
         if s.dlen and s.fin:
             fin_seq = me.model(s.seq + s.dlen)
             out.append(Event(k, i, s, base._replace(dlen=1)))
             if fin_seq is None:
-                out.append(Event(k, i, s, None, "its FIN is not at a data-unit boundary"))
+                out.append(Event(k, i, s, None, "its FIN is not at a data-unit boundary",
+                                 "resegmented"))
             else:
                 out.append(Event(k, i, s, base._replace(seq=fin_seq, fin=True)))
             continue
         out.append(Event(k, i, s, base._replace(fin=s.fin, dlen=1 if s.dlen else 0)))
-    return out, [getattr(sp, "data", 0) for sp in spaces]
+    return out, [sp.data for sp in spaces], bool(client_space.old)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,9 +323,10 @@ class Config:
     name: str
     client: Side
     server: Side
+    stale: tuple[str, ...] = ()  # segments of an earlier incarnation in flight at the start
 
 
-def configs(events: list[Event], data: list[int]) -> list[Config]:
+def configs(events: list[Event], data: list[int], old_syn: bool = False) -> list[Config]:
     """The application behaviours worth trying for this capture, most likely first."""
     syn_only = {e.side for e in events if e.seg is not None and e.seg.syn and not e.seg.ack}
     rst = any(e.observed.rst for e in events)
@@ -263,6 +338,8 @@ def configs(events: list[Event], data: list[int]) -> list[Config]:
     ]
     if SERVER in syn_only:
         out.insert(0, Config("simultaneous open", c, replace(s, active=True)))
+    if old_syn:
+        out = [replace(x, name=x.name + ", an old SYN in flight", stale=("syn",)) for x in out]
     if rst:
         out += [
             Config(
@@ -307,6 +384,7 @@ def _run(m: Model, cfg: Config, events: list[Event], nsegs: int) -> Report:
             rep.reason = f"read as {_side(ev.side)} sends {shown}: " + (
                 ev.why or "no run of the model lets that side send it here"
             )
+            rep.out_of_scope = ev.out
             rep.possible_states = sorted(
                 {(n.world.eps[CLIENT].st.name, n.world.eps[SERVER].st.name) for n in reached}
             )
@@ -361,10 +439,10 @@ def conform(segments: list[Observed]) -> Report:
     clients = list(dict.fromkeys(openers)) or [segments[0].src]  # both: simultaneous open
     best: Report | None = None
     for client in clients:
-        events, data = _events(segments, client)
+        events, data, old_syn = _events(segments, client)
         b = bounds_for(events, data)
-        for cfg in configs(events, data):
-            m = Model((cfg.client, cfg.server), b, TCP)
+        for cfg in configs(events, data, old_syn):
+            m = Model((cfg.client, cfg.server), b, TCP, stale=cfg.stale)
             rep = _run(m, cfg, events, len(segments))
             if rep.accepted:
                 return rep
@@ -374,38 +452,20 @@ def conform(segments: list[Observed]) -> Report:
     return best
 
 
-def conform_file(path: str | Path, port: int | None = None) -> Report:
-    """Check one connection of a capture file (the only one, or the one using ``port``)."""
+def check_file(path: str | Path, port: int | None = None) -> list[tuple[str, Report]]:
+    """Check every TCP connection of a capture file (or only those using ``port``), in order of
+    appearance; each is named ``address:port <-> address:port``."""
     conns = connections(read(path))
     if port is not None:
         conns = {k: v for k, v in conns.items() if any(x.endswith(f":{port}") for x in k)}
-    if len(conns) != 1:
-        raise ConformError(
-            f"{path} holds {len(conns)} TCP connections"
-            + ("" if port else "; choose one with a port number")
-        )
-    return conform(next(iter(conns.values())))
+        if not conns:
+            raise ConformError(f"{path} holds no TCP connection using port {port}")
+    return [(f"{a} <-> {b}", conform(segs)) for (a, b), segs in conns.items()]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m checks.conform", description=__doc__.split("\n")[0]
-    )
-    ap.add_argument("capture", nargs="+", help="pcap or pcapng files")
-    ap.add_argument("--port", type=int, default=None, help="the connection using this port")
-    args = ap.parse_args(argv)
-    status = 0
-    for p in args.capture:
-        try:
-            rep = conform_file(p, args.port)
-        except (CaptureError, ConformError) as e:
-            print(f"{p}: error: {e}", file=sys.stderr)
-            status = 2
-            continue
-        print(f"{p}: " + rep.text())
-        status = status or (0 if rep.accepted else 1)
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def conform_file(path: str | Path, port: int | None = None) -> Report:
+    """Check the one connection of a capture file (the only one, or the one using ``port``)."""
+    reports = check_file(path, port)
+    if len(reports) != 1:
+        raise ConformError(f"{path} holds {len(reports)} TCP connections; choose one by port")
+    return reports[0][1]
