@@ -28,10 +28,38 @@ from spec.build import TCP
 from spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
 from spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
 from spec.segment import Segment
+from spec.timers import TIMERS
 
 MOD = 1 << 32
+#: The rule cases that retransmit a segment when the retransmission timer expires.
+RETRANSMISSIONS = frozenset(c.name for c in TIMERS if c.name.startswith("timer.retransmit"))
 #: Give up when one gap between two observed segments needs more states than this.
 MAX_STATES = 200_000
+
+
+@dataclass(frozen=True)
+class Assume:
+    """What is known about where and how the capture was taken (each makes the check stronger).
+
+    ``host``: the address (or address:port) of the endpoint on whose host the capture was taken:
+    the segments seen arriving there were delivered to it, at once and in capture order (a
+    capture on the host itself or on its veth). Without it any segment may be lost or delayed
+    after the capture point.
+    ``fifo``: the network between the two sides keeps order (one link, a veth): no reordering.
+    ``min_rto``: the least retransmission timeout in seconds (0: time is ignored). A FIN or text
+    captured again sooner than this after the same segment from the same side is not a
+    retransmission by the timer (RFC 6298 (2.4) recommends at least 1 s; Linux uses 200 ms).
+    SYNs are exempt: Linux re-arms the SYN's timer at its minimum (a few ms) after answering a
+    SYN+ACK with an unacceptable ACK by RST (tcp_rcv_synsent_state_process).
+    """
+
+    host: str | None = None
+    fifo: bool = False
+    min_rto: float = 0.0
+
+
+#: What the capture harness guarantees: recorded on 10.99.0.1's veth, one link, Linux timers.
+HARNESS = Assume(host="10.99.0.1", fifo=True, min_rto=0.2)
 
 
 class ConformError(ValueError):
@@ -140,6 +168,13 @@ OUT: dict[str, OutOfScope] = {o.name: o for o in (
                "the model counts text in units, each sent in one segment: a partial "
                "acknowledgment, a retransmission that joins or splits earlier segments, a "
                "keep-alive or a zero-window probe (at SND.NXT-1) has no model counterpart"),
+    OutOfScope("synack-in-syn-received", "SYN-RECEIVED completes on the peer's SYN,ACK",
+               "RFC 9293 Figure 7 and section 3.10.7.4",
+               "in a simultaneous open, Figure 7 takes SYN-RECEIVED to ESTABLISHED when the "
+               "peer's SYN,ACK arrives, and Linux does so; the text of section 3.10.7.4 finds "
+               "that segment unacceptable (its SEG.SEQ is IRS, below RCV.NXT) and only "
+               "acknowledges it, and the model follows the text: its SYN-RECEIVED waits for a "
+               "plain ACK"),
     OutOfScope("new-incarnation", "a second connection on the same port pair",
                "RFC 9293 section 3.4.1; RFC 6191 (TIME-WAIT reuse by a SYN)",
                "the model checks one incarnation (an earlier one appears only as old "
@@ -192,6 +227,13 @@ class _Space:
         u = self.units.get(self.rel(x))
         return None if u is None else self.iss + u
 
+    def ahead(self, x: int, before: int) -> bool:
+        """``x`` lies beyond everything this side sent before capture index ``before`` (and
+        within half the sequence space): where a new incarnation's ISN must be (RFC 6191)."""
+        r = self.rel(x)
+        end = max([1, *(e for k, _, e in self.ranges if k < before)])
+        return end + 1 < r < MOD // 2
+
     def inside_sent(self, x: int, before: int) -> bool:
         """``x`` falls strictly inside text this side sent before capture index ``before``: a
         partial acknowledgment, a resegmented retransmission or a probe would name it."""
@@ -221,7 +263,7 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], 
     for k, s in enumerate(segs):
         i = CLIENT if s.src == client else SERVER
         me, peer = spaces[i], spaces[1 - i]
-        if s.syn and me.isn is not None and s.seq != me.isn:
+        if s.syn and not s.ack and me.isn is not None and me.ahead(s.seq, k):
             out.append(Event(k, i, s, None, "a SYN with another ISN: a new connection on the "
                              "same port pair", "new-incarnation"))
             continue
@@ -239,7 +281,7 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], 
                 out.append(Event(k, i, s, None, f"its {which} number names nothing that side "
                                  "has sent so far"))
             continue
-        if s.dlen and s.syn:
+        if s.dlen and s.syn and s.seq == me.isn:
             out.append(Event(k, i, s, None, "it carries data on a SYN", "data-on-syn"))
             continue
         base = Segment(syn=s.syn, ack=s.ack, rst=s.rst, seq=seq, ackno=ack)
@@ -286,35 +328,58 @@ def _drop(w: World, i: int, seg: Segment) -> World:
     return w.with_chan(i, tuple(chan))
 
 
-def _gap(m: Model, frontier: list[_Node], ev: Event) -> tuple[list[_Node], list[_Node], set]:
+def _gap(m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = None,
+         too_soon: bool = False) -> tuple[list[_Node], list[_Node], set]:
     """Explore unobserved steps from ``frontier``; return (nodes emitting ``ev``, all nodes
-    reached, segments the sending side could have emitted)."""
+    reached, segments the sending side could have emitted).
+
+    ``arrived``: the previous captured segment, when it was seen arriving at the host where the
+    capture was taken: that host's TCP received it right then, so its delivery is the first
+    step (it cannot be lost, nor wait while the host does something else).
+
+    ``too_soon``: ``ev`` follows the last capture of the same segment by less than the least
+    retransmission timeout, so it cannot be a retransmission by the timer (RFC 6298 (5.4))."""
     seen: dict[World, _Node] = {}
     queue: deque[_Node] = deque()
-    for n in frontier:
-        if n.world not in seen:
-            seen[n.world] = n
-            queue.append(n)
     hits: dict[World, _Node] = {}
     allowed: set[Segment] = set()
+
+    def reached(label: Label, w2: World, node: _Node) -> World:
+        """Note an emission (a hit when it is ``ev``); it is lost unless it is ``ev``."""
+        sent = label.sent
+        if sent is not None and not label.overflow:
+            if label.actor == ev.side:
+                allowed.add(sent._replace(stale=False, age=0))
+                retransmitted = label.kind == "timer" and label.cases[0] in RETRANSMISSIONS
+                if ev.seg is not None and _same(sent, ev.seg) and w2 not in hits and not (
+                        too_soon and retransmitted):
+                    hits[w2] = _Node(w2, label, node, ev)
+            w2 = _drop(w2, label.actor, sent)  # emitted, but lost before the capture point
+        return w2
+
+    def visit(w2: World, label: Label | None, node: _Node | None) -> None:
+        if w2 in seen:
+            return
+        if len(seen) >= MAX_STATES:
+            raise ConformError(f"more than {MAX_STATES} model states between two captured "
+                               "segments: raise MAX_STATES or lower the bounds")
+        seen[w2] = _Node(w2, label, node) if node is not None else start[w2]
+        queue.append(seen[w2])
+
+    start = {n.world: n for n in frontier}
+    for n in frontier:
+        if arrived is None or arrived.seg is None:
+            visit(n.world, None, None)
+            continue
+        for label, w2 in m.successors(n.world):
+            if label.kind == "deliver" and label.actor != arrived.side and \
+                    label.seg is not None and _same(label.seg, arrived.seg):
+                visit(reached(label, w2, n), label, n)
+                break  # equal copies in flight: delivering either is the same step
     while queue:
         node = queue.popleft()
         for label, w2 in m.successors(node.world):
-            sent = label.sent
-            if sent is not None and not label.overflow:
-                if label.actor == ev.side:
-                    allowed.add(sent._replace(stale=False, age=0))
-                    if ev.seg is not None and _same(sent, ev.seg) and w2 not in hits:
-                        hits[w2] = _Node(w2, label, node, ev)
-                w2 = _drop(w2, label.actor, sent)  # emitted, but lost before the capture point
-            if w2 not in seen:
-                if len(seen) >= MAX_STATES:
-                    raise ConformError(
-                        f"more than {MAX_STATES} model states between two "
-                        "captured segments: raise MAX_STATES or lower the bounds"
-                    )
-                seen[w2] = _Node(w2, label, node)
-                queue.append(seen[w2])
+            visit(reached(label, w2, node), label, node)
     return list(hits.values()), list(seen.values()), allowed
 
 
@@ -352,7 +417,7 @@ def configs(events: list[Event], data: list[int], old_syn: bool = False) -> list
     return out
 
 
-def bounds_for(events: list[Event], data: list[int]) -> Bounds:
+def bounds_for(events: list[Event], data: list[int], fifo: bool = False) -> Bounds:
     sends: dict[tuple[int, Segment], int] = {}
     for e in events:
         if e.seg is not None:
@@ -362,7 +427,7 @@ def bounds_for(events: list[Event], data: list[int]) -> Bounds:
     return Bounds(
         capacity=3,
         loss=True,
-        reorder=True,
+        reorder=not fifo,
         duplicates=0,
         data=units,
         msl=1,
@@ -372,26 +437,113 @@ def bounds_for(events: list[Event], data: list[int]) -> Bounds:
     )
 
 
-def _run(m: Model, cfg: Config, events: list[Event], nsegs: int) -> Report:
-    frontier = [_Node(m.initial())]
-    for ev in events:
-        hits, reached, allowed = _gap(m, frontier, ev)
-        if not hits:
-            rep = _report(m, cfg, reached[0] if reached else frontier[0], nsegs, False)
-            rep.failed_at = ev.index
-            rep.failed_segment = ev.observed.describe()
-            shown = ev.seg.describe() if ev.seg is not None else "(no model segment)"
-            rep.reason = f"read as {_side(ev.side)} sends {shown}: " + (
-                ev.why or "no run of the model lets that side send it here"
-            )
-            rep.out_of_scope = ev.out
-            rep.possible_states = sorted(
-                {(n.world.eps[CLIENT].st.name, n.world.eps[SERVER].st.name) for n in reached}
-            )
-            rep.allowed = sorted(s.describe() for s in allowed)
-            return rep
-        frontier = hits
-    return _report(m, cfg, frontier[0], nsegs, True)
+def _sent_key(ev: Event) -> tuple[Any, ...]:
+    """What identifies a retransmission of the same segment (its ACK field may have moved)."""
+    s = ev.seg
+    return (ev.side, s.syn, s.fin, s.rst, s.seq, s.dlen) if s is not None else (ev.index,)
+
+
+def _run(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | None,
+         min_rto: float, start: int = 0, frontier: list[_Node] | None = None,
+         last_sent: dict[tuple[Any, ...], float] | None = None) -> Report:
+    """Explain ``events[start:]`` from ``frontier`` (default: the initial state)."""
+    frontier = frontier or [_Node(m.initial())]
+    last_sent = dict(last_sent or {})
+    arrived: Event | None = None
+    for pos in range(start, len(events)):
+        ev = events[pos]
+        key = _sent_key(ev)
+        too_soon = key in last_sent and ev.observed.time - last_sent[key] < min_rto
+        if too_soon and ev.seg is not None and ev.seg.syn:
+            # Linux re-arms the SYN timer at its minimum after resetting a bad SYN+ACK
+            too_soon = last_sent.get((ev.side, "rst"), -1.0) < last_sent[key]
+        last_sent[key] = ev.observed.time
+        if ev.seg is not None and ev.seg.rst:
+            last_sent[ev.side, "rst"] = ev.observed.time
+        hits, reached, allowed = _gap(m, frontier, ev, arrived, too_soon)
+        # a segment seen arriving at the capture host (not one it sent) was delivered there
+        arrived = ev if host is not None and ev.side != host else None
+        if hits:
+            frontier = hits
+            continue
+        rep = _report(m, cfg, reached[0] if reached else frontier[0], nsegs, False)
+        rep.failed_at = ev.index
+        rep.failed_segment = ev.observed.describe()
+        shown = ev.seg.describe() if ev.seg is not None else "(no model segment)"
+        rep.reason = f"read as {_side(ev.side)} sends {shown}: " + (
+            ev.why or "no run of the model lets that side send it here")
+        rep.out_of_scope = ev.out
+        rep.possible_states = sorted(
+            {(n.world.eps[CLIENT].st.name, n.world.eps[SERVER].st.name) for n in reached})
+        rep.allowed = sorted(s.describe() for s in allowed)
+        if not rep.out_of_scope:
+            return _beyond(m, cfg, events, nsegs, host, min_rto, pos, reached, last_sent, rep)
+        return rep
+    return _report(m, cfg, _drained(m, frontier), nsegs, True)
+
+
+def _beyond(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | None,
+            min_rto: float, pos: int, reached: list[_Node], last_sent: dict[tuple[Any, ...],
+            float], rejected: Report) -> Report:
+    """Try the out-of-scope behaviours that have a known effect: if, with that effect, the rest
+    of the capture is explained, name the behaviour; if it only gets further, report where it
+    then fails; else keep the rejection as it is."""
+    ev = events[pos]
+    i = ev.side
+    synacks = [e for e in events[:pos] if e.seg is not None and e.seg.syn and e.seg.ack]
+    if not any(e.side == i for e in synacks) or not any(e.side != i for e in synacks):
+        return rejected
+    # RFC 9293 Figure 7: the peer's SYN,ACK acts on SYN-RECEIVED as the ACK of our SYN would.
+    repaired = []
+    for n in reached:
+        me = n.world.eps[i]
+        if me.st.name != "SYN_RECEIVED":
+            continue
+        ack = Segment(ack=True, seq=me.rcv_nxt, ackno=me.snd_nxt)
+        w = n.world.with_chan(1 - i, (*n.world.chans[1 - i], ack))
+        for label, w2 in m.successors(w):
+            if label.kind == "deliver" and label.seg == ack:
+                if label.sent is not None and not label.overflow:
+                    w2 = _drop(w2, i, label.sent)
+                repaired.append(_Node(w2, label, n))
+                break
+    if not repaired:
+        return rejected
+    again = _run(m, cfg, events, nsegs, host, min_rto, pos, repaired, last_sent)
+    if again.accepted:
+        again.accepted = False
+        again.failed_at = rejected.failed_at
+        again.failed_segment = rejected.failed_segment
+        again.reason = rejected.reason
+        again.possible_states, again.allowed = rejected.possible_states, rejected.allowed
+        again.out_of_scope = "synack-in-syn-received"
+        return again
+    if (again.failed_at or 0) > (rejected.failed_at or 0) and not again.out_of_scope:
+        again.reason = (f"(reading segment {rejected.failed_at} as out of scope: "
+                        f"{OUT['synack-in-syn-received'].title}) " + again.reason)
+        return again
+    return rejected
+
+
+def _drained(m: Model, frontier: list[_Node]) -> _Node:
+    """After the last captured segment, the segments still in flight arrive (anything they
+    make a side send is not in the capture): the first state with both channels empty, so the
+    report shows where each side ended up (e.g. TIME-WAIT after the last ACK)."""
+    queue = deque(frontier)
+    seen = {n.world for n in frontier}
+    while queue:
+        node = queue.popleft()
+        if not node.world.chans[0] and not node.world.chans[1]:
+            return node
+        for label, w2 in m.successors(node.world):
+            if label.kind != "deliver":
+                continue
+            if label.sent is not None and not label.overflow:
+                w2 = _drop(w2, label.actor, label.sent)
+            if w2 not in seen and len(seen) < MAX_STATES:
+                seen.add(w2)
+                queue.append(_Node(w2, label, node))
+    return frontier[0]
 
 
 def _side(i: int) -> str:
@@ -428,8 +580,9 @@ def _report(m: Model, cfg: Config, last: _Node, nsegs: int, ok: bool) -> Report:
     return rep
 
 
-def conform(segments: list[Observed]) -> Report:
-    """Decide whether the captured segments of one TCP connection are a behaviour of the model."""
+def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
+    """Decide whether the captured segments of one TCP connection are a behaviour of the model;
+    ``assume``: what is known about the capture point and the network (see `Assume`)."""
     conns = connections(segments)
     if len(conns) != 1:
         raise ConformError(
@@ -440,10 +593,15 @@ def conform(segments: list[Observed]) -> Report:
     best: Report | None = None
     for client in clients:
         events, data, old_syn = _events(segments, client)
-        b = bounds_for(events, data)
+        b = bounds_for(events, data, assume.fifo)
+        at, host = None, assume.host
+        if host is not None:
+            at = CLIENT if host in (client, client.split(":")[0]) else SERVER
+            if not any(host in (x.src, x.src.split(":")[0]) for x in segments):
+                raise ConformError(f"no segment of this connection is sent by {host}")
         for cfg in configs(events, data, old_syn):
             m = Model((cfg.client, cfg.server), b, TCP, stale=cfg.stale)
-            rep = _run(m, cfg, events, len(segments))
+            rep = _run(m, cfg, events, len(segments), at, assume.min_rto)
             if rep.accepted:
                 return rep
             if best is None or (rep.failed_at or 0) > (best.failed_at or 0):
@@ -452,7 +610,8 @@ def conform(segments: list[Observed]) -> Report:
     return best
 
 
-def check_file(path: str | Path, port: int | None = None) -> list[tuple[str, Report]]:
+def check_file(path: str | Path, port: int | None = None, assume: Assume = Assume(),
+               ) -> list[tuple[str, Report]]:
     """Check every TCP connection of a capture file (or only those using ``port``), in order of
     appearance; each is named ``address:port <-> address:port``."""
     conns = connections(read(path))
@@ -460,12 +619,13 @@ def check_file(path: str | Path, port: int | None = None) -> list[tuple[str, Rep
         conns = {k: v for k, v in conns.items() if any(x.endswith(f":{port}") for x in k)}
         if not conns:
             raise ConformError(f"{path} holds no TCP connection using port {port}")
-    return [(f"{a} <-> {b}", conform(segs)) for (a, b), segs in conns.items()]
+    return [(f"{a} <-> {b}", conform(segs, assume)) for (a, b), segs in conns.items()]
 
 
-def conform_file(path: str | Path, port: int | None = None) -> Report:
+def conform_file(path: str | Path, port: int | None = None, assume: Assume = Assume(),
+                 ) -> Report:
     """Check the one connection of a capture file (the only one, or the one using ``port``)."""
-    reports = check_file(path, port)
+    reports = check_file(path, port, assume)
     if len(reports) != 1:
         raise ConformError(f"{path} holds {len(reports)} TCP connections; choose one by port")
     return reports[0][1]
