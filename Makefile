@@ -37,7 +37,7 @@ diagrams: $(STAMP)
 
 ## make conform: the captured Linux connections are behaviours of the model
 conform: $(STAMP)
-	$(BIN)/tcpspec conform tests/fixtures/pcap/*.pcap
+	$(BIN)/tcpspec conform --host 10.99.0.1 --fifo --min-rto 0.2 tests/fixtures/pcap/*.pcap
 
 ## make capture SCENARIO=normal OUT=x.pcap: capture a real connection in private namespaces (root)
 capture: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -12,16 +13,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from checks import capture
 from checks.conform import HARNESS, OUT, Assume, ConformError, conform, conform_file
 from checks.pcap import (
+    ACK,
     CLIENT_ADDR,
+    FIN,
     LINKTYPE_LINUX_SLL,
+    RST,
     SERVER_ADDR,
+    SYN,
     CaptureError,
     Observed,
     connections,
+    ethernet,
+    ipv4_tcp,
     parse,
     pcap_image,
     read,
@@ -31,6 +39,7 @@ from checks.pcap import (
 from checks.trace import Trace, TraceStep
 from spec.build import make_model
 from spec.model import CLIENT, Bounds
+from tcpspec.cli import app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pcap"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -417,3 +426,117 @@ def test_live_capture_conforms(scenario: str, tmp_path: Path) -> None:
     assert rep.status == EXPECTED[scenario][1], rep.text()
     if rep.status == "accepted":
         assert rep.client_states[-1] == EXPECTED[scenario][2][-1], rep.text()
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line: tcpspec conform, and counterexamples written as captures
+# ---------------------------------------------------------------------------------------------
+
+runner = CliRunner()
+HARNESS_FLAGS = ["--host", "10.99.0.1", "--fifo", "--min-rto", "0.2"]
+
+
+def write_segments(segs: list[Observed], path: Path) -> None:
+    """Segments as an Ethernet capture (the way a corrupted capture is put on disk)."""
+    frames = []
+    for k, s in enumerate(segs):
+        (src, sport), (dst, dport) = (x.rsplit(":", 1) for x in (s.src, s.dst))
+        flags = (SYN if s.syn else 0) | (ACK if s.ack else 0) | (FIN if s.fin else 0)
+        flags |= RST if s.rst else 0
+        ip = ipv4_tcp(src, dst, int(sport), int(dport), s.seq, s.ackno, flags, b"x" * s.dlen, k)
+        frames.append((s.time, ethernet(ip, True)))
+    path.write_bytes(pcap_image(frames))
+
+
+def test_cli_accepts_every_fixture_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    files = [str(FIXTURES / f"{n}.pcap") for n in sorted(EXPECTED)]
+    r = runner.invoke(app, ["conform", *HARNESS_FLAGS, *files, "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert [(Path(d["file"]).stem, d["status"]) for d in doc] == [
+        (n, EXPECTED[n][1]) for n in sorted(EXPECTED)]
+    fig7 = next(d for d in doc if d["status"] == "out-of-scope")
+    assert fig7["out_of_scope"] == "synack-in-syn-received" and fig7["failed_at"] == 5
+    assert "OUT OF SCOPE (synack-in-syn-received" in r.output
+    assert "client passed: CLOSED -> SYN_SENT -> ESTABLISHED -> FIN_WAIT_1 -> TIME_WAIT" in r.output
+
+
+def test_cli_rejects_a_corrupted_capture_with_exit_1(tmp_path: Path) -> None:
+    segs = read(FIXTURES / "normal.pcap")
+    bad = tmp_path / "bad.pcap"
+    write_segments([*segs[:2], replace(segs[2], ackno=segs[2].ackno + 1), *segs[3:]], bad)
+    r = runner.invoke(app, ["conform", *HARNESS_FLAGS, str(bad)])
+    assert r.exit_code == 1, r.output
+    assert "REJECTED at segment 2" in r.output
+    assert "(client, server) could have been in: " in r.output
+    good = tmp_path / "good.pcap"
+    write_segments(segs, good)  # the same writer, uncorrupted: accepted
+    assert runner.invoke(app, ["conform", *HARNESS_FLAGS, str(good)]).exit_code == 0
+
+
+def test_cli_checks_each_connection_or_one_by_port(tmp_path: Path) -> None:
+    both = tmp_path / "both.pcap"
+    write_segments(read(FIXTURES / "normal.pcap") + read(FIXTURES / "refused.pcap"), both)
+    r = runner.invoke(app, ["conform", str(both)])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("ACCEPTED") == 2 and ":5002: ACCEPTED" in r.output
+    r = runner.invoke(app, ["conform", "--port", "5002", str(both)])
+    assert r.exit_code == 0 and r.output.count("ACCEPTED") == 1 and ":5002" in r.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["README.md"], "is not a capture file"),
+    (["/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
+    (["--port", "1", str(FIXTURES / "normal.pcap")], "no TCP connection using port 1"),
+    (["--host", "10.1.1.1", str(FIXTURES / "normal.pcap")], "no segment of this connection"),
+    (["--min-rto", "-1", str(FIXTURES / "normal.pcap")], "--min-rto must be at least 0"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    r = runner.invoke(app, ["conform", *args])
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith("tcpspec: error:")
+
+
+def test_cli_capture_without_tcp(tmp_path: Path) -> None:
+    arp = b"\xff" * 6 + b"\x02" * 6 + b"\x08\x06" + b"\0" * 28
+    path = tmp_path / "arp.pcap"
+    path.write_bytes(pcap_image([(1.0, arp)]))
+    r = runner.invoke(app, ["conform", str(path)])
+    assert r.exit_code == 2 and "holds no IPv4 TCP segment" in r.stderr
+
+
+def test_cli_counterexample_pcap_opens_in_tshark(tmp_path: Path) -> None:
+    """`tcpspec trace --format pcap` writes a capture that tshark dissects as one TCP
+    conversation, with the trace's flags and relative numbers (ISNs 100 and 200 become 0)."""
+    tshark = shutil.which("tshark")
+    need(None if tshark else "tshark is not installed")
+    path = tmp_path / "cx.pcap"
+    r = runner.invoke(app, ["trace", "timewait.covers_fin_retransmit", "--mutant",
+                            "no-time-wait", "--format", "pcap", "-o", str(path)])
+    assert r.exit_code == 1, r.output  # a counterexample was found and written
+    fields = ["tcp.stream", "ip.src", "tcp.srcport", "tcp.dstport", "tcp.flags.syn",
+              "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.seq", "tcp.ack"]
+    out = subprocess.run(
+        [str(tshark), "-r", str(path), "-T", "fields", "-E", "separator=,",
+         *(x for f in fields for x in ("-e", f))],
+        capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    rows = [dict(zip(fields, line.split(","), strict=True)) for line in out]
+    segs = read(path)
+    assert len(rows) == len(segs) >= 6
+    assert {r["tcp.stream"] for r in rows} == {"0"}, "one TCP conversation"
+    isn = {CLIENT_ADDR: 100, SERVER_ADDR: 200}
+    for row, s in zip(rows, segs, strict=True):
+        src = s.src.split(":")[0]
+        other = SERVER_ADDR if src == CLIENT_ADDR else CLIENT_ADDR
+        assert row["ip.src"] == src
+        assert {row["tcp.srcport"], row["tcp.dstport"]} == {"49152", "8080"}
+        flags = tuple(row[f"tcp.flags.{f}"] in ("1", "True") for f in
+                      ("syn", "ack", "fin", "reset"))
+        assert flags == (s.syn, s.ack, s.fin, s.rst)
+        assert int(row["tcp.seq"]) == s.seq - isn[src]
+        if s.ack:
+            assert int(row["tcp.ack"]) == s.ackno - isn[other]
+    assert [r["tcp.flags.syn"] for r in rows[:2]] in (["1", "1"], ["True", "True"])
+    assert any(s.rst for s in segs), "the counterexample ends with the server being reset"
