@@ -186,6 +186,24 @@ c = socket.create_connection(("{server}", {port}), timeout=8, source_address=(""
 c.sendall(b"x"); time.sleep(0.1)
 c.close()
 """,
+    # model-based tests (checks.mbt): open, then only wait, never send or close
+    "listen-hold": LISTEN + """print("ready", flush=True)
+try:
+    c, _ = s.accept(); c.settimeout(8)
+    while c.recv(100):
+        pass
+except OSError:
+    pass
+time.sleep(30)
+""",
+    "connect-hold": """
+import socket, time
+try:
+    c = socket.create_connection(("{server}", {port}), timeout=8, source_address=("", {kport}))
+except OSError:
+    pass
+time.sleep(30)
+""",
     "connect-close": """
 import socket, time
 c = socket.create_connection(("{server}", {port}), timeout=8, source_address=("", {kport}))
