@@ -239,6 +239,8 @@ def simultaneous_open_fig7(p: Peer) -> None:
 
 #: Before the kernel has sent its SYN, numbers relative to its ISN are taken from this base.
 KERNEL_GUESS = 0x10000000
+#: Exit status when the kernel did not send what the script expected (1 is left to crashes).
+DISAGREE = 3
 
 
 def replay(p: Peer, steps: list[dict[str, Any]]) -> None:
@@ -250,22 +252,31 @@ def replay(p: Peer, steps: list[dict[str, Any]]) -> None:
         base = KERNEL_GUESS if p.kernel_isn is None else p.kernel_isn
         if "send" in step:
             flags, seq, ack, n = step["send"]
-            raw = None if ack is None else (base + ack) % MOD
-            p.send(flags, seq, raw_ack=raw if raw is not None else 0, data=b"x" * n)
+            raw = 0 if ack is None else (base + ack) % MOD
+            if isinstance(seq, list):  # <SEQ=0>: as it is, not relative to our ISN
+                seq = (seq[1] - PEER_ISN) % MOD
+            p.send(flags, seq, raw_ack=raw, data=b"x" * n)
             continue
         flags, seq, ack, n = step["expect"]
+        repeats: list[list[Any]] = []
         while True:
-            got = p.expect("*", timeout=2.5)
-            if got not in earlier:
-                break
-        earlier.add(got)
-        base = KERNEL_GUESS if p.kernel_isn is None else p.kernel_isn
-        want_seq = 0 if isinstance(seq, list) else (base + seq) % MOD
-        ok = sorted(got.flags) == sorted(flags) and got.seq == want_seq and got.dlen == n and (
-            ack is None or got.ack == (PEER_ISN + ack) % MOD)
-        if not ok:
+            try:
+                got = p.expect("*", timeout=2.5)
+            except ScriptFailed:
+                sent = f"only repeats of earlier segments: {repeats}" if repeats else "nothing"
+                raise ScriptFailed(f"step {k}: the model's endpoint sends {step['expect']}, "
+                                   f"the kernel sent {sent}") from None
+            base = KERNEL_GUESS if p.kernel_isn is None else p.kernel_isn
+            want_seq = 0 if isinstance(seq, list) else (base + seq) % MOD
+            ok = sorted(got.flags) == sorted(flags) and got.seq == want_seq and \
+                got.dlen == n and (ack is None or got.ack == (PEER_ISN + ack) % MOD)
             have = [got.flags, (got.seq - base) % MOD, (got.ack - PEER_ISN) % MOD if "A" in
                     got.flags else None, got.dlen]
+            if ok or got not in earlier:
+                break
+            repeats.append(have)
+        earlier.add(got)
+        if not ok:
             raise ScriptFailed(f"step {k}: the model's endpoint sends {step['expect']}, the "
                                f"kernel sent {have} (relative numbers)")
 
@@ -314,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             script.run(peer)
     except ScriptFailed as e:
         print(f"fake peer ({args.script}): {e}", file=sys.stderr)
-        return 1
+        return DISAGREE
     finally:
         peer.close()
     return 0

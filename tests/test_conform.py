@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from checks import capture
+from checks import capture, mbt
 from checks.conform import HARNESS, OUT, Assume, ConformError, conform, conform_file
 from checks.pcap import (
     ACK,
@@ -540,3 +540,41 @@ def test_cli_counterexample_pcap_opens_in_tshark(tmp_path: Path) -> None:
             assert int(row["tcp.ack"]) == s.ackno - isn[other]
     assert [r["tcp.flags.syn"] for r in rows[:2]] in (["1", "1"], ["True", "True"])
     assert any(s.rst for s in segs), "the counterexample ends with the server being reset"
+
+
+# ---------------------------------------------------------------------------------------------
+# Model-based tests: scripts generated from the model, replayed against the kernel
+# ---------------------------------------------------------------------------------------------
+
+
+def test_mbt_generates_a_test_for_every_kernel_transition() -> None:
+    for setup, count in (("kernel-listens", 27), ("kernel-connects", 34)):
+        tests, _ = mbt.generate(setup)
+        assert len(tests) == count
+        names = {t.name for t in tests}
+        assert len(names) == count
+        for t in tests:
+            last = t.labels[-1]
+            assert last.actor == mbt.SETUPS[setup].kernel and last.cases == t.cases
+            assert not mbt.SLOW & set(t.cases)
+            assert t.script(), "every script sends or expects something"
+        # every KNOWN disagreement names a test that exists
+        assert {n for s, n in mbt.KNOWN if s == setup} <= names
+    listens = {t.name: t for t in mbt.generate("kernel-listens")[0]}
+    assert listens["SYN_RECEIVED: rst.syn_received_passive"].script() == [
+        {"send": ["S", 0, None, 0]}, {"expect": ["SA", 0, 1, 0]}, {"send": ["R", 1, None, 0]}]
+
+
+@pytest.mark.parametrize(("setup", "name", "result"), [
+    ("kernel-connects", "SYN_SENT: syn_sent.bad_ack_reset", "agree"),
+    ("kernel-connects", "SYN_SENT: syn_sent.simultaneous_syn", "agree"),
+    ("kernel-listens", "ESTABLISHED: rst.challenge_ack", "agree"),
+    ("kernel-listens", "CLOSE_WAIT: rst.reset", "agree"),
+    ("kernel-listens", "CLOSED: closed.reset_ack", "known"),
+])
+def test_mbt_live(setup: str, name: str, result: str) -> None:
+    """A few generated tests run against this machine's kernel (`make mbt` runs them all)."""
+    need(capture.unavailable_reason())
+    t = next(t for t in mbt.generate(setup)[0] if t.name == name)
+    out = mbt.run(t)
+    assert out.result == result, out.detail
