@@ -61,8 +61,9 @@ class Netns:
 
     def mac(self, which: str) -> str:
         ns, ifname = (self.a, self.a_if) if which == "a" else (self.b, self.b_if)
-        return str(json.loads(_ip("-n", ns, "-j", "link", "show", "dev", ifname).stdout)[0]
-                   ["address"])
+        return str(
+            json.loads(_ip("-n", ns, "-j", "link", "show", "dev", ifname).stdout)[0]["address"]
+        )
 
 
 @contextmanager
@@ -79,16 +80,39 @@ def namespaces(fake_peer: bool = False) -> Iterator[Netns]:
         _ip("netns", "add", ns.a)
         _ip("netns", "add", ns.b)
         # Create the pair inside namespace A, so no interface ever appears in ours.
-        _ip("-n", ns.a, "link", "add", ns.a_if, "type", "veth", "peer", "name", ns.b_if,
-            "netns", ns.b)
+        _ip(
+            "-n",
+            ns.a,
+            "link",
+            "add",
+            ns.a_if,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            ns.b_if,
+            "netns",
+            ns.b,
+        )
         for name, ifname, addr in ((ns.a, ns.a_if, CLIENT_IP), (ns.b, ns.b_if, SERVER_IP)):
             if not (fake_peer and name == ns.b):
                 _ip("-n", name, "addr", "add", f"{addr}/24", "dev", ifname)
             _ip("-n", name, "link", "set", ifname, "up")
             _ip("-n", name, "link", "set", "lo", "up")
         if fake_peer:
-            _ip("-n", ns.a, "neigh", "replace", SERVER_IP, "lladdr", ns.mac("b"), "dev",
-                ns.a_if, "nud", "permanent")
+            _ip(
+                "-n",
+                ns.a,
+                "neigh",
+                "replace",
+                SERVER_IP,
+                "lladdr",
+                ns.mac("b"),
+                "dev",
+                ns.a_if,
+                "nud",
+                "permanent",
+            )
         yield ns
     except subprocess.CalledProcessError as e:
         raise CaptureUnavailable(f"ip {' '.join(e.cmd[1:])} failed: {e.stderr.strip()}") from e
@@ -107,7 +131,8 @@ s.bind(("{addr}", {port})); s.listen({backlog}); s.settimeout(8)
 
 PROGRAMS = {
     # echo-like: read the request, answer, wait for the client's FIN, close
-    "normal-server": LISTEN + """print("ready", flush=True)
+    "normal-server": LISTEN
+    + """print("ready", flush=True)
 c, _ = s.accept(); c.settimeout(8)
 got = b""
 while len(got) < 5:
@@ -127,7 +152,8 @@ while len(got) < 5:
 c.close()
 """,
     # half-close: read until the client's FIN, then send more data, then close
-    "half-close-server": LISTEN + """print("ready", flush=True)
+    "half-close-server": LISTEN
+    + """print("ready", flush=True)
 c, _ = s.accept(); c.settimeout(8)
 while c.recv(100):
     pass
@@ -153,7 +179,8 @@ except ConnectionRefusedError:
     pass
 """,
     # SYN retransmission: the accept queue is full, so Linux drops the client's first SYN(s)
-    "syn-retransmit-server": LISTEN + """
+    "syn-retransmit-server": LISTEN
+    + """
 filler = socket.create_connection(("{addr}", {port}), timeout=5)
 time.sleep(0.2)
 print("ready", flush=True)
@@ -173,7 +200,8 @@ while c.recv(100):
 c.close()
 """,
     # the kernel end facing a fake peer that connects: accept, read until EOF, close
-    "accept-until-eof": LISTEN + """print("ready", flush=True)
+    "accept-until-eof": LISTEN
+    + """print("ready", flush=True)
 c, _ = s.accept(); c.settimeout(8)
 while c.recv(100):
     pass
@@ -187,7 +215,8 @@ c.sendall(b"x"); time.sleep(0.1)
 c.close()
 """,
     # model-based tests (checks.mbt): open, then only wait, never send or close
-    "listen-hold": LISTEN + """print("ready", flush=True)
+    "listen-hold": LISTEN
+    + """print("ready", flush=True)
 try:
     c, _ = s.accept(); c.settimeout(8)
     while c.recv(100):
@@ -227,30 +256,72 @@ class Scenario:
     keep_port: int | None = None  # keep only this connection (None: the only one)
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("normal", "open, data both ways, close (two real kernels)",
-             "normal-client", "normal-server"),
-    Scenario("half-close", "the client half-closes; the server sends data after that FIN",
-             "half-close-client", "half-close-server"),
-    Scenario("refused", "a SYN to a closed port is answered by RST", "refused-client"),
-    Scenario("syn-retransmit", "the SYN is retransmitted while the listener's queue is full",
-             "syn-retransmit-client", "syn-retransmit-server", keep_port=40123),
-    Scenario("synack-retransmit", "the fake client never sends the handshake's last ACK: the "
-             "kernel retransmits its SYN+ACK", listener="accept-until-eof", listener_in_a=True,
-             fake="synack-retransmit"),
-    Scenario("fin-retransmit", "the fake server retransmits its FIN into the kernel's "
-             "TIME-WAIT, which acknowledges it again", "connect-send-close",
-             fake="fin-retransmit"),
-    Scenario("simultaneous-close", "the fake server's FIN crosses the kernel's: CLOSING",
-             "connect-close", fake="simultaneous-close"),
-    Scenario("bad-synack", "a SYN+ACK answering an old SYN reaches the kernel in SYN-SENT: RST, "
-             "then the retransmitted SYN connects", "connect-close", fake="bad-synack"),
-    Scenario("simultaneous-open", "the kernel's SYN and the fake peer's cross",
-             "connect-close", fake="simultaneous-open"),
-    Scenario("simultaneous-open-fig7", "as simultaneous-open, but the fake peer sends no ACK "
-             "after its SYN+ACK (out of scope: Linux follows RFC 9293 Figure 7)",
-             "connect-close", fake="simultaneous-open-fig7"),
-)}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "normal",
+            "open, data both ways, close (two real kernels)",
+            "normal-client",
+            "normal-server",
+        ),
+        Scenario(
+            "half-close",
+            "the client half-closes; the server sends data after that FIN",
+            "half-close-client",
+            "half-close-server",
+        ),
+        Scenario("refused", "a SYN to a closed port is answered by RST", "refused-client"),
+        Scenario(
+            "syn-retransmit",
+            "the SYN is retransmitted while the listener's queue is full",
+            "syn-retransmit-client",
+            "syn-retransmit-server",
+            keep_port=40123,
+        ),
+        Scenario(
+            "synack-retransmit",
+            "the fake client never sends the handshake's last ACK: the "
+            "kernel retransmits its SYN+ACK",
+            listener="accept-until-eof",
+            listener_in_a=True,
+            fake="synack-retransmit",
+        ),
+        Scenario(
+            "fin-retransmit",
+            "the fake server retransmits its FIN into the kernel's "
+            "TIME-WAIT, which acknowledges it again",
+            "connect-send-close",
+            fake="fin-retransmit",
+        ),
+        Scenario(
+            "simultaneous-close",
+            "the fake server's FIN crosses the kernel's: CLOSING",
+            "connect-close",
+            fake="simultaneous-close",
+        ),
+        Scenario(
+            "bad-synack",
+            "a SYN+ACK answering an old SYN reaches the kernel in SYN-SENT: RST, "
+            "then the retransmitted SYN connects",
+            "connect-close",
+            fake="bad-synack",
+        ),
+        Scenario(
+            "simultaneous-open",
+            "the kernel's SYN and the fake peer's cross",
+            "connect-close",
+            fake="simultaneous-open",
+        ),
+        Scenario(
+            "simultaneous-open-fig7",
+            "as simultaneous-open, but the fake peer sends no ACK "
+            "after its SYN+ACK (out of scope: Linux follows RFC 9293 Figure 7)",
+            "connect-close",
+            fake="simultaneous-open-fig7",
+        ),
+    )
+}
 
 SNIFFER = """
 import socket, struct, sys, time, select
@@ -279,8 +350,13 @@ def _py(ns: str, code: str, **fmt: object) -> subprocess.Popen[str]:
 
 
 def _run(ns: str, argv: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, *argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _ready(p: subprocess.Popen[str], what: str) -> None:
@@ -307,9 +383,14 @@ def capture(scenario: str, out: str | Path, settle: float = 0.3) -> Path:
     raw = Path(tempfile.mkdtemp(prefix="tcpspec-capture-")) / "raw.pcap"
     procs: list[tuple[subprocess.Popen[str], str]] = []
     with namespaces(fake_peer=sc.fake is not None) as ns:
-        fmt = dict(server=SERVER_IP, port=PORT, closed=CLOSED_PORT, kport=KERNEL_CLIENT_PORT,
-                   addr=CLIENT_IP if sc.listener_in_a else SERVER_IP, backlog=0 if
-                   scenario == "syn-retransmit" else 1)
+        fmt = dict(
+            server=SERVER_IP,
+            port=PORT,
+            closed=CLOSED_PORT,
+            kport=KERNEL_CLIENT_PORT,
+            addr=CLIENT_IP if sc.listener_in_a else SERVER_IP,
+            backlog=0 if scenario == "syn-retransmit" else 1,
+        )
         try:
             sniffer = _py(ns.a, SNIFFER, ifname=ns.a_if, out=raw, limit=SNIFF_LIMIT)
             procs.append((sniffer, "the sniffer"))
@@ -319,8 +400,21 @@ def capture(scenario: str, out: str | Path, settle: float = 0.3) -> Path:
                 procs.append((p, "the listener"))
                 _ready(p, "the listener")
             if sc.fake is not None:
-                p = _run(ns.b, [sys.executable, "-m", "checks.fakepeer", sc.fake, "--iface",
-                                ns.b_if, "--mac", ns.mac("b"), "--kernel-mac", ns.mac("a")])
+                p = _run(
+                    ns.b,
+                    [
+                        sys.executable,
+                        "-m",
+                        "checks.fakepeer",
+                        sc.fake,
+                        "--iface",
+                        ns.b_if,
+                        "--mac",
+                        ns.mac("b"),
+                        "--kernel-mac",
+                        ns.mac("a"),
+                    ],
+                )
                 procs.append((p, "the fake peer"))
                 _ready(p, "the fake peer")
             if sc.client is not None:
@@ -365,8 +459,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m checks.capture", description=__doc__.split("\n")[0]
     )
-    ap.add_argument("scenario", choices=sorted(SCENARIOS),
-                    help="; ".join(f"{s.name}: {s.title}" for s in SCENARIOS.values()))
+    ap.add_argument(
+        "scenario",
+        choices=sorted(SCENARIOS),
+        help="; ".join(f"{s.name}: {s.title}" for s in SCENARIOS.values()),
+    )
     ap.add_argument("out", help="the pcap file to write")
     args = ap.parse_args(argv)
     try:

@@ -128,8 +128,9 @@ class Report:
             head = "REJECTED"
             if self.out_of_scope:
                 head = f"OUT OF SCOPE ({self.out_of_scope}: {OUT[self.out_of_scope].title})"
-            lines.append(f"{head} at segment {self.failed_at} ({self.config}): "
-                         f"{self.failed_segment}")
+            lines.append(
+                f"{head} at segment {self.failed_at} ({self.config}): {self.failed_segment}"
+            )
             lines.append(f"  {self.reason}")
         for r in self.rows:
             lines.append(
@@ -159,27 +160,42 @@ class OutOfScope:
     why: str
 
 
-OUT: dict[str, OutOfScope] = {o.name: o for o in (
-    OutOfScope("data-on-syn", "data carried on a SYN",
-               "RFC 7413 (TCP Fast Open); RFC 9293 section 3.10.7.3",
-               "the model never puts data on a SYN or SYN+ACK"),
-    OutOfScope("resegmented", "sequence numbers off the data-unit grid",
-               "RFC 9293 sections 3.8.6.1, 3.9.1 (window probes), RFC 1122 4.2.3.6 (keep-alive)",
-               "the model counts text in units, each sent in one segment: a partial "
-               "acknowledgment, a retransmission that joins or splits earlier segments, a "
-               "keep-alive or a zero-window probe (at SND.NXT-1) has no model counterpart"),
-    OutOfScope("synack-in-syn-received", "SYN-RECEIVED completes on the peer's SYN,ACK",
-               "RFC 9293 Figure 7 and section 3.10.7.4",
-               "in a simultaneous open, Figure 7 takes SYN-RECEIVED to ESTABLISHED when the "
-               "peer's SYN,ACK arrives, and Linux does so; the text of section 3.10.7.4 finds "
-               "that segment unacceptable (its SEG.SEQ is IRS, below RCV.NXT) and only "
-               "acknowledges it, and the model follows the text: its SYN-RECEIVED waits for a "
-               "plain ACK"),
-    OutOfScope("new-incarnation", "a second connection on the same port pair",
-               "RFC 9293 section 3.4.1; RFC 6191 (TIME-WAIT reuse by a SYN)",
-               "the model checks one incarnation (an earlier one appears only as old "
-               "segments in flight): a SYN with a new ISN starts a connection to check apart"),
-)}
+OUT: dict[str, OutOfScope] = {
+    o.name: o
+    for o in (
+        OutOfScope(
+            "data-on-syn",
+            "data carried on a SYN",
+            "RFC 7413 (TCP Fast Open); RFC 9293 section 3.10.7.3",
+            "the model never puts data on a SYN or SYN+ACK",
+        ),
+        OutOfScope(
+            "resegmented",
+            "sequence numbers off the data-unit grid",
+            "RFC 9293 sections 3.8.6.1, 3.9.1 (window probes), RFC 1122 4.2.3.6 (keep-alive)",
+            "the model counts text in units, each sent in one segment: a partial "
+            "acknowledgment, a retransmission that joins or splits earlier segments, a "
+            "keep-alive or a zero-window probe (at SND.NXT-1) has no model counterpart",
+        ),
+        OutOfScope(
+            "synack-in-syn-received",
+            "SYN-RECEIVED completes on the peer's SYN,ACK",
+            "RFC 9293 Figure 7 and section 3.10.7.4",
+            "in a simultaneous open, Figure 7 takes SYN-RECEIVED to ESTABLISHED when the "
+            "peer's SYN,ACK arrives, and Linux does so; the text of section 3.10.7.4 finds "
+            "that segment unacceptable (its SEG.SEQ is IRS, below RCV.NXT) and only "
+            "acknowledges it, and the model follows the text: its SYN-RECEIVED waits for a "
+            "plain ACK",
+        ),
+        OutOfScope(
+            "new-incarnation",
+            "a second connection on the same port pair",
+            "RFC 9293 section 3.4.1; RFC 6191 (TIME-WAIT reuse by a SYN)",
+            "the model checks one incarnation (an earlier one appears only as old "
+            "segments in flight): a SYN with a new ISN starts a connection to check apart",
+        ),
+    )
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,8 +206,9 @@ OUT: dict[str, OutOfScope] = {o.name: o for o in (
 class _Space:
     """One side's sequence space: captured byte offsets -> model sequence numbers."""
 
-    def __init__(self, iss: int, old_iss: int, isn: int | None,
-                 sent: list[tuple[int, Observed]]) -> None:
+    def __init__(
+        self, iss: int, old_iss: int, isn: int | None, sent: list[tuple[int, Observed]]
+    ) -> None:
         self.iss, self.old_iss, self.isn = iss, old_iss, isn
         self.units: dict[int, int] = {0: 0, 1: 1}
         self.old: set[int] = set()  # captured numbers read as the earlier incarnation's
@@ -256,30 +273,56 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], 
     # incarnation's numbers lie behind); the client's RST to it carries that number.
     client_space = spaces[CLIENT]
     for s in segs:
-        if s.src != client and s.syn and s.ack and client_space.isn is not None \
-                and client_space.rel(s.ackno) >= MOD // 2:
+        if (
+            s.src != client
+            and s.syn
+            and s.ack
+            and client_space.isn is not None
+            and client_space.rel(s.ackno) >= MOD // 2
+        ):
             client_space.old.add(s.ackno)
     out = []
     for k, s in enumerate(segs):
         i = CLIENT if s.src == client else SERVER
         me, peer = spaces[i], spaces[1 - i]
         if s.syn and not s.ack and me.isn is not None and me.ahead(s.seq, k):
-            out.append(Event(k, i, s, None, "a SYN with another ISN: a new connection on the "
-                             "same port pair", "new-incarnation"))
+            out.append(
+                Event(
+                    k,
+                    i,
+                    s,
+                    None,
+                    "a SYN with another ISN: a new connection on the same port pair",
+                    "new-incarnation",
+                )
+            )
             continue
         seq = me.model(s.seq)
         if seq is None and s.rst and s.seq == 0:
             seq = 0  # <SEQ=0><CTL=RST,ACK>: the reply of a side with no connection
         ack = peer.model(s.ackno) if s.ack else 0
         if seq is None or ack is None:
-            which, space, x = ("sequence", me, s.seq) if seq is None else \
-                ("acknowledgment", peer, s.ackno)
+            which, space, x = (
+                ("sequence", me, s.seq) if seq is None else ("acknowledgment", peer, s.ackno)
+            )
             if space.inside_sent(x, k):
-                out.append(Event(k, i, s, None, f"its {which} number falls inside text sent "
-                                 "earlier, not at a data-unit boundary", "resegmented"))
+                out.append(
+                    Event(
+                        k,
+                        i,
+                        s,
+                        None,
+                        f"its {which} number falls inside text sent "
+                        "earlier, not at a data-unit boundary",
+                        "resegmented",
+                    )
+                )
             else:
-                out.append(Event(k, i, s, None, f"its {which} number names nothing that side "
-                                 "has sent so far"))
+                out.append(
+                    Event(
+                        k, i, s, None, f"its {which} number names nothing that side has sent so far"
+                    )
+                )
             continue
         if s.dlen and s.syn and s.seq == me.isn:
             out.append(Event(k, i, s, None, "it carries data on a SYN", "data-on-syn"))
@@ -289,8 +332,9 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], 
             fin_seq = me.model(s.seq + s.dlen)
             out.append(Event(k, i, s, base._replace(dlen=1)))
             if fin_seq is None:
-                out.append(Event(k, i, s, None, "its FIN is not at a data-unit boundary",
-                                 "resegmented"))
+                out.append(
+                    Event(k, i, s, None, "its FIN is not at a data-unit boundary", "resegmented")
+                )
             else:
                 out.append(Event(k, i, s, base._replace(seq=fin_seq, fin=True)))
             continue
@@ -328,8 +372,9 @@ def _drop(w: World, i: int, seg: Segment) -> World:
     return w.with_chan(i, tuple(chan))
 
 
-def _gap(m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = None,
-         too_soon: bool = False) -> tuple[list[_Node], list[_Node], set]:
+def _gap(
+    m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = None, too_soon: bool = False
+) -> tuple[list[_Node], list[_Node], set]:
     """Explore unobserved steps from ``frontier``; return (nodes emitting ``ev``, all nodes
     reached, segments the sending side could have emitted).
 
@@ -351,8 +396,12 @@ def _gap(m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = Non
             if label.actor == ev.side:
                 allowed.add(sent._replace(stale=False, age=0))
                 retransmitted = label.kind == "timer" and label.cases[0] in RETRANSMISSIONS
-                if ev.seg is not None and _same(sent, ev.seg) and w2 not in hits and not (
-                        too_soon and retransmitted):
+                if (
+                    ev.seg is not None
+                    and _same(sent, ev.seg)
+                    and w2 not in hits
+                    and not (too_soon and retransmitted)
+                ):
                     hits[w2] = _Node(w2, label, node, ev)
             w2 = _drop(w2, label.actor, sent)  # emitted, but lost before the capture point
         return w2
@@ -361,8 +410,10 @@ def _gap(m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = Non
         if w2 in seen:
             return
         if len(seen) >= MAX_STATES:
-            raise ConformError(f"more than {MAX_STATES} model states between two captured "
-                               "segments: raise MAX_STATES or lower the bounds")
+            raise ConformError(
+                f"more than {MAX_STATES} model states between two captured "
+                "segments: raise MAX_STATES or lower the bounds"
+            )
         seen[w2] = _Node(w2, label, node) if node is not None else start[w2]
         queue.append(seen[w2])
 
@@ -372,8 +423,12 @@ def _gap(m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = Non
             visit(n.world, None, None)
             continue
         for label, w2 in m.successors(n.world):
-            if label.kind == "deliver" and label.actor != arrived.side and \
-                    label.seg is not None and _same(label.seg, arrived.seg):
+            if (
+                label.kind == "deliver"
+                and label.actor != arrived.side
+                and label.seg is not None
+                and _same(label.seg, arrived.seg)
+            ):
                 visit(reached(label, w2, n), label, n)
                 break  # equal copies in flight: delivering either is the same step
     while queue:
@@ -443,9 +498,17 @@ def _sent_key(ev: Event) -> tuple[Any, ...]:
     return (ev.side, s.syn, s.fin, s.rst, s.seq, s.dlen) if s is not None else (ev.index,)
 
 
-def _run(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | None,
-         min_rto: float, start: int = 0, frontier: list[_Node] | None = None,
-         last_sent: dict[tuple[Any, ...], float] | None = None) -> Report:
+def _run(
+    m: Model,
+    cfg: Config,
+    events: list[Event],
+    nsegs: int,
+    host: int | None,
+    min_rto: float,
+    start: int = 0,
+    frontier: list[_Node] | None = None,
+    last_sent: dict[tuple[Any, ...], float] | None = None,
+) -> Report:
     """Explain ``events[start:]`` from ``frontier`` (default: the initial state)."""
     frontier = frontier or [_Node(m.initial())]
     last_sent = dict(last_sent or {})
@@ -471,10 +534,12 @@ def _run(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | Non
         rep.failed_segment = ev.observed.describe()
         shown = ev.seg.describe() if ev.seg is not None else "(no model segment)"
         rep.reason = f"read as {_side(ev.side)} sends {shown}: " + (
-            ev.why or "no run of the model lets that side send it here")
+            ev.why or "no run of the model lets that side send it here"
+        )
         rep.out_of_scope = ev.out
         rep.possible_states = sorted(
-            {(n.world.eps[CLIENT].st.name, n.world.eps[SERVER].st.name) for n in reached})
+            {(n.world.eps[CLIENT].st.name, n.world.eps[SERVER].st.name) for n in reached}
+        )
         rep.allowed = sorted(s.describe() for s in allowed)
         if not rep.out_of_scope:
             return _beyond(m, cfg, events, nsegs, host, min_rto, pos, reached, last_sent, rep)
@@ -482,9 +547,18 @@ def _run(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | Non
     return _report(m, cfg, _drained(m, frontier), nsegs, True)
 
 
-def _beyond(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | None,
-            min_rto: float, pos: int, reached: list[_Node], last_sent: dict[tuple[Any, ...],
-            float], rejected: Report) -> Report:
+def _beyond(
+    m: Model,
+    cfg: Config,
+    events: list[Event],
+    nsegs: int,
+    host: int | None,
+    min_rto: float,
+    pos: int,
+    reached: list[_Node],
+    last_sent: dict[tuple[Any, ...], float],
+    rejected: Report,
+) -> Report:
     """Try the out-of-scope behaviours that have a known effect: if, with that effect, the rest
     of the capture is explained, name the behaviour; if it only gets further, report where it
     then fails; else keep the rejection as it is."""
@@ -519,8 +593,10 @@ def _beyond(m: Model, cfg: Config, events: list[Event], nsegs: int, host: int | 
         again.out_of_scope = "synack-in-syn-received"
         return again
     if (again.failed_at or 0) > (rejected.failed_at or 0) and not again.out_of_scope:
-        again.reason = (f"(reading segment {rejected.failed_at} as out of scope: "
-                        f"{OUT['synack-in-syn-received'].title}) " + again.reason)
+        again.reason = (
+            f"(reading segment {rejected.failed_at} as out of scope: "
+            f"{OUT['synack-in-syn-received'].title}) " + again.reason
+        )
         return again
     return rejected
 
@@ -610,8 +686,11 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
     return best
 
 
-def check_file(path: str | Path, port: int | None = None, assume: Assume = Assume(),
-               ) -> list[tuple[str, Report]]:
+def check_file(
+    path: str | Path,
+    port: int | None = None,
+    assume: Assume = Assume(),
+) -> list[tuple[str, Report]]:
     """Check every TCP connection of a capture file (or only those using ``port``), in order of
     appearance; each is named ``address:port <-> address:port``."""
     conns = connections(read(path))
@@ -622,8 +701,11 @@ def check_file(path: str | Path, port: int | None = None, assume: Assume = Assum
     return [(f"{a} <-> {b}", conform(segs, assume)) for (a, b), segs in conns.items()]
 
 
-def conform_file(path: str | Path, port: int | None = None, assume: Assume = Assume(),
-                 ) -> Report:
+def conform_file(
+    path: str | Path,
+    port: int | None = None,
+    assume: Assume = Assume(),
+) -> Report:
     """Check the one connection of a capture file (the only one, or the one using ``port``)."""
     reports = check_file(path, port, assume)
     if len(reports) != 1:

@@ -55,15 +55,15 @@ class Seen:
 def letters(flags: Any) -> str:
     """The control bits that matter here, in a fixed order (PSH, ECE, CWR... ignored)."""
     f = int(flags)
-    return "".join(c for c, bit in (("S", 0x02), ("F", 0x01), ("R", 0x04), ("A", 0x10))
-                   if f & bit)
+    return "".join(c for c, bit in (("S", 0x02), ("F", 0x01), ("R", 0x04), ("A", 0x10)) if f & bit)
 
 
 class Peer:
     """One end of one connection, driven by a script, talking to the kernel over a veth."""
 
-    def __init__(self, iface: str, mac: str, kernel_mac: str, sport: int, dport: int,
-                 deadline: float) -> None:
+    def __init__(
+        self, iface: str, mac: str, kernel_mac: str, sport: int, dport: int, deadline: float
+    ) -> None:
         # A plain packet socket; scapy builds and parses the frames.
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.bind((iface, 0))
@@ -75,8 +75,14 @@ class Peer:
     def close(self) -> None:
         self.sock.close()
 
-    def send(self, flags: str, seq: int, ack: int | None = None, data: bytes = b"",
-             raw_ack: int | None = None) -> None:
+    def send(
+        self,
+        flags: str,
+        seq: int,
+        ack: int | None = None,
+        data: bytes = b"",
+        raw_ack: int | None = None,
+    ) -> None:
         """Send one segment: ``seq`` relative to our ISN, ``ack`` relative to the kernel's ISN
         (or ``raw_ack`` as it is). The ACK flag is in ``flags`` when wanted."""
         from scapy.layers.inet import IP, TCP
@@ -87,10 +93,18 @@ class Peer:
         bits = "".join({"S": "S", "F": "F", "R": "R", "A": "A"}[c] for c in flags)
         if data:
             bits += "P"
-        pkt = (Ether(src=self.mac, dst=self.kernel_mac)
-               / IP(src=PEER_IP, dst=KERNEL_IP)
-               / TCP(sport=self.sport, dport=self.dport, flags=bits,
-                     seq=(PEER_ISN + seq) % MOD, ack=raw_ack, window=65535))
+        pkt = (
+            Ether(src=self.mac, dst=self.kernel_mac)
+            / IP(src=PEER_IP, dst=KERNEL_IP)
+            / TCP(
+                sport=self.sport,
+                dport=self.dport,
+                flags=bits,
+                seq=(PEER_ISN + seq) % MOD,
+                ack=raw_ack,
+                window=65535,
+            )
+        )
         if data:
             pkt = pkt / data
         self.sock.send(bytes(pkt))
@@ -112,8 +126,9 @@ class Peer:
         while True:
             left = end - time.monotonic()
             if left <= 0:
-                raise ScriptFailed(f"expected {flags} from the kernel; got "
-                                   + (", ".join(skipped) or "nothing"))
+                raise ScriptFailed(
+                    f"expected {flags} from the kernel; got " + (", ".join(skipped) or "nothing")
+                )
             r, _, _ = select.select([self.sock], [], [], left)
             if not r:
                 continue
@@ -124,8 +139,12 @@ class Peer:
             if IP not in pkt or TCP not in pkt:
                 continue
             ip, tcp = pkt[IP], pkt[TCP]
-            if (ip.src, ip.dst, tcp.sport, tcp.dport) != (KERNEL_IP, PEER_IP, self.dport,
-                                                          self.sport):
+            if (ip.src, ip.dst, tcp.sport, tcp.dport) != (
+                KERNEL_IP,
+                PEER_IP,
+                self.dport,
+                self.sport,
+            ):
                 continue
             got = Seen(letters(tcp.flags), tcp.seq, tcp.ack, len(bytes(tcp.payload)))
             if "S" in got.flags:
@@ -264,21 +283,32 @@ def replay(p: Peer, steps: list[dict[str, Any]]) -> None:
                 got = p.expect("*", timeout=2.5)
             except ScriptFailed:
                 sent = f"only repeats of earlier segments: {repeats}" if repeats else "nothing"
-                raise ScriptFailed(f"step {k}: the model's endpoint sends {step['expect']}, "
-                                   f"the kernel sent {sent}") from None
+                raise ScriptFailed(
+                    f"step {k}: the model's endpoint sends {step['expect']}, the kernel sent {sent}"
+                ) from None
             base = KERNEL_GUESS if p.kernel_isn is None else p.kernel_isn
             want_seq = 0 if isinstance(seq, list) else (base + seq) % MOD
-            ok = sorted(got.flags) == sorted(flags) and got.seq == want_seq and \
-                got.dlen == n and (ack is None or got.ack == (PEER_ISN + ack) % MOD)
-            have = [got.flags, (got.seq - base) % MOD, (got.ack - PEER_ISN) % MOD if "A" in
-                    got.flags else None, got.dlen]
+            ok = (
+                sorted(got.flags) == sorted(flags)
+                and got.seq == want_seq
+                and got.dlen == n
+                and (ack is None or got.ack == (PEER_ISN + ack) % MOD)
+            )
+            have = [
+                got.flags,
+                (got.seq - base) % MOD,
+                (got.ack - PEER_ISN) % MOD if "A" in got.flags else None,
+                got.dlen,
+            ]
             if ok or got not in earlier:
                 break
             repeats.append(have)
         earlier.add(got)
         if not ok:
-            raise ScriptFailed(f"step {k}: the model's endpoint sends {step['expect']}, the "
-                               f"kernel sent {have} (relative numbers)")
+            raise ScriptFailed(
+                f"step {k}: the model's endpoint sends {step['expect']}, the "
+                f"kernel sent {have} (relative numbers)"
+            )
 
 
 @dataclass(frozen=True)
@@ -301,8 +331,9 @@ SCRIPTS: dict[str, Script] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m checks.fakepeer",
-                                 description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m checks.fakepeer", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("script", choices=sorted(SCRIPTS))
     ap.add_argument("--iface", required=True)
     ap.add_argument("--mac", required=True, help="our veth end's MAC address")
@@ -311,12 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=Path, help="for replay: the JSON script of checks.mbt")
     args = ap.parse_args(argv)
     script = SCRIPTS[args.script]
-    sport, dport = (PEER_CLIENT_PORT, KERNEL_PORT) if script.peer_connects else \
-        (PEER_PORT, KERNEL_CLIENT_PORT)
+    sport, dport = (
+        (PEER_CLIENT_PORT, KERNEL_PORT) if script.peer_connects else (PEER_PORT, KERNEL_CLIENT_PORT)
+    )
     import scapy.layers.inet  # noqa: F401  (imported before "ready": it takes a while)
 
-    peer = Peer(args.iface, args.mac, args.kernel_mac, sport, dport,
-                time.monotonic() + args.limit)
+    peer = Peer(args.iface, args.mac, args.kernel_mac, sport, dport, time.monotonic() + args.limit)
     print("ready", flush=True)
     try:
         if args.script.startswith("replay"):

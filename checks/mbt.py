@@ -36,10 +36,17 @@ from spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_IS
 from spec.segment import Segment
 
 #: Kernel timeouts that take Linux minutes (or that its application never lets happen).
-SLOW = frozenset({"timer.time_wait_expired", "timer.fin_wait_2_expired", "timer.give_up",
-                  "timer.give_up_half_open"})
-BOUNDS = Bounds(capacity=2, loss=True, reorder=True, duplicates=1, data=1, msl=1, rto=1,
-                retries=1, window=2)
+SLOW = frozenset(
+    {
+        "timer.time_wait_expired",
+        "timer.fin_wait_2_expired",
+        "timer.give_up",
+        "timer.give_up_half_open",
+    }
+)
+BOUNDS = Bounds(
+    capacity=2, loss=True, reorder=True, duplicates=1, data=1, msl=1, rto=1, retries=1, window=2
+)
 MAX_STATES = 400_000
 
 
@@ -62,20 +69,31 @@ def _side(name: str, iss: int, old: int, **kw: Any) -> Side:
     return Side(name, iss, old, **kw)
 
 
-SETUPS: dict[str, Setup] = {s.name: s for s in (
-    # the kernel listens and then only waits; the peer connects, may send, close or abort
-    Setup("kernel-listens", SERVER,
-          _side("client", CLIENT_ISS, OLD_CLIENT_ISS, active=True, data=1, abort=True),
-          _side("server", SERVER_ISS, OLD_SERVER_ISS, passive=True, closes=False),
-          "listen-hold"),
-    # the kernel connects and then only waits; the peer listens or opens too, may send, close
-    # or abort, and may answer an old SYN of an earlier incarnation
-    Setup("kernel-connects", CLIENT,
-          _side("client", CLIENT_ISS, OLD_CLIENT_ISS, active=True, closes=False),
-          _side("server", SERVER_ISS, OLD_SERVER_ISS, active=True, passive=True, data=1,
-                abort=True),
-          "connect-hold", stale=("syn",)),
-)}
+SETUPS: dict[str, Setup] = {
+    s.name: s
+    for s in (
+        # the kernel listens and then only waits; the peer connects, may send, close or abort
+        Setup(
+            "kernel-listens",
+            SERVER,
+            _side("client", CLIENT_ISS, OLD_CLIENT_ISS, active=True, data=1, abort=True),
+            _side("server", SERVER_ISS, OLD_SERVER_ISS, passive=True, closes=False),
+            "listen-hold",
+        ),
+        # the kernel connects and then only waits; the peer listens or opens too, may send, close
+        # or abort, and may answer an old SYN of an earlier incarnation
+        Setup(
+            "kernel-connects",
+            CLIENT,
+            _side("client", CLIENT_ISS, OLD_CLIENT_ISS, active=True, closes=False),
+            _side(
+                "server", SERVER_ISS, OLD_SERVER_ISS, active=True, passive=True, data=1, abort=True
+            ),
+            "connect-hold",
+            stale=("syn",),
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -95,8 +113,10 @@ class Test:
         """What the fake peer sends and expects, numbers relative to each side's ISN."""
         s = SETUPS[self.setup]
         k = s.kernel
-        iss = {k: (s.client if k == CLIENT else s.server).iss,
-               1 - k: (s.server if k == CLIENT else s.client).iss}
+        iss = {
+            k: (s.client if k == CLIENT else s.server).iss,
+            1 - k: (s.server if k == CLIENT else s.client).iss,
+        }
         steps: list[dict[str, Any]] = []
         for lab in self.labels:
             if lab.actor != k:
@@ -111,8 +131,9 @@ class Test:
 def _wire(seg: Segment, own: int, peer: int) -> list[Any]:
     """[flags, seq, ack, len]: ``seq`` relative to the sender's ISN (or ["abs", 0] for the
     <SEQ=0> of a RST from a side with no connection), ``ack`` relative to the receiver's."""
-    flags = "".join(c for c, on in (("S", seg.syn), ("F", seg.fin), ("R", seg.rst),
-                                     ("A", seg.ack)) if on)
+    flags = "".join(
+        c for c, on in (("S", seg.syn), ("F", seg.fin), ("R", seg.rst), ("A", seg.ack)) if on
+    )
     seq: Any = ["abs", 0] if seg.rst and seg.ack and seg.seq == 0 else seg.seq - own
     return [flags, seq, seg.ackno - peer if seg.ack else None, seg.dlen]
 
@@ -130,8 +151,11 @@ def generate(setup: str) -> tuple[list[Test], int]:
     while queue:
         w = queue.popleft()
         for label, w2 in m.successors(w):
-            if label.actor == s.kernel and label.kind in ("deliver", "user", "timer") and \
-                    not SLOW & set(label.cases):
+            if (
+                label.actor == s.kernel
+                and label.kind in ("deliver", "user", "timer")
+                and not SLOW & set(label.cases)
+            ):
                 key = (w.eps[s.kernel].st.name, label.cases)
                 found.setdefault(key, (w, label))
             if w2 not in parent:
@@ -154,20 +178,28 @@ def generate(setup: str) -> tuple[list[Test], int]:
 #: Disagreements that are understood: each says whose behaviour differs and why. Anything else
 #: the kernel does differently is a finding to look at (`make mbt` fails on it).
 KNOWN: dict[tuple[str, str], str] = {
-    ("kernel-listens", "CLOSED: closed.reset_ack"):
-        "model abstraction: the model's passive endpoint is one connection, CLOSED once it is "
-        "reset; Linux's listening socket is a TCB of its own that keeps listening, so a new "
-        "SYN gets a SYN+ACK, not <SEQ=0><CTL=RST,ACK>",
-    ("kernel-listens", "SYN_RECEIVED: seq.unacceptable"):
-        "Linux departs from the text: a duplicate SYN in SYN-RECEIVED is answered with the "
-        "SYN+ACK again (tcp_check_req), where RFC 9293 3.10.7.4 finds it unacceptable and sends "
-        "an ACK; conform reads that SYN+ACK as a retransmission by the timer",
-    ("kernel-listens", "SYN_RECEIVED: timer.retransmit_data"):
-        "model bug (spec/timers.py, data_unacked): in SYN-RECEIVED SND.UNA = ISS, so the model "
-        "may 'retransmit' a data unit at ISS although no text was sent; Linux retransmits only "
-        "the SYN+ACK",
-    ("kernel-connects", "SYN_RECEIVED: timer.retransmit_data"):
-        "model bug (spec/timers.py, data_unacked), as above, after a simultaneous open",
+    (
+        "kernel-listens",
+        "CLOSED: closed.reset_ack",
+    ): "model abstraction: the model's passive endpoint is one connection, CLOSED once it is "
+    "reset; Linux's listening socket is a TCB of its own that keeps listening, so a new "
+    "SYN gets a SYN+ACK, not <SEQ=0><CTL=RST,ACK>",
+    (
+        "kernel-listens",
+        "SYN_RECEIVED: seq.unacceptable",
+    ): "Linux departs from the text: a duplicate SYN in SYN-RECEIVED is answered with the "
+    "SYN+ACK again (tcp_check_req), where RFC 9293 3.10.7.4 finds it unacceptable and sends "
+    "an ACK; conform reads that SYN+ACK as a retransmission by the timer",
+    (
+        "kernel-listens",
+        "SYN_RECEIVED: timer.retransmit_data",
+    ): "model bug (spec/timers.py, data_unacked): in SYN-RECEIVED SND.UNA = ISS, so the model "
+    "may 'retransmit' a data unit at ISS although no text was sent; Linux retransmits only "
+    "the SYN+ACK",
+    (
+        "kernel-connects",
+        "SYN_RECEIVED: timer.retransmit_data",
+    ): "model bug (spec/timers.py, data_unacked), as above, after a simultaneous open",
 }
 
 
@@ -195,16 +227,35 @@ def run(t: Test) -> Outcome:
         procs = []
         try:
             with capture.namespaces(fake_peer=True) as ns:
-                fmt = dict(server=capture.SERVER_IP, port=PEER_PORT, kport=KERNEL_CLIENT_PORT,
-                           addr=capture.CLIENT_IP, backlog=4)
+                fmt = dict(
+                    server=capture.SERVER_IP,
+                    port=PEER_PORT,
+                    kport=KERNEL_CLIENT_PORT,
+                    addr=capture.CLIENT_IP,
+                    backlog=4,
+                )
                 app = capture.PROGRAMS[s.program]
                 if s.kernel == SERVER:
                     procs.append(capture._py(ns.a, app, **fmt))
                     capture._ready(procs[-1], "the kernel's application")
                 role = "replay-connects" if s.kernel == SERVER else "replay"
-                fake = capture._run(ns.b, [sys.executable, "-m", "checks.fakepeer", role,
-                                           "--iface", ns.b_if, "--mac", ns.mac("b"),
-                                           "--kernel-mac", ns.mac("a"), "--steps", str(script)])
+                fake = capture._run(
+                    ns.b,
+                    [
+                        sys.executable,
+                        "-m",
+                        "checks.fakepeer",
+                        role,
+                        "--iface",
+                        ns.b_if,
+                        "--mac",
+                        ns.mac("b"),
+                        "--kernel-mac",
+                        ns.mac("a"),
+                        "--steps",
+                        str(script),
+                    ],
+                )
                 procs.append(fake)
                 capture._ready(fake, "the fake peer")
                 if s.kernel == CLIENT:
@@ -215,8 +266,7 @@ def run(t: Test) -> Outcome:
                 elif fake.returncode == DISAGREE:
                     known = KNOWN.get((t.setup, t.name))
                     out.result = "known" if known else "disagree"
-                    out.detail = stderr.strip().splitlines()[-1] + (f" [{known}]" if known
-                                                                    else "")
+                    out.detail = stderr.strip().splitlines()[-1] + (f" [{known}]" if known else "")
                 else:
                     out.detail = stderr.strip()[-300:]
         except capture.CaptureUnavailable as e:
@@ -231,8 +281,9 @@ def run(t: Test) -> Outcome:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m checks.mbt", description=__doc__.split("\n")[0])
-    ap.add_argument("--setup", choices=sorted(SETUPS), action="append",
-                    help="only this setup (default: all)")
+    ap.add_argument(
+        "--setup", choices=sorted(SETUPS), action="append", help="only this setup (default: all)"
+    )
     ap.add_argument("--json", type=Path, help="write the outcomes to this file")
     ap.add_argument("--list", action="store_true", help="only generate and list the tests")
     ap.add_argument("--only", help="only the tests whose name contains this text")
@@ -240,8 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     for name in args.setup or sorted(SETUPS):
         tests, states = generate(name)
-        print(f"{name}: {len(tests)} kernel transitions reachable by the peer "
-              f"({states} model states)")
+        print(
+            f"{name}: {len(tests)} kernel transitions reachable by the peer ({states} model states)"
+        )
         for t in tests:
             if args.only and args.only not in t.name:
                 continue
@@ -251,14 +303,20 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.time()
             o = run(t)
             outcomes.append(o)
-            print(f"  {o.result:<8} {t.name} ({time.time() - t0:.1f}s)"
-                  + (f": {o.detail}" if o.detail else ""), flush=True)
+            print(
+                f"  {o.result:<8} {t.name} ({time.time() - t0:.1f}s)"
+                + (f": {o.detail}" if o.detail else ""),
+                flush=True,
+            )
     if outcomes:
-        n = {r: sum(o.result == r for o in outcomes) for r in ("agree", "known", "disagree",
-                                                              "error")}
-        print(f"coverage: {n['agree'] + n['known']} of {len(outcomes)} kernel transitions "
-              f"exercised: {n['agree']} agree, {n['known']} known disagreements, "
-              f"{n['disagree']} new disagreements, {n['error']} errors")
+        n = {
+            r: sum(o.result == r for o in outcomes) for r in ("agree", "known", "disagree", "error")
+        }
+        print(
+            f"coverage: {n['agree'] + n['known']} of {len(outcomes)} kernel transitions "
+            f"exercised: {n['agree']} agree, {n['known']} known disagreements, "
+            f"{n['disagree']} new disagreements, {n['error']} errors"
+        )
     if args.json:
         args.json.write_text(json.dumps([o.__dict__ for o in outcomes], indent=2) + "\n")
     return 0 if all(o.result in ("agree", "known") for o in outcomes) else 1

@@ -14,20 +14,36 @@ from tcpspec.app import app, fail, write_json
 
 @app.command("conform")
 def conform_cmd(
-    captures: Annotated[list[Path], typer.Argument(
-        metavar="CAPTURE...", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark).")],
-    port: Annotated[int | None, typer.Option(
-        help="Check only the connection(s) using this TCP port.")] = None,
-    host: Annotated[str | None, typer.Option(
-        help="The capture was taken on this endpoint's host (ADDRESS or ADDRESS:PORT): what "
-             "arrived there was delivered to it, at once and in order.")] = None,
-    fifo: Annotated[bool, typer.Option(
-        help="The network between the two ends keeps order (one link, e.g. a veth).")] = False,
-    min_rto: Annotated[float, typer.Option(
-        help="Least retransmission timeout in seconds: a FIN or text captured again sooner is "
-             "not a retransmission (Linux: 0.2; 0: ignore time).")] = 0.0,
-    json_path: Annotated[Path | None, typer.Option(
-        "--json", help="Also write the reports as JSON to this file.")] = None,
+    captures: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="CAPTURE...", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark)."
+        ),
+    ],
+    port: Annotated[
+        int | None, typer.Option(help="Check only the connection(s) using this TCP port.")
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="The capture was taken on this endpoint's host (ADDRESS or ADDRESS:PORT): what "
+            "arrived there was delivered to it, at once and in order."
+        ),
+    ] = None,
+    fifo: Annotated[
+        bool,
+        typer.Option(help="The network between the two ends keeps order (one link, e.g. a veth)."),
+    ] = False,
+    min_rto: Annotated[
+        float,
+        typer.Option(
+            help="Least retransmission timeout in seconds: a FIN or text captured again sooner is "
+            "not a retransmission (Linux: 0.2; 0: ignore time)."
+        ),
+    ] = 0.0,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the reports as JSON to this file.")
+    ] = None,
 ) -> None:
     """Check each TCP connection in CAPTURE against the model (RFC 9293 sections 3.5-3.10).
 
@@ -57,7 +73,8 @@ def conform_cmd(
             o = OUT[rep.out_of_scope]
             print(f"  out of scope: {o.why} ({o.ref})")
     if json_path is not None:
-        doc: list[dict[str, Any]] = [dict(file=str(p), connection=n, **r.as_json())
-                                     for p, n, r in results]
+        doc: list[dict[str, Any]] = [
+            dict(file=str(p), connection=n, **r.as_json()) for p, n, r in results
+        ]
         write_json(json_path, doc)
     raise typer.Exit(1 if any(r.status == "rejected" for _, _, r in results) else 0)

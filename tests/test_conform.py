@@ -83,45 +83,87 @@ def emitted(t: Trace) -> list:
 
 # fixture (= capture scenario) -> (segments, status, client states passed, server states passed)
 EXPECTED = {
-    "bad-synack": (10, "accepted",
-                   ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
-                   ["LISTEN", "SYN_RECEIVED", "LISTEN", "SYN_RECEIVED", "ESTABLISHED",
-                    "CLOSE_WAIT", "LAST_ACK", "CLOSED"]),
-    "fin-retransmit": (13, "accepted",
-                       ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
-                        "TIME_WAIT"],
-                       ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
-                        "CLOSED"]),
-    "half-close": (11, "accepted",
-                   ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
-                   ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"]),
-    "normal": (10, "accepted",
-               ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
-               ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"]),
+    "bad-synack": (
+        10,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
+        [
+            "LISTEN",
+            "SYN_RECEIVED",
+            "LISTEN",
+            "SYN_RECEIVED",
+            "ESTABLISHED",
+            "CLOSE_WAIT",
+            "LAST_ACK",
+            "CLOSED",
+        ],
+    ),
+    "fin-retransmit": (
+        13,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
+        ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
+    "half-close": (
+        11,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
+        ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
+    "normal": (
+        10,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
+        ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
     "refused": (2, "accepted", ["CLOSED", "SYN_SENT", "CLOSED"], ["CLOSED"]),
-    "simultaneous-close": (7, "accepted",
-                           ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "CLOSING",
-                            "TIME_WAIT"],
-                           ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "CLOSING"]),
-    "simultaneous-open": (10, "accepted",
-                          ["CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
-                           "FIN_WAIT_2", "TIME_WAIT"],
-                          ["CLOSED", "SYN_SENT", "SYN_RECEIVED", "CLOSE_WAIT", "LAST_ACK",
-                           "CLOSED"]),
+    "simultaneous-close": (
+        7,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "CLOSING", "TIME_WAIT"],
+        ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "CLOSING"],
+    ),
+    "simultaneous-open": (
+        10,
+        "accepted",
+        [
+            "CLOSED",
+            "SYN_SENT",
+            "SYN_RECEIVED",
+            "ESTABLISHED",
+            "FIN_WAIT_1",
+            "FIN_WAIT_2",
+            "TIME_WAIT",
+        ],
+        ["CLOSED", "SYN_SENT", "SYN_RECEIVED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
     # Linux follows RFC 9293 Figure 7 where the model follows the text of 3.10.7.4: named
-    "simultaneous-open-fig7": (9, "out-of-scope",
-                               ["CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
-                                "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"],
-                               ["CLOSED", "SYN_SENT", "SYN_RECEIVED", "CLOSE_WAIT", "LAST_ACK",
-                                "CLOSED"]),
-    "syn-retransmit": (8, "accepted",
-                       ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
-                       ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
-                        "CLOSED"]),
-    "synack-retransmit": (7, "accepted",
-                          ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
-                          ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
-                           "CLOSED"]),
+    "simultaneous-open-fig7": (
+        9,
+        "out-of-scope",
+        [
+            "CLOSED",
+            "SYN_SENT",
+            "SYN_RECEIVED",
+            "ESTABLISHED",
+            "FIN_WAIT_1",
+            "FIN_WAIT_2",
+            "TIME_WAIT",
+        ],
+        ["CLOSED", "SYN_SENT", "SYN_RECEIVED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
+    "syn-retransmit": (
+        8,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
+        ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
+    "synack-retransmit": (
+        7,
+        "accepted",
+        ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "TIME_WAIT"],
+        ["LISTEN", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+    ),
 }
 
 
@@ -316,19 +358,29 @@ def corruptions(s: Observed) -> dict[str, Observed]:
 # segment that TCP genuinely allows its sender to send at that point, so the capture up to it is
 # a behaviour of TCP, and no check can reject it there. It is rejected at the first later
 # segment that contradicts it (the number given), never accepted.
-SIMULTANEOUS_OPEN = ("a SYN+ACK without its ACK bit is a SYN: up to there, a simultaneous open "
-                     "(RFC 9293 Figure 7); the other side's next segment is not the SYN+ACK "
-                     "that answers it")
-CLOSES_HERE = ("a FIN put on a segment: its sender may close right then (after its text); "
-               "only its later segments, numbered before that FIN or retransmitting it sooner "
-               "than any RTO, contradict it")
-FIN_REMOVED = ("the FIN taken off leaves a plain (duplicate) ACK, valid anywhere; the peer's "
-               "acknowledgment of a FIN never sent contradicts it")
-OLD_SYN = ("an acknowledgment behind the ISN, off by one, still answers some old SYN "
-           "(RFC 9293 Figure 9); the kernel's RST, carrying the original number, contradicts it")
-ORDINARY_CLOSE = ("the crossing FIN now acknowledges the kernel's FIN: an ordinary close "
-                  "instead of a simultaneous one, also valid; the fake peer's last ACK, which "
-                  "only a crossing FIN explains, contradicts it")
+SIMULTANEOUS_OPEN = (
+    "a SYN+ACK without its ACK bit is a SYN: up to there, a simultaneous open "
+    "(RFC 9293 Figure 7); the other side's next segment is not the SYN+ACK "
+    "that answers it"
+)
+CLOSES_HERE = (
+    "a FIN put on a segment: its sender may close right then (after its text); "
+    "only its later segments, numbered before that FIN or retransmitting it sooner "
+    "than any RTO, contradict it"
+)
+FIN_REMOVED = (
+    "the FIN taken off leaves a plain (duplicate) ACK, valid anywhere; the peer's "
+    "acknowledgment of a FIN never sent contradicts it"
+)
+OLD_SYN = (
+    "an acknowledgment behind the ISN, off by one, still answers some old SYN "
+    "(RFC 9293 Figure 9); the kernel's RST, carrying the original number, contradicts it"
+)
+ORDINARY_CLOSE = (
+    "the crossing FIN now acknowledges the kernel's FIN: an ordinary close "
+    "instead of a simultaneous one, also valid; the fake peer's last ACK, which "
+    "only a crossing FIN explains, contradicts it"
+)
 
 LATER: dict[tuple[str, int, str], tuple[int, str]] = {
     ("bad-synack", 1, "flip ack"): (2, SIMULTANEOUS_OPEN),
@@ -455,7 +507,8 @@ def test_cli_accepts_every_fixture_and_writes_json(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     doc = json.loads(out.read_text())
     assert [(Path(d["file"]).stem, d["status"]) for d in doc] == [
-        (n, EXPECTED[n][1]) for n in sorted(EXPECTED)]
+        (n, EXPECTED[n][1]) for n in sorted(EXPECTED)
+    ]
     fig7 = next(d for d in doc if d["status"] == "out-of-scope")
     assert fig7["out_of_scope"] == "synack-in-syn-received" and fig7["failed_at"] == 5
     assert "OUT OF SCOPE (synack-in-syn-received" in r.output
@@ -485,13 +538,16 @@ def test_cli_checks_each_connection_or_one_by_port(tmp_path: Path) -> None:
     assert r.exit_code == 0 and r.output.count("ACCEPTED") == 1 and ":5002" in r.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["README.md"], "is not a capture file"),
-    (["/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
-    (["--port", "1", str(FIXTURES / "normal.pcap")], "no TCP connection using port 1"),
-    (["--host", "10.1.1.1", str(FIXTURES / "normal.pcap")], "no segment of this connection"),
-    (["--min-rto", "-1", str(FIXTURES / "normal.pcap")], "--min-rto must be at least 0"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["README.md"], "is not a capture file"),
+        (["/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
+        (["--port", "1", str(FIXTURES / "normal.pcap")], "no TCP connection using port 1"),
+        (["--host", "10.1.1.1", str(FIXTURES / "normal.pcap")], "no segment of this connection"),
+        (["--min-rto", "-1", str(FIXTURES / "normal.pcap")], "--min-rto must be at least 0"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     r = runner.invoke(app, ["conform", *args])
     assert r.exit_code == 2
@@ -513,15 +569,48 @@ def test_cli_counterexample_pcap_opens_in_tshark(tmp_path: Path) -> None:
     tshark = shutil.which("tshark")
     need(None if tshark else "tshark is not installed")
     path = tmp_path / "cx.pcap"
-    r = runner.invoke(app, ["trace", "timewait.covers_fin_retransmit", "--mutant",
-                            "no-time-wait", "--format", "pcap", "-o", str(path)])
+    r = runner.invoke(
+        app,
+        [
+            "trace",
+            "timewait.covers_fin_retransmit",
+            "--mutant",
+            "no-time-wait",
+            "--format",
+            "pcap",
+            "-o",
+            str(path),
+        ],
+    )
     assert r.exit_code == 1, r.output  # a counterexample was found and written
-    fields = ["tcp.stream", "ip.src", "tcp.srcport", "tcp.dstport", "tcp.flags.syn",
-              "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.seq", "tcp.ack"]
+    fields = [
+        "tcp.stream",
+        "ip.src",
+        "tcp.srcport",
+        "tcp.dstport",
+        "tcp.flags.syn",
+        "tcp.flags.ack",
+        "tcp.flags.fin",
+        "tcp.flags.reset",
+        "tcp.seq",
+        "tcp.ack",
+    ]
     out = subprocess.run(
-        [str(tshark), "-r", str(path), "-T", "fields", "-E", "separator=,",
-         *(x for f in fields for x in ("-e", f))],
-        capture_output=True, text=True, timeout=60, check=True).stdout.split()
+        [
+            str(tshark),
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-E",
+            "separator=,",
+            *(x for f in fields for x in ("-e", f)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
     rows = [dict(zip(fields, line.split(","), strict=True)) for line in out]
     segs = read(path)
     assert len(rows) == len(segs) >= 6
@@ -532,8 +621,9 @@ def test_cli_counterexample_pcap_opens_in_tshark(tmp_path: Path) -> None:
         other = SERVER_ADDR if src == CLIENT_ADDR else CLIENT_ADDR
         assert row["ip.src"] == src
         assert {row["tcp.srcport"], row["tcp.dstport"]} == {"49152", "8080"}
-        flags = tuple(row[f"tcp.flags.{f}"] in ("1", "True") for f in
-                      ("syn", "ack", "fin", "reset"))
+        flags = tuple(
+            row[f"tcp.flags.{f}"] in ("1", "True") for f in ("syn", "ack", "fin", "reset")
+        )
         assert flags == (s.syn, s.ack, s.fin, s.rst)
         assert int(row["tcp.seq"]) == s.seq - isn[src]
         if s.ack:
@@ -562,16 +652,22 @@ def test_mbt_generates_a_test_for_every_kernel_transition() -> None:
         assert {n for s, n in mbt.KNOWN if s == setup} <= names
     listens = {t.name: t for t in mbt.generate("kernel-listens")[0]}
     assert listens["SYN_RECEIVED: rst.syn_received_passive"].script() == [
-        {"send": ["S", 0, None, 0]}, {"expect": ["SA", 0, 1, 0]}, {"send": ["R", 1, None, 0]}]
+        {"send": ["S", 0, None, 0]},
+        {"expect": ["SA", 0, 1, 0]},
+        {"send": ["R", 1, None, 0]},
+    ]
 
 
-@pytest.mark.parametrize(("setup", "name", "result"), [
-    ("kernel-connects", "SYN_SENT: syn_sent.bad_ack_reset", "agree"),
-    ("kernel-connects", "SYN_SENT: syn_sent.simultaneous_syn", "agree"),
-    ("kernel-listens", "ESTABLISHED: rst.challenge_ack", "agree"),
-    ("kernel-listens", "CLOSE_WAIT: rst.reset", "agree"),
-    ("kernel-listens", "CLOSED: closed.reset_ack", "known"),
-])
+@pytest.mark.parametrize(
+    ("setup", "name", "result"),
+    [
+        ("kernel-connects", "SYN_SENT: syn_sent.bad_ack_reset", "agree"),
+        ("kernel-connects", "SYN_SENT: syn_sent.simultaneous_syn", "agree"),
+        ("kernel-listens", "ESTABLISHED: rst.challenge_ack", "agree"),
+        ("kernel-listens", "CLOSE_WAIT: rst.reset", "agree"),
+        ("kernel-listens", "CLOSED: closed.reset_ack", "known"),
+    ],
+)
 def test_mbt_live(setup: str, name: str, result: str) -> None:
     """A few generated tests run against this machine's kernel (`make mbt` runs them all)."""
     need(capture.unavailable_reason())
