@@ -4,16 +4,21 @@ A capture is a sequence of segments seen at one point on the wire. Each one is m
 segment: sequence and acknowledgment numbers are taken relative to each side's ISN and placed onto
 the model's ISS (client 100, server 200); each data-carrying segment is one data unit; options,
 windows, PSH and URG are ignored. A segment with both data and FIN is read as the data unit
-followed by the FIN (the model never sends them together).
+followed by the FIN (the model never sends them together). A SYN+ACK acknowledging a number
+behind the client's ISN answers a SYN of an earlier incarnation: the model's old SYN (RFC 9293
+Figure 9) is then put in flight at the start.
 
 The search keeps every global state the model can be in after explaining a prefix of the
 capture. Between two observed segments any number of unobserved steps may happen: clock ticks,
 timer expiries, user calls, deliveries, losses after the capture point, and emissions that are
 lost before it. Each observed segment must be emitted, exactly, by the side that sent it.
+`Assume` says what else is known (the capture host, a link that keeps order, a least RTO) and
+makes the check stronger.
 
-The answer is a `Report`: accepted, with the rule cases and states along one explaining run, or
+The answer is a `Report`: accepted, with the rule cases and states along one explaining run; or
 the first segment nothing explains, with the states the two sides could have been in and the
-segments the model would have allowed that side to send there.
+segments the model would have allowed that side to send there; or, when that segment shows one
+of the behaviours the model leaves out on purpose (`OUT`), that behaviour's name.
 """
 
 from __future__ import annotations

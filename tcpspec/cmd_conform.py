@@ -17,7 +17,7 @@ def conform_cmd(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            metavar="CAPTURE...", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark)."
+            metavar="CAPTURE", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark)."
         ),
     ],
     port: Annotated[
