@@ -233,6 +233,12 @@ except OSError:
     pass
 time.sleep(30)
 """,
+    "connect-wait-close": """
+import socket, time
+c = socket.create_connection(("{server}", {port}), timeout=8, source_address=("", {kport}))
+time.sleep(1.2)
+c.close()
+""",
     "connect-close": """
 import socket, time
 c = socket.create_connection(("{server}", {port}), timeout=8, source_address=("", {kport}))
@@ -306,6 +312,13 @@ SCENARIOS: dict[str, Scenario] = {
             "then the retransmitted SYN connects",
             "connect-close",
             fake="bad-synack",
+        ),
+        Scenario(
+            "challenge-ack",
+            "an in-window RST off RCV.NXT, then a SYN, reach the kernel in ESTABLISHED: it "
+            "answers each with a challenge ACK (RFC 5961)",
+            "connect-wait-close",
+            fake="challenge-ack",
         ),
         Scenario(
             "simultaneous-open",

@@ -33,6 +33,7 @@ from spec.build import TCP
 from spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
 from spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
 from spec.segment import Segment
+from spec.states import SYNCHRONIZED
 from spec.timers import TIMERS
 
 MOD = 1 << 32
@@ -191,6 +192,18 @@ OUT: dict[str, OutOfScope] = {
             "that segment unacceptable (its SEG.SEQ is IRS, below RCV.NXT) and only "
             "acknowledges it, and the model follows the text: its SYN-RECEIVED waits for a "
             "plain ACK",
+        ),
+        OutOfScope(
+            "injected",
+            "a bare RST or SYN that no TCP sends there",
+            "RFC 5961 sections 3, 4 (blind RST and SYN injection); RFC 9293 section 3.10.7.4",
+            "a bare RST in the window but not at RCV.NXT, or a SYN, sent into a synchronized "
+            "connection by something that is not the peer's TCP (an attacker, or a test's fake "
+            "peer): the model has two TCPs and a network that loses, reorders and duplicates, "
+            "so nothing in it sends such a segment; the receiver's answer, a challenge ACK, is "
+            "in the model (rst.challenge_ack, syn.challenge_ack). conform names it only when, "
+            "with the segment put in flight to the receiver and nothing else changed, the rest "
+            "of the capture is explained",
         ),
         OutOfScope(
             "new-incarnation",
@@ -513,11 +526,12 @@ def _run(
     start: int = 0,
     frontier: list[_Node] | None = None,
     last_sent: dict[tuple[Any, ...], float] | None = None,
+    arrived: Event | None = None,
 ) -> Report:
-    """Explain ``events[start:]`` from ``frontier`` (default: the initial state)."""
+    """Explain ``events[start:]`` from ``frontier`` (default: the initial state); ``arrived``:
+    a segment seen arriving at the capture host just before, to be delivered first."""
     frontier = frontier or [_Node(m.initial())]
     last_sent = dict(last_sent or {})
-    arrived: Event | None = None
     for pos in range(start, len(events)):
         ev = events[pos]
         key = _sent_key(ev)
@@ -567,43 +581,70 @@ def _beyond(
     """Try the out-of-scope behaviours that have a known effect: if, with that effect, the rest
     of the capture is explained, name the behaviour; if it only gets further, report where it
     then fails; else keep the rejection as it is."""
+    best = rejected
+    for name, start, frontier in _repairs(m, events, pos, reached):
+        ev = events[pos]
+        if name == "injected" and host is not None and ev.side == host:
+            continue  # what the capture host sends, its own TCP sent
+        # an injected segment seen arriving at the capture host was delivered there at once
+        arrived = ev if name == "injected" and host is not None and ev.side != host else None
+        again = _run(m, cfg, events, nsegs, host, min_rto, start, frontier, last_sent, arrived)
+        if again.accepted or again.status == "out-of-scope":
+            again.accepted = False
+            again.failed_at = rejected.failed_at
+            again.failed_segment = rejected.failed_segment
+            again.reason = rejected.reason
+            again.possible_states, again.allowed = rejected.possible_states, rejected.allowed
+            again.out_of_scope = name
+            return again
+        if (again.failed_at or 0) > (best.failed_at or 0):
+            again.reason = (
+                f"(reading segment {rejected.failed_at} as out of scope: {OUT[name].title}) "
+                + again.reason
+            )
+            best = again
+    return best
+
+
+def _repairs(
+    m: Model, events: list[Event], pos: int, reached: list[_Node]
+) -> list[tuple[str, int, list[_Node]]]:
+    """The out-of-scope readings of the unexplained ``events[pos]`` that have a known effect:
+    (name, where to go on, the states to go on from)."""
     ev = events[pos]
     i = ev.side
+    out: list[tuple[str, int, list[_Node]]] = []
     synacks = [e for e in events[:pos] if e.seg is not None and e.seg.syn and e.seg.ack]
-    if not any(e.side == i for e in synacks) or not any(e.side != i for e in synacks):
-        return rejected
-    # RFC 9293 Figure 7: the peer's SYN,ACK acts on SYN-RECEIVED as the ACK of our SYN would.
-    repaired = []
-    for n in reached:
-        me = n.world.eps[i]
-        if me.st.name != "SYN_RECEIVED":
-            continue
-        ack = Segment(ack=True, seq=me.rcv_nxt, ackno=me.snd_nxt)
-        w = n.world.with_chan(1 - i, (*n.world.chans[1 - i], ack))
-        for label, w2 in m.successors(w):
-            if label.kind == "deliver" and label.seg == ack:
-                if label.sent is not None and not label.overflow:
-                    w2 = _drop(w2, i, label.sent)
-                repaired.append(_Node(w2, label, n))
-                break
-    if not repaired:
-        return rejected
-    again = _run(m, cfg, events, nsegs, host, min_rto, pos, repaired, last_sent)
-    if again.accepted:
-        again.accepted = False
-        again.failed_at = rejected.failed_at
-        again.failed_segment = rejected.failed_segment
-        again.reason = rejected.reason
-        again.possible_states, again.allowed = rejected.possible_states, rejected.allowed
-        again.out_of_scope = "synack-in-syn-received"
-        return again
-    if (again.failed_at or 0) > (rejected.failed_at or 0) and not again.out_of_scope:
-        again.reason = (
-            f"(reading segment {rejected.failed_at} as out of scope: "
-            f"{OUT['synack-in-syn-received'].title}) " + again.reason
-        )
-        return again
-    return rejected
+    if any(e.side == i for e in synacks) and any(e.side != i for e in synacks):
+        # RFC 9293 Figure 7: the peer's SYN,ACK acts on SYN-RECEIVED as the ACK of our SYN would
+        repaired = []
+        for n in reached:
+            me = n.world.eps[i]
+            if me.st.name != "SYN_RECEIVED":
+                continue
+            ack = Segment(ack=True, seq=me.rcv_nxt, ackno=me.snd_nxt)
+            w = n.world.with_chan(1 - i, (*n.world.chans[1 - i], ack))
+            for label, w2 in m.successors(w):
+                if label.kind == "deliver" and label.seg == ack:
+                    if label.sent is not None and not label.overflow:
+                        w2 = _drop(w2, i, label.sent)
+                    repaired.append(_Node(w2, label, n))
+                    break
+        if repaired:
+            out.append(("synack-in-syn-received", pos, repaired))
+    # RFC 5961: a bare RST or SYN that no TCP would send there (an attacker's, a fake peer's):
+    # it reaches the receiver without any TCP having sent it, which answers by its own rules
+    # (a challenge ACK); the apparent sender's state is untouched
+    seg = ev.seg
+    if seg is not None and seg.rst != seg.syn and not (seg.ack or seg.fin or seg.dlen):
+        injected = [
+            _Node(n.world.with_chan(i, (*n.world.chans[i], seg)), Label(i, "inject"), n, ev)
+            for n in reached
+            if n.world.eps[1 - i].st in SYNCHRONIZED  # RFC 5961 protects synchronized states
+        ]
+        if injected:
+            out.append(("injected", pos + 1, injected))
+    return out
 
 
 def _drained(m: Model, frontier: list[_Node]) -> _Node:
@@ -685,10 +726,16 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
             rep = _run(m, cfg, events, len(segments), at, assume.min_rto)
             if rep.accepted:
                 return rep
-            if best is None or (rep.failed_at or 0) > (best.failed_at or 0):
+            # a named out-of-scope behaviour explains more than any rejection; else the
+            # reading that explains the longest prefix
+            if best is None or _rank(rep) > _rank(best):
                 best = rep
     assert best is not None
     return best
+
+
+def _rank(rep: Report) -> tuple[bool, int]:
+    return rep.status == "out-of-scope", rep.failed_at or 0
 
 
 def check_file(
