@@ -372,6 +372,31 @@ def _run(ns: str, argv: list[str]) -> subprocess.Popen[str]:
     )
 
 
+def start_fake_peer(ns: Netns, script: str, *args: str) -> subprocess.Popen[str]:
+    """The fake peer of `checks.fakepeer` running ``script`` in namespace B, once it is ready."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "checks.fakepeer",
+        script,
+        "--iface",
+        ns.b_if,
+        "--mac",
+        ns.mac("b"),
+        "--kernel-mac",
+        ns.mac("a"),
+        *args,
+    ]
+    p = _run(ns.b, cmd)
+    try:
+        _ready(p, "the fake peer")
+    except CaptureUnavailable:
+        p.kill()
+        p.wait(timeout=5)
+        raise
+    return p
+
+
 def _ready(p: subprocess.Popen[str], what: str) -> None:
     assert p.stdout is not None
     line = p.stdout.readline()
@@ -413,23 +438,7 @@ def capture(scenario: str, out: str | Path, settle: float = 0.3) -> Path:
                 procs.append((p, "the listener"))
                 _ready(p, "the listener")
             if sc.fake is not None:
-                p = _run(
-                    ns.b,
-                    [
-                        sys.executable,
-                        "-m",
-                        "checks.fakepeer",
-                        sc.fake,
-                        "--iface",
-                        ns.b_if,
-                        "--mac",
-                        ns.mac("b"),
-                        "--kernel-mac",
-                        ns.mac("a"),
-                    ],
-                )
-                procs.append((p, "the fake peer"))
-                _ready(p, "the fake peer")
+                procs.append((start_fake_peer(ns, sc.fake), "the fake peer"))
             if sc.client is not None:
                 procs.append((_py(ns.a, PROGRAMS[sc.client], **fmt), "the client"))
             for p, what in reversed(procs[1:]):

@@ -516,13 +516,20 @@ def _sent_key(ev: Event) -> tuple[Any, ...]:
     return (ev.side, s.syn, s.fin, s.rst, s.seq, s.dlen) if s is not None else (ev.index,)
 
 
+@dataclass(frozen=True)
+class _Check:
+    """One reading of a capture: the model, the applications, the events, the assumptions."""
+
+    m: Model
+    cfg: Config
+    events: list[Event]
+    nsegs: int  # segments in the capture
+    host: int | None  # the side on whose host the capture was taken (`Assume.host`)
+    min_rto: float
+
+
 def _run(
-    m: Model,
-    cfg: Config,
-    events: list[Event],
-    nsegs: int,
-    host: int | None,
-    min_rto: float,
+    c: _Check,
     start: int = 0,
     frontier: list[_Node] | None = None,
     last_sent: dict[tuple[Any, ...], float] | None = None,
@@ -530,6 +537,7 @@ def _run(
 ) -> Report:
     """Explain ``events[start:]`` from ``frontier`` (default: the initial state); ``arrived``:
     a segment seen arriving at the capture host just before, to be delivered first."""
+    m, cfg, events, nsegs, host, min_rto = c.m, c.cfg, c.events, c.nsegs, c.host, c.min_rto
     frontier = frontier or [_Node(m.initial())]
     last_sent = dict(last_sent or {})
     for pos in range(start, len(events)):
@@ -561,18 +569,13 @@ def _run(
         )
         rep.allowed = sorted(s.describe() for s in allowed)
         if not rep.out_of_scope:
-            return _beyond(m, cfg, events, nsegs, host, min_rto, pos, reached, last_sent, rep)
+            return _beyond(c, pos, reached, last_sent, rep)
         return rep
     return _report(m, cfg, _drained(m, frontier), nsegs, True)
 
 
 def _beyond(
-    m: Model,
-    cfg: Config,
-    events: list[Event],
-    nsegs: int,
-    host: int | None,
-    min_rto: float,
+    c: _Check,
     pos: int,
     reached: list[_Node],
     last_sent: dict[tuple[Any, ...], float],
@@ -581,6 +584,7 @@ def _beyond(
     """Try the out-of-scope behaviours that have a known effect: if, with that effect, the rest
     of the capture is explained, name the behaviour; if it only gets further, report where it
     then fails; else keep the rejection as it is."""
+    m, events, host = c.m, c.events, c.host
     best = rejected
     for name, start, frontier in _repairs(m, events, pos, reached):
         ev = events[pos]
@@ -588,7 +592,7 @@ def _beyond(
             continue  # what the capture host sends, its own TCP sent
         # an injected segment seen arriving at the capture host was delivered there at once
         arrived = ev if name == "injected" and host is not None and ev.side != host else None
-        again = _run(m, cfg, events, nsegs, host, min_rto, start, frontier, last_sent, arrived)
+        again = _run(c, start, frontier, last_sent, arrived)
         if again.accepted or again.status == "out-of-scope":
             again.accepted = False
             again.failed_at = rejected.failed_at
@@ -723,7 +727,7 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
                 raise ConformError(f"no segment of this connection is sent by {host}")
         for cfg in configs(events, data, old_syn):
             m = Model((cfg.client, cfg.server), b, TCP, stale=cfg.stale)
-            rep = _run(m, cfg, events, len(segments), at, assume.min_rto)
+            rep = _run(_Check(m, cfg, events, len(segments), at, assume.min_rto))
             if rep.accepted:
                 return rep
             # a named out-of-scope behaviour explains more than any rejection; else the

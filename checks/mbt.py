@@ -239,25 +239,8 @@ def run(t: Test) -> Outcome:
                     procs.append(capture._py(ns.a, app, **fmt))
                     capture._ready(procs[-1], "the kernel's application")
                 role = "replay-connects" if s.kernel == SERVER else "replay"
-                fake = capture._run(
-                    ns.b,
-                    [
-                        sys.executable,
-                        "-m",
-                        "checks.fakepeer",
-                        role,
-                        "--iface",
-                        ns.b_if,
-                        "--mac",
-                        ns.mac("b"),
-                        "--kernel-mac",
-                        ns.mac("a"),
-                        "--steps",
-                        str(script),
-                    ],
-                )
+                fake = capture.start_fake_peer(ns, role, "--steps", str(script))
                 procs.append(fake)
-                capture._ready(fake, "the fake peer")
                 if s.kernel == CLIENT:
                     procs.append(capture._py(ns.a, app, **fmt))
                 _, stderr = fake.communicate(timeout=20)
