@@ -524,6 +524,9 @@ def test_cli_accepts_every_fixture_and_writes_json(tmp_path: Path) -> None:
     files = [str(FIXTURES / f"{n}.pcap") for n in sorted(EXPECTED)]
     r = runner.invoke(app, ["conform", *HARNESS_FLAGS, *files, "--json", str(out)])
     assert r.exit_code == 0, r.output
+    again = tmp_path / "again.json"
+    runner.invoke(app, ["conform", *HARNESS_FLAGS, *files, "--json", str(again)])
+    assert again.read_bytes() == out.read_bytes(), "the same captures give the same report"
     doc = json.loads(out.read_text())
     assert [(Path(d["file"]).stem, d["status"]) for d in doc] == [
         (n, EXPECTED[n][1]) for n in sorted(EXPECTED)
