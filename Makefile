@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test bench diagrams docs conform capture system-tools lint clean
+.PHONY: verify test bench diagrams docs conform capture mbt system-tools lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "tcpspec needs Python 3.11+: install python3 and run make again"; exit 2; }
@@ -48,11 +48,15 @@ docs: $(DOCS_STAMP)
 
 ## make conform: the captured Linux connections are behaviours of the model
 conform: $(STAMP)
-	$(BIN)/python -m checks.conform tests/fixtures/pcap/*.pcap
+	$(BIN)/tcpspec conform --host 10.99.0.1 --fifo --min-rto 0.2 tests/fixtures/pcap/*.pcap
 
 ## make capture SCENARIO=normal OUT=x.pcap: capture a real connection in private namespaces (root)
 capture: $(STAMP)
 	$(BIN)/python -m checks.capture $(SCENARIO) $(OUT)
+
+## make mbt: model-based tests: scripts generated from the model, replayed against the kernel (root)
+mbt: $(STAMP)
+	$(BIN)/python -m checks.mbt
 
 ## make bench: states, states/s, wall time and peak memory at growing bounds
 bench: $(STAMP)

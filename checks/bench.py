@@ -28,14 +28,30 @@ RUNS: list[tuple[str, str, Bounds]] = [
 def main(argv: list[str]) -> int:
     runs = RUNS[:3] if "--quick" in argv else RUNS
     t = Table(title="tcpspec bench (explicit engine)", title_justify="left")
-    for col in ("scenario", "bounds", "states", "transitions", "depth", "seconds", "states/s",
-                "peak RSS MiB"):
+    for col in (
+        "scenario",
+        "bounds",
+        "states",
+        "transitions",
+        "depth",
+        "seconds",
+        "states/s",
+        "peak RSS MiB",
+    ):
         t.add_column(col, justify="right")
     for scenario, name, b in runs:
         ex = explore(make_model(scenario, b), measure_memory=True)
         s = ex.stats
-        t.add_row(scenario, name, f"{s.states:,}", f"{s.transitions:,}", str(s.depth),
-                  f"{s.seconds:.2f}", f"{s.states / s.seconds:,.0f}", f"{s.peak_mib:.0f}")
+        t.add_row(
+            scenario,
+            name,
+            f"{s.states:,}",
+            f"{s.transitions:,}",
+            str(s.depth),
+            f"{s.seconds:.2f}",
+            f"{s.states / s.seconds:,.0f}",
+            f"{s.peak_mib:.0f}",
+        )
         console().print(f"  {scenario} {name}: {s.states:,} states in {s.seconds:.1f} s")
     console().print(t)
     return 0

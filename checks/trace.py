@@ -97,8 +97,13 @@ def row(m: Model, k: int, step: TraceStep) -> dict[str, Any]:
 def _seg_json(s: Segment | None) -> dict[str, Any] | None:
     if s is None:
         return None
-    return {"flags": s.flags(), "seq": s.seq, "ack": s.ackno if s.ack else None,
-            "len": s.dlen, "old_incarnation": s.stale}
+    return {
+        "flags": s.flags(),
+        "seq": s.seq,
+        "ack": s.ackno if s.ack else None,
+        "len": s.dlen,
+        "old_incarnation": s.stale,
+    }
 
 
 def to_json(m: Model, t: Trace) -> dict[str, Any]:
@@ -117,9 +122,11 @@ def to_json(m: Model, t: Trace) -> dict[str, Any]:
         "length": len(t.steps),
         "loop_start": t.loop_start,
         "note": t.note,
-        "initial": {"client": endpoint_text(t.initial.eps[CLIENT]),
-                    "server": endpoint_text(t.initial.eps[SERVER]),
-                    "in_flight": [_seg_json(s) for c in t.initial.chans for s in c]},
+        "initial": {
+            "client": endpoint_text(t.initial.eps[CLIENT]),
+            "server": endpoint_text(t.initial.eps[SERVER]),
+            "in_flight": [_seg_json(s) for c in t.initial.chans for s in c],
+        },
         "steps": steps,
     }
 

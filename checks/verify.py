@@ -38,9 +38,15 @@ class Report:
     @property
     def ok(self) -> bool:
         # A witness is required where the property's own scenario was explored.
-        return all(r.holds and (r.property.witness is None or r.witness is not None
-                                or r.property.scenario not in self.stats)
-                   for r in self.results.values())
+        return all(
+            r.holds
+            and (
+                r.property.witness is None
+                or r.witness is not None
+                or r.property.scenario not in self.stats
+            )
+            for r in self.results.values()
+        )
 
     def totals(self) -> Stats:
         s = Stats()
@@ -56,9 +62,14 @@ class Report:
 OnScenario = Callable[[str, Exploration], None]
 
 
-def verify(bounds: Bounds, scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
-           mutant: str | None = None, max_states: int = 2_000_000,
-           on_scenario: OnScenario | None = None, measure_memory: bool = False) -> Report:
+def verify(
+    bounds: Bounds,
+    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
+    mutant: str | None = None,
+    max_states: int = 2_000_000,
+    on_scenario: OnScenario | None = None,
+    measure_memory: bool = False,
+) -> Report:
     t0 = time.perf_counter()
     results = {p.id: Result(p) for p in CHECKED}
     report = Report(results)
@@ -94,8 +105,9 @@ class Catch:
         return self.mutant.breaks in self.caught_by
 
 
-def sweep(bounds: Bounds, names: tuple[str, ...] | None = None,
-          max_states: int = 2_000_000) -> list[Catch]:
+def sweep(
+    bounds: Bounds, names: tuple[str, ...] | None = None, max_states: int = 2_000_000
+) -> list[Catch]:
     """Run each mutant in its scenario and record which properties catch it."""
     out = []
     for name in names or tuple(MUTANTS):
@@ -103,8 +115,11 @@ def sweep(bounds: Bounds, names: tuple[str, ...] | None = None,
         model = make_model(m.scenario, bounds, m.name)
         # stop as soon as the expected property is violated (a safety property) or never
         ex = explore(model, CHECKED, max_states=max_states, stop_at=(m.breaks,))
-        caught = [pid for pid, v in ex.verdicts.items()
-                  if not v.holds and PROPERTIES[pid].kind != "reachable"]
+        caught = [
+            pid
+            for pid, v in ex.verdicts.items()
+            if not v.holds and PROPERTIES[pid].kind != "reachable"
+        ]
         v = ex.verdicts.get(m.breaks)
         trace = v.trace if v is not None and not v.holds else None
         out.append(Catch(m, sorted(caught), trace, model, ex.stats))
