@@ -190,16 +190,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ): "Linux departs from the text: a duplicate SYN in SYN-RECEIVED is answered with the "
     "SYN+ACK again (tcp_check_req), where RFC 9293 3.10.7.4 finds it unacceptable and sends "
     "an ACK; conform reads that SYN+ACK as a retransmission by the timer",
-    (
-        "kernel-listens",
-        "SYN_RECEIVED: timer.retransmit_data",
-    ): "model bug (spec/timers.py, data_unacked): in SYN-RECEIVED SND.UNA = ISS, so the model "
-    "may 'retransmit' a data unit at ISS although no text was sent; Linux retransmits only "
-    "the SYN+ACK",
-    (
-        "kernel-connects",
-        "SYN_RECEIVED: timer.retransmit_data",
-    ): "model bug (spec/timers.py, data_unacked), as above, after a simultaneous open",
 }
 
 

@@ -39,8 +39,11 @@ def retransmitted(c: Ctx, seg: Any) -> dict[str, Any]:
 
 
 def data_unacked(c: Ctx) -> Any:
-    """The oldest unacknowledged sequence number is text, not our FIN."""
-    return c.me.snd_una < c.side.iss + 1 + c.me.sent
+    """The oldest unacknowledged sequence number is text: past our SYN (ISS), before our FIN.
+
+    In SYN-RECEIVED the oldest unacknowledged number is the SYN itself (SND.UNA = ISS), so the
+    SYN,ACK is what is retransmitted, never a data unit."""
+    return And(c.me.snd_una > c.side.iss, c.me.snd_una < c.side.iss + 1 + c.me.sent)
 
 
 TIMERS: tuple[Case, ...] = (

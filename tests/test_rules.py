@@ -118,3 +118,18 @@ def test_case_names_are_unique_and_cite_the_rfc() -> None:
     assert len(names) == len(set(names))
     for case in TCP.all_cases():
         assert "." in case.name and case.rfc and case.text and case.states
+
+
+def test_syn_received_retransmits_the_syn_ack_never_data() -> None:
+    """RFC 6298 (5.4) retransmits the earliest unacknowledged segment: in SYN-RECEIVED that is
+    the SYN,ACK (SND.UNA = ISS). Found by the model-based tests against Linux: the model used to
+    also 'retransmit' a data unit at ISS that was never sent."""
+    m = make_model("connect-close", Bounds())
+    _, w = move(m, m.initial(), user(CLIENT, "user.open_active"))
+    _, w = move(m, w, deliver(SERVER))
+    _, w = move(m, w, lambda lab: lab.kind == "lose")  # the SYN,ACK is lost
+    while w.eps[SERVER].rto != 0:
+        _, w = move(m, w, lambda lab: lab.kind == "tick")
+    timers = [lab for lab, _ in m.successors(w) if lab.kind == "timer" and lab.actor == SERVER]
+    assert [lab.cases for lab in timers] == [("timer.retransmit_syn_ack",)]
+    assert timers[0].sent == SYN_ACK(200, 101)
