@@ -7,8 +7,18 @@ import random
 import pytest
 
 from checks.explicit import explore
+from checks.invariants import houdini
 from checks.properties import PROPERTIES
-from checks.symbolic import Enumerator, bmc, check_domain, count_states_z3, prove
+from checks.symbolic import (
+    BOUNDED,
+    PROVED,
+    VIOLATED,
+    Enumerator,
+    bmc,
+    check,
+    count_states_z3,
+    prove,
+)
 from spec.build import make_model
 from spec.model import Bounds, Model, World
 
@@ -79,17 +89,37 @@ def test_mutants_caught_by_both_with_equal_lengths(mutant: str, scenario: str) -
 def test_correct_model_has_no_short_counterexample() -> None:
     m = make_model("stale-syn", SMALL)
     v = bmc(m, "handshake.stale_syn_rejected", 4)
-    assert v.status == "no counterexample up to depth k"
+    assert v.status == BOUNDED and v.describe() == "no counterexample up to depth 4"
 
 
-def test_domain_lemma_is_inductive() -> None:
-    assert check_domain(make_model("stale-syn", SMALL))
+def test_domain_and_handshake_lemmas_are_inductive() -> None:
+    ind = houdini(make_model("stale-syn", SMALL))
+    assert ind is not None
+    assert {"state_domain", "lemma syn_sent.sequence_numbers", "lemma syn_received.got_syn",
+            "property handshake.three_messages"} <= set(ind.kept)
+    # an old SYN is in flight initially: the "no old incarnation" lemma must be dropped
+    assert "lemma no_old_incarnation" in ind.dropped
+
+
+def test_three_messages_proved_for_all_depths() -> None:
+    v = prove(make_model("close"), "handshake.three_messages", depth=1)
+    assert v.status == PROVED and v.method == "induction"
+    assert v.describe() == "proved for all depths"
 
 
 def test_prove_on_mutant_reports_violation() -> None:
     m = make_model("handshake", SMALL, "two-way-handshake")
-    v = prove(m, "handshake.three_messages", max_k=2, timeout_s=20, use_spacer=False)
-    assert v.status == "violated" and v.trace is not None and len(v.trace) == 2
+    v = prove(m, "handshake.three_messages", depth=3)
+    assert v.status == VIOLATED and v.trace is not None and len(v.trace) == 2
+
+
+def test_bmc_of_several_properties_matches_one_by_one() -> None:
+    m = make_model("close", SMALL, "last-ack-closes-without-ack")
+    ids = ["close.normal_close_is_mutual", "handshake.three_messages"]
+    many = check(m, ids, 7, induction=False)
+    assert many[ids[0]].status == VIOLATED and many[ids[0]].depth == 6
+    assert many[ids[1]].status == BOUNDED and many[ids[1]].depth == 7
+    assert bmc(m, ids[0], 7).depth == 6
 
 
 def test_time_wait_synthesis_matches_closed_form() -> None:
