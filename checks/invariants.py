@@ -30,9 +30,11 @@ import z3
 
 from checks import symbolic_encode as E
 from checks.properties import PROPERTIES
-from spec.logic import And, Implies, In, Not
-from spec.model import Model
-from spec.states import FIN_SENT, Reason
+from spec.arrival import RECEIVING
+from spec.endpoint import OFF
+from spec.logic import And, If, Implies, In, Not, Or
+from spec.model import Model, World
+from spec.states import FIN_RECEIVED, FIN_SENT, OTHER_STATES, SYNCHRONIZED, Reason
 from spec.states import State as S
 
 
@@ -74,6 +76,107 @@ def _never_opens(m: Model, s: E.SState) -> Any:
     return And(*parts)
 
 
+def _isns(m: Model, j: int) -> tuple[int, int]:
+    """The ISNs side j can have used: this incarnation's and the earlier one's."""
+    return m.sides[j].iss, m.sides[j].old_iss
+
+
+def _syns_carry_isns(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        iss, old = _isns(m, j)
+        e = s.eps[1 - j]
+        parts += [Implies(And(sl.present, sl.seg.syn), sl.seg.seq == If(sl.seg.stale, old, iss))
+                  for sl in s.chans[j]]
+        parts.append(Implies(In(e.st, OTHER_STATES), e.irs == If(e.tainted, old, iss)))
+    return And(*parts)
+
+
+def _roles(m: Model, s: E.SState) -> Any:
+    parts = []
+    for i, e in enumerate(s.eps):
+        side = m.sides[i]
+        if not side.active:  # a bare SYN comes only from an active OPEN (or an old incarnation)
+            parts.append(e.st != S.SYN_SENT)
+            parts += [Implies(And(sl.present, sl.seg.syn, Not(sl.seg.ack)), sl.seg.stale)
+                      for sl in s.chans[i]]
+        if not side.passive:
+            parts.append(e.st != S.LISTEN)
+    return And(*parts)
+
+
+def _no_text_sent(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        if m.sides[j].data:
+            continue
+        parts += [Implies(And(sl.present, sl.seg.dlen > 0), sl.seg.seq == m.sides[j].iss)
+                  for sl in s.chans[j]]
+        parts.append(s.eps[1 - j].rcvd == 0)
+    return And(*parts)
+
+
+def _send_sequence(m: Model, i: int, e: Any) -> Any:
+    iss = m.sides[i].iss
+    return And(
+        Implies(e.st == S.LISTEN, And(e.snd_una == iss, e.snd_nxt == iss)),
+        Implies(In(e.st, {S.SYN_SENT, S.SYN_RECEIVED, S.ESTABLISHED, S.CLOSE_WAIT}),
+                e.snd_nxt == iss + 1 + e.sent),
+        Implies(In(e.st, FIN_SENT), e.snd_nxt == iss + 2 + e.sent),
+        Implies(e.st != S.CLOSED, And(iss <= e.snd_una, e.snd_una <= e.snd_nxt,
+                                      e.reason == Reason.NONE)),
+        Implies(And(e.st == S.CLOSED, e.reason != Reason.NONE),
+                And(iss <= e.snd_una, e.snd_una <= e.snd_nxt, e.snd_nxt <= iss + 2 + e.sent)),
+        Implies(In(e.st, SYNCHRONIZED), e.snd_una >= iss + 1),
+        Implies(In(e.st, {S.FIN_WAIT_2, S.TIME_WAIT}), e.snd_una == e.snd_nxt))
+
+
+def _acks_received(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        e = s.eps[j]
+        # a listener's ACKs in flight are from before it went back to LISTEN: they
+        # acknowledged at most the peer's SYN
+        bound = If(e.st == S.LISTEN, m.sides[1 - j].iss + 1, e.rcv_nxt)
+        parts += [Implies(And(sl.present, sl.seg.ack, Not(sl.seg.rst), e.st != S.SYN_SENT),
+                          sl.seg.ackno <= bound) for sl in s.chans[j]]
+    return And(*parts)
+
+
+def _fin_acked_was_received(m: Model, s: E.SState) -> Any:
+    parts = []
+    for i in (0, 1):
+        me, peer = s.eps[i], s.eps[1 - i]
+        acked = Or(And(In(me.st, FIN_SENT), me.snd_una == me.snd_nxt),
+                   And(me.st == S.CLOSED, me.reason == Reason.NORMAL))
+        parts.append(Implies(acked, And(
+            peer.rcv_nxt == me.snd_nxt,
+            Or(In(peer.st, FIN_RECEIVED), And(peer.st == S.CLOSED,
+                                              peer.reason != Reason.NONE)))))
+        # the peer never numbers past what we sent (a listener may have sent a SYN,ACK
+        # before it went back to LISTEN: count that SYN)
+        sent_up_to = If(me.snd_nxt < m.sides[i].iss + 1, m.sides[i].iss + 1, me.snd_nxt)
+        parts.append(Implies(In(peer.st, OTHER_STATES | {S.CLOSED}), peer.rcv_nxt <= sent_up_to))
+    return And(*parts)
+
+
+def _what_was_sent(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        e, iss = s.eps[j], m.sides[j].iss
+        unopened = And(e.st == S.CLOSED, e.reason == Reason.NONE)
+        for sl in s.chans[j]:
+            mine = And(sl.present, Not(sl.seg.stale), Not(sl.seg.rst))
+            parts.append(Implies(mine, Not(unopened)))
+            parts.append(Implies(And(mine, e.st == S.SYN_SENT),
+                                 And(sl.seg.syn, Not(sl.seg.ack), Not(sl.seg.fin),
+                                     sl.seg.seq == iss)))
+            parts.append(Implies(And(mine, sl.seg.fin), And(
+                sl.seg.seq == iss + 1 + e.sent, e.snd_nxt == iss + 2 + e.sent,
+                Or(In(e.st, FIN_SENT), And(e.st == S.CLOSED, e.reason != Reason.NONE)))))
+    return And(*parts)
+
+
 LEMMAS: tuple[Lemma, ...] = (
     Lemma("syn_sent.sequence_numbers",
           "handshake.three_messages: in SYN-SENT nothing but our SYN was sent (SND.UNA = ISS, "
@@ -97,6 +200,72 @@ LEMMAS: tuple[Lemma, ...] = (
           "would start from a state with a stale segment in flight. (False in the stale-* "
           "scenarios: Houdini drops it there.)",
           _no_stale),
+    Lemma("receive_sequence",
+          "halfclose.no_data_loss: while a side can still receive text, RCV.NXT = IRS + 1 + "
+          "the units delivered (the SYN takes one number, each unit one), so text is "
+          "delivered only at the next number; induction alone would allow any RCV.NXT.",
+          _per_side(lambda m, i, e: And(
+              Implies(In(e.st, RECEIVING | {S.SYN_RECEIVED}), e.rcv_nxt == e.irs + 1 + e.rcvd),
+              Implies(Or(In(e.st, FIN_RECEIVED),
+                         And(e.st == S.CLOSED, e.reason == Reason.NORMAL)),
+                      e.rcv_nxt == e.irs + 2 + e.rcvd),
+              Implies(In(e.st, {S.LISTEN, S.SYN_SENT, S.SYN_RECEIVED}), e.rcvd == 0)))),
+    Lemma("send_sequence",
+          "halfclose.no_data_loss: once opened, ISS =< SND.UNA =< SND.NXT, SND.NXT counts the "
+          "SYN, the units sent and the FIN, and a synchronized side has had its SYN "
+          "acknowledged (SND.UNA > ISS), so it never retransmits anything numbered below "
+          "ISS+1 as text. Induction alone would allow any SND.UNA and SND.NXT.",
+          _per_side(_send_sequence)),
+    Lemma("segment_shapes",
+          "every property that looks at text: a segment carries at most one unit of text, "
+          "and never together with SYN, FIN or RST (`spec.segment`); induction alone would "
+          "allow any SEG.LEN.",
+          lambda m, s: And(*[Implies(sl.present, And(
+              sl.seg.dlen >= 0, sl.seg.dlen <= 1,
+              Implies(sl.seg.dlen == 1, And(Not(sl.seg.syn), Not(sl.seg.fin), Not(sl.seg.rst),
+                                            sl.seg.ack)))) for ch in s.chans for sl in ch])),
+    Lemma("unopened",
+          "the closing properties: a side that is CLOSED without having been told why has "
+          "never opened (every way into CLOSED sets a reason), so its TCB is still empty; a "
+          "LISTEN has no peer numbers. Induction alone would start from an unopened side "
+          "with arbitrary RCV.NXT.",
+          _per_side(lambda m, i, e: And(
+              Implies(And(e.st == S.CLOSED, e.reason == Reason.NONE), And(
+                  e.irs == 0, e.snd_una == 0, e.snd_nxt == 0, e.rcv_nxt == 0, e.sent == 0,
+                  e.rcvd == 0, e.rto == OFF, e.tw == OFF, e.retries == 0)),
+              Implies(In(e.st, {S.LISTEN, S.SYN_SENT}),
+                      And(e.irs == 0, e.rcv_nxt == 0, e.rcvd == 0))))),
+    Lemma("roles",
+          "the closing properties: only an application that opens actively is ever in "
+          "SYN-SENT, only a passive one in LISTEN; induction alone would consider a listener "
+          "that sent a SYN.",
+          _roles),
+    Lemma("syns_carry_isns",
+          "halfclose.no_data_loss: IRS is the sequence number of a SYN, and a SYN carries its "
+          "sender's ISN (of this incarnation or the earlier one), so RCV.NXT is known.",
+          _syns_carry_isns),
+    Lemma("no_text_sent",
+          "halfclose.no_data_loss, where an application sends nothing: the only segment with "
+          "text is the retransmission timer's spurious one in SYN-RECEIVED, numbered ISS "
+          "(`spec.timers.data_unacked` counts the unacknowledged SYN as text), which is never "
+          "in sequence at the peer (RCV.NXT = ISS + 1 there), so nothing is delivered.",
+          _no_text_sent),
+    Lemma("what_was_sent",
+          "close.normal_close_is_mutual: a side that has not synchronized has sent only its "
+          "SYN (and RSTs), and a FIN in flight is its sender's one FIN, numbered after all "
+          "its text, sent from a FIN-sent state. Induction alone would let a FIN or an ACK "
+          "of anything come from a side still in SYN-SENT.",
+          _what_was_sent),
+    Lemma("acks_only_what_was_received",
+          "close.normal_close_is_mutual: an ACK in flight acknowledges no more than its "
+          "sender has received (SEG.ACK =< its RCV.NXT), so an ACK of our FIN means the peer "
+          "has the FIN. Induction alone would let an ACK of anything be in flight.",
+          _acks_received),
+    Lemma("fin_acked_was_received",
+          "close.normal_close_is_mutual: once our FIN is acknowledged (and after a normal "
+          "close) the peer's RCV.NXT equals our SND.NXT, and it never exceeds it; TIME-WAIT "
+          "and LAST-ACK end normally only in such states.",
+          _fin_acked_was_received),
     Lemma("normal_end_was_synchronized",
           "the closing properties: a side reports a normal close only from LAST-ACK or "
           "TIME-WAIT, both synchronized, and the handshake ghosts never go back to false; "
@@ -144,8 +313,12 @@ def _b(x: Any) -> Any:
     return z3.BoolVal(bool(x)) if isinstance(x, int) else x
 
 
-def houdini(model: Model, timeout_s: float = 120) -> Induction | None:
-    """The largest inductive conjunction of `candidates` (None if Z3 gives up in time)."""
+def houdini(model: Model, timeout_s: float = 120,
+            ctis: list[tuple[list[str], World, World]] | None = None) -> Induction | None:
+    """The largest inductive conjunction of `candidates` (None if Z3 gives up in time).
+
+    ``ctis`` collects, per round, the candidates dropped and the counterexample to induction
+    (a state satisfying the rest and its successor): what to read when a lemma is dropped."""
     t0 = time.perf_counter()
     cands = candidates(model)
     s, s2 = E.fresh_state(model, "hi0"), E.fresh_state(model, "hi1")
@@ -176,6 +349,8 @@ def houdini(model: Model, timeout_s: float = 120) -> Induction | None:
             break
         zm = sol.model()
         bad = [n for n in alive if not z3.is_true(zm.eval(post[n], model_completion=True))]
+        if ctis is not None:
+            ctis.append((bad, E.decode(model, zm, s), E.decode(model, zm, s2)))
         sol.pop()
         alive = [n for n in alive if n not in bad]
         dropped += bad
