@@ -177,6 +177,24 @@ def _what_was_sent(m: Model, s: E.SState) -> Any:
     return And(*parts)
 
 
+def _text_in_flight(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        e, peer, iss = s.eps[j], s.eps[1 - j], m.sides[j].iss
+        parts += [Implies(And(sl.present, sl.seg.dlen > 0, Not(sl.seg.stale)),
+                          Or(sl.seg.seq == iss,
+                             And(iss + 1 <= sl.seg.seq, sl.seg.seq <= iss + e.sent)))
+                  for sl in s.chans[j]]
+        parts.append(peer.rcvd <= e.sent)
+        # a FIN comes after all the text: who has the FIN has all the text
+        parts.append(Implies(Or(In(peer.st, FIN_RECEIVED),
+                                And(peer.st == S.CLOSED, peer.reason == Reason.NORMAL)),
+                             And(peer.rcvd == e.sent,
+                                 Or(In(e.st, FIN_SENT),
+                                    And(e.st == S.CLOSED, e.reason != Reason.NONE)))))
+    return And(*parts)
+
+
 LEMMAS: tuple[Lemma, ...] = (
     Lemma("syn_sent.sequence_numbers",
           "handshake.three_messages: in SYN-SENT nothing but our SYN was sent (SND.UNA = ISS, "
@@ -234,7 +252,9 @@ LEMMAS: tuple[Lemma, ...] = (
                   e.irs == 0, e.snd_una == 0, e.snd_nxt == 0, e.rcv_nxt == 0, e.sent == 0,
                   e.rcvd == 0, e.rto == OFF, e.tw == OFF, e.retries == 0)),
               Implies(In(e.st, {S.LISTEN, S.SYN_SENT}),
-                      And(e.irs == 0, e.rcv_nxt == 0, e.rcvd == 0))))),
+                      And(e.irs == 0, e.rcv_nxt == 0, e.rcvd == 0)),
+              Implies(In(e.st, {S.LISTEN, S.SYN_SENT, S.SYN_RECEIVED}), e.sent == 0),
+              e.rcvd >= 0, e.rcvd <= m.sides[1 - i].data))),
     Lemma("roles",
           "the closing properties: only an application that opens actively is ever in "
           "SYN-SENT, only a passive one in LISTEN; induction alone would consider a listener "
@@ -256,6 +276,13 @@ LEMMAS: tuple[Lemma, ...] = (
           "its text, sent from a FIN-sent state. Induction alone would let a FIN or an ACK "
           "of anything come from a side still in SYN-SENT.",
           _what_was_sent),
+    Lemma("text_in_flight",
+          "halfclose.no_data_loss: text in flight is numbered within what its sender has "
+          "sent (or is the timer's spurious unit at ISS), a side never has more text than "
+          "the peer sent, and a FIN, numbered after all the text, is accepted only in "
+          "sequence: who has the FIN has all the text. Induction alone would allow text "
+          "numbered anywhere.",
+          _text_in_flight),
     Lemma("acks_only_what_was_received",
           "close.normal_close_is_mutual: an ACK in flight acknowledges no more than its "
           "sender has received (SEG.ACK =< its RCV.NXT), so an ACK of our FIN means the peer "
