@@ -126,7 +126,9 @@ def _send_sequence(m: Model, i: int, e: Any) -> Any:
         Implies(e.st != S.CLOSED, And(iss <= e.snd_una, e.snd_una <= e.snd_nxt,
                                       e.reason == Reason.NONE)),
         Implies(And(e.st == S.CLOSED, e.reason != Reason.NONE),
-                And(iss <= e.snd_una, e.snd_una <= e.snd_nxt, e.snd_nxt <= iss + 2 + e.sent)),
+                And(iss <= e.snd_una, e.snd_una <= e.snd_nxt,
+                    Or(And(e.sent == 0, e.snd_nxt == iss), e.snd_nxt == iss + 1 + e.sent,
+                       e.snd_nxt == iss + 2 + e.sent))),
         Implies(In(e.st, SYNCHRONIZED), e.snd_una >= iss + 1),
         Implies(In(e.st, {S.FIN_WAIT_2, S.TIME_WAIT}), e.snd_una == e.snd_nxt))
 
