@@ -257,6 +257,13 @@ LEMMAS: tuple[Lemma, ...] = (
                       And(e.irs == 0, e.rcv_nxt == 0, e.rcvd == 0)),
               Implies(In(e.st, {S.LISTEN, S.SYN_SENT, S.SYN_RECEIVED}), e.sent == 0),
               e.rcvd >= 0, e.rcvd <= m.sides[1 - i].data))),
+    Lemma("untainted_at_rest",
+          "the stale-segment properties: a connection made by an old segment is forgotten "
+          "at rest (`spec.ghosts`), and an active OPEN starts a fresh one, so CLOSED, LISTEN "
+          "and SYN-SENT are never tainted; induction alone would start from a tainted "
+          "SYN-SENT.",
+          _per_side(lambda m, i, e: Implies(In(e.st, {S.CLOSED, S.LISTEN, S.SYN_SENT}),
+                                            Not(e.tainted)))),
     Lemma("roles",
           "the closing properties: only an application that opens actively is ever in "
           "SYN-SENT, only a passive one in LISTEN; induction alone would consider a listener "
