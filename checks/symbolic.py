@@ -4,18 +4,17 @@ The transition formula is compiled from the very rule tables the explicit engine
 (see `checks.symbolic_encode`); properties are the predicates of `checks.properties`, applied to
 symbolic states. Public API (for the CLI):
 
-``bmc(model, prop_id, depth) -> SymbolicVerdict``
-    Search for a counterexample of an ``invariant`` or ``action`` property within ``depth``
-    steps, depth by depth, so the first one found is a shortest one (same length as the explicit
-    engine's BFS). The trace is a `checks.trace.Trace`, rebuilt by replaying the concrete model
-    (each Z3 state is matched against `Model.successors`, which also yields the `Label`).
-    ``status`` is ``"violated"`` or ``"no counterexample up to depth k"``.
+``bmc(model, prop_id, depth) -> SymbolicVerdict`` (and ``bmc_many`` for several properties on
+    one unrolling) searches for a counterexample of an ``invariant`` or ``action`` property
+    within ``depth`` steps, depth by depth, so the first one found is a shortest one (same
+    length as the explicit engine's BFS). The trace is a `checks.trace.Trace`, rebuilt by
+    replaying the concrete model (each Z3 state is matched against `Model.successors`, which
+    also yields the `Label`).
 
-``prove(model, prop_id, max_k=4, timeout_s=60) -> SymbolicVerdict``
-    Unbounded proof. First Spacer (constrained Horn clauses, ``z3.Fixedpoint``); if it gives no
-    answer in time, k-induction for k = 1..max_k strengthened by `symbolic_encode.state_domain`
-    (itself proved 1-inductive first). ``status``: ``"proved"`` (``method`` says how),
-    ``"violated"`` (with a BMC trace), or ``"no counterexample up to depth k"`` (not proved).
+``check(model, prop_ids, depth)`` / ``prove(model, prop_id, depth)``
+    The three-way verdict: ``proved`` by induction with the invariant `checks.invariants`
+    finds (Houdini over the properties and the hand-written lemmas), else BMC: ``violated``
+    (with a trace) or ``bounded`` ("no counterexample up to depth k").
 
 ``synthesize_time_wait(grid, max_tw=None, scenario="close", base=None, confirm_with_bmc=False)``
     For each ``(msl, rto, retries)`` in ``grid``, the least ``time_wait`` for which

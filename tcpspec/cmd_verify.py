@@ -50,7 +50,8 @@ def _z3_json(report: Report, r: Result) -> dict[str, Any] | None:
     per = {}
     for name, v in r.z3.items():
         e: dict[str, Any] = {"status": v.status, "verdict": v.describe(), "method": v.method,
-                             "depth": v.depth, "seconds": round(v.seconds, 3)}
+                             "depth": v.depth, "seconds": round(v.seconds, 3),
+                             "notes": v.notes}
         if v.trace is not None:
             e["counterexample"] = to_json(r.z3_models[name], v.trace)
         per[name] = e
