@@ -86,7 +86,9 @@ def _syns_carry_isns(m: Model, s: E.SState) -> Any:
     for j in (0, 1):
         iss, old = _isns(m, j)
         e = s.eps[1 - j]
-        parts += [Implies(And(sl.present, sl.seg.syn), sl.seg.seq == If(sl.seg.stale, old, iss))
+        # an old bare SYN carries the old ISN; a half-open connection's SYN,ACK the current one
+        parts += [Implies(And(sl.present, sl.seg.syn),
+                          sl.seg.seq == If(And(sl.seg.stale, Not(sl.seg.ack)), old, iss))
                   for sl in s.chans[j]]
         parts.append(Implies(In(e.st, OTHER_STATES), e.irs == If(e.tainted, old, iss)))
     return And(*parts)
@@ -197,6 +199,26 @@ def _text_in_flight(m: Model, s: E.SState) -> Any:
     return And(*parts)
 
 
+def _old_incarnation(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        e, iss, peer_old = s.eps[j], m.sides[j].iss, m.sides[1 - j].old_iss
+        for sl in s.chans[j]:
+            seg = sl.seg
+            parts.append(Implies(And(sl.present, Not(seg.stale), Not(seg.rst)),
+                                 And(iss <= seg.seq, seg.seq <= iss + 2 + e.sent)))
+            parts.append(Implies(And(sl.present, seg.stale), And(
+                Not(seg.fin), Implies(And(seg.ack, Not(seg.rst)), seg.ackno == peer_old + 1),
+                # the earlier incarnation's own segments start out from the client only
+                Not(seg.ack) if j == 0 else seg.ack)))
+        # only a listener accepts a bare (old) SYN; an opener's SYN-SENT ignores a bad SYN,ACK
+        parts.append(Implies(e.tainted, And(
+            m.sides[j].passive and not m.sides[j].active, e.st == S.SYN_RECEIVED,
+            e.irs == peer_old, e.rcv_nxt == peer_old + 1, e.snd_una == iss,
+            e.snd_nxt == iss + 1)))
+    return And(*parts)
+
+
 LEMMAS: tuple[Lemma, ...] = (
     Lemma("syn_sent.sequence_numbers",
           "handshake.three_messages: in SYN-SENT nothing but our SYN was sent (SND.UNA = ISS, "
@@ -264,6 +286,13 @@ LEMMAS: tuple[Lemma, ...] = (
           "SYN-SENT.",
           _per_side(lambda m, i, e: Implies(In(e.st, {S.CLOSED, S.LISTEN, S.SYN_SENT}),
                                             Not(e.tainted)))),
+    Lemma("old_incarnation",
+          "handshake.stale_syn_rejected and the others, where an old SYN is in flight: a "
+          "side's own segments carry its own sequence numbers; what a connection made by an "
+          "old SYN sends acknowledges the old ISN (never a FIN), and such a connection stays "
+          "half-open in SYN-RECEIVED (the peer's segments fall outside its window, or reset "
+          "it). Induction alone would let the half-open connection synchronize.",
+          _old_incarnation),
     Lemma("roles",
           "the closing properties: only an application that opens actively is ever in "
           "SYN-SENT, only a passive one in LISTEN; induction alone would consider a listener "
