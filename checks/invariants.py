@@ -142,7 +142,8 @@ def _acks_received(m: Model, s: E.SState) -> Any:
         # a listener's ACKs in flight are from before it went back to LISTEN: they
         # acknowledged at most the peer's SYN
         bound = If(e.st == S.LISTEN, m.sides[1 - j].iss + 1, e.rcv_nxt)
-        parts += [Implies(And(sl.present, sl.seg.ack, Not(sl.seg.rst), e.st != S.SYN_SENT),
+        parts += [Implies(And(sl.present, sl.seg.ack, Not(sl.seg.rst), Not(sl.seg.stale),
+                              e.st != S.SYN_SENT),
                           sl.seg.ackno <= bound) for sl in s.chans[j]]
     return And(*parts)
 
@@ -209,14 +210,23 @@ def _old_incarnation(m: Model, s: E.SState) -> Any:
                                  And(iss <= seg.seq, seg.seq <= iss + 2 + e.sent)))
             parts.append(Implies(And(sl.present, seg.stale), And(
                 Not(seg.fin), Implies(And(seg.ack, Not(seg.rst)), seg.ackno == peer_old + 1),
-                # the earlier incarnation's own segments start out from the client only
-                Not(seg.ack) if j == 0 else seg.ack)))
+                # the earlier incarnation's own segments (its SYN, a unit of its text) come
+                # from the client; the server's stale segments answer them
+                Or(And(seg.syn, Not(seg.ack), seg.seq == m.sides[j].old_iss),
+                   And(seg.dlen == 1, seg.seq == m.sides[j].old_iss + 1)) if j == 0
+                else seg.ack)))
         # only a listener accepts a bare (old) SYN; an opener's SYN-SENT ignores a bad SYN,ACK
         parts.append(Implies(e.tainted, And(
             m.sides[j].passive and not m.sides[j].active, e.st == S.SYN_RECEIVED,
             e.irs == peer_old, e.rcv_nxt == peer_old + 1, e.snd_una == iss,
             e.snd_nxt == iss + 1)))
     return And(*parts)
+
+
+def _no_old_syn(m: Model, s: E.SState) -> Any:
+    return And(*[Implies(And(sl.present, sl.seg.stale), Not(sl.seg.syn)) for sl in s.chans[0]],
+               *[Implies(sl.present, Not(sl.seg.stale)) for sl in s.chans[1]],
+               *[Not(e.tainted) for e in s.eps])
 
 
 LEMMAS: tuple[Lemma, ...] = (
@@ -293,6 +303,12 @@ LEMMAS: tuple[Lemma, ...] = (
           "half-open in SYN-RECEIVED (the peer's segments fall outside its window, or reset "
           "it). Induction alone would let the half-open connection synchronize.",
           _old_incarnation),
+    Lemma("no_old_syn",
+          "isn.old_segment_rejected, where only old text is in flight (stale-data): without "
+          "an old SYN no connection is made by the earlier incarnation, so the server sends "
+          "nothing stale. Induction alone would let a half-open connection's stale text "
+          "appear. (False where an old SYN is in flight: Houdini drops it there.)",
+          _no_old_syn),
     Lemma("roles",
           "the closing properties: only an application that opens actively is ever in "
           "SYN-SENT, only a passive one in LISTEN; induction alone would consider a listener "
