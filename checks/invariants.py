@@ -139,9 +139,11 @@ def _acks_received(m: Model, s: E.SState) -> Any:
     parts = []
     for j in (0, 1):
         e = s.eps[j]
-        # a listener's ACKs in flight are from before it went back to LISTEN: they
-        # acknowledged at most the peer's SYN
-        bound = If(e.st == S.LISTEN, m.sides[1 - j].iss + 1, e.rcv_nxt)
+        # ACKs from a side not (or no longer) synchronized with the peer's current ISN (a
+        # listener, a connection an old SYN made) are from before: they acknowledged at most
+        # the peer's SYN
+        peer_iss = m.sides[1 - j].iss
+        bound = If(e.irs == peer_iss, e.rcv_nxt, peer_iss + 1)
         parts += [Implies(And(sl.present, sl.seg.ack, Not(sl.seg.rst), Not(sl.seg.stale),
                               e.st != S.SYN_SENT),
                           sl.seg.ackno <= bound) for sl in s.chans[j]]
