@@ -231,6 +231,49 @@ def _no_old_syn(m: Model, s: E.SState) -> Any:
                *[Not(e.tainted) for e in s.eps])
 
 
+def _time_wait_outlasts(m: Model, s: E.SState) -> Any:
+    p = m.p
+    parts = []
+    for i in (0, 1):
+        j = 1 - i
+        me, peer = s.eps[i], s.eps[j]
+        waiting = peer.st == S.TIME_WAIT
+        closing = In(me.st, {S.LAST_ACK, S.CLOSING})
+        # T1: what we have in flight (which a CLOSED peer would answer with RST) dies in time
+        parts += [Implies(And(waiting, closing, sl.present), peer.tw >= p.msl - sl.seg.age)
+                  for sl in s.chans[i]]
+        # our FIN unacknowledged: the retransmission timer runs
+        parts.append(Implies(And(closing, me.snd_una < me.snd_nxt), me.rto >= 0))
+        # T2: what the peer has in flight dies in time for our answer to die in time too
+        # (an ACK numbered RCV.NXT, the only thing TIME-WAIT sends, needs no answer)
+        parts += [Implies(And(waiting, closing, sl.present,
+                              Or(sl.seg.seq != me.rcv_nxt, sl.seg.rst)),
+                          peer.tw >= 2 * p.msl - sl.seg.age) for sl in s.chans[j]]
+        parts.append(Implies(waiting, peer.rto == OFF))
+        parts.append(Implies(Or(closing, me.st == S.FIN_WAIT_1), me.snd_una < me.snd_nxt))
+        # a FIN from LAST-ACK acknowledges the peer's FIN (RCV.NXT no longer moves there)
+        parts += [Implies(And(sl.present, sl.seg.fin, me.st == S.LAST_ACK),
+                          sl.seg.ackno == me.rcv_nxt) for sl in s.chans[i]]
+        # LAST-ACK: the peer closed first, and our FIN acknowledges its FIN
+        parts.append(Implies(me.st == S.LAST_ACK, In(peer.st, {
+            S.FIN_WAIT_1, S.FIN_WAIT_2, S.TIME_WAIT, S.CLOSED})))
+        # a simultaneous close: CLOSING means the peer sent its FIN before it had ours
+        parts.append(Implies(me.st == S.CLOSING, In(peer.st, {
+            S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSING, S.TIME_WAIT, S.CLOSED})))
+        # T3: our last FIN retransmission dies in time
+        retrying = And(closing, me.rto >= 0, me.retries < p.retries)
+        parts.append(Implies(And(waiting, retrying), peer.tw >= me.rto + (
+            p.retries - me.retries - 1) * p.rto + p.msl))
+        # T4: after a normal close the peer has nothing in flight and we will send nothing
+        gone = And(peer.st == S.CLOSED, peer.reason == Reason.NORMAL, closing)
+        # (but its last ACKs, numbered RCV.NXT, may still arrive: they need no answer)
+        parts.append(Implies(gone, And(
+            Not(retrying), *[Not(sl.present) for sl in s.chans[i]],
+            *[Implies(sl.present, And(Not(sl.seg.rst), sl.seg.seq == me.rcv_nxt))
+              for sl in s.chans[j]])))
+    return And(*parts)
+
+
 LEMMAS: tuple[Lemma, ...] = (
     Lemma("syn_sent.sequence_numbers",
           "handshake.three_messages: in SYN-SENT nothing but our SYN was sent (SND.UNA = ISS, "
@@ -277,7 +320,11 @@ LEMMAS: tuple[Lemma, ...] = (
           lambda m, s: And(*[Implies(sl.present, And(
               sl.seg.dlen >= 0, sl.seg.dlen <= 1,
               Implies(sl.seg.dlen == 1, And(Not(sl.seg.syn), Not(sl.seg.fin), Not(sl.seg.rst),
-                                            sl.seg.ack)))) for ch in s.chans for sl in ch])),
+                                            sl.seg.ack)),
+              Implies(sl.seg.fin, And(sl.seg.ack, Not(sl.seg.syn), Not(sl.seg.rst))),
+              Implies(sl.seg.rst, And(Not(sl.seg.syn), Not(sl.seg.fin), sl.seg.dlen == 0)),
+              Implies(And(Not(sl.seg.rst), Not(sl.seg.syn)), sl.seg.ack)))
+              for ch in s.chans for sl in ch])),
     Lemma("unopened",
           "the closing properties: a side that is CLOSED without having been told why has "
           "never opened (every way into CLOSED sets a reason), so its TCB is still empty; a "
@@ -311,6 +358,14 @@ LEMMAS: tuple[Lemma, ...] = (
           "nothing stale. Induction alone would let a half-open connection's stale text "
           "appear. (False where an old SYN is in flight: Houdini drops it there.)",
           _no_old_syn),
+    Lemma("time_wait_outlasts",
+          "timewait.covers_fin_retransmit: TIME-WAIT lasts until everything that could make a "
+          "CLOSED peer send a RST is gone: our segments in flight (each lives MSL - age more "
+          "ticks), the peer's (whose answers live MSL more), and our FIN retransmissions "
+          "(the last one due after RTO*retries, then living MSL). So once the peer is CLOSED "
+          "after TIME-WAIT, nothing is in flight and we retransmit nothing: no RST can reach "
+          "us. Induction alone would start from a CLOSED peer with our FIN on its way.",
+          _time_wait_outlasts),
     Lemma("roles",
           "the closing properties: only an application that opens actively is ever in "
           "SYN-SENT, only a passive one in LISTEN; induction alone would consider a listener "
