@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## make verify: every property holds at the default bounds and every mutant is caught
+## make verify: every property holds at the default bounds (explicit and Z3 engines, which must
+## agree) and every mutant is caught
 verify: $(STAMP)
 	$(BIN)/tcpspec verify
 	$(BIN)/tcpspec mutants
@@ -58,7 +59,8 @@ capture: $(STAMP)
 mbt: $(STAMP)
 	$(BIN)/python -m checks.mbt
 
-## make bench: states, states/s, wall time and peak memory at growing bounds
+## make bench: states, states/s, wall time and peak memory at growing bounds; Z3 BMC, induction
+## and synthesis times
 bench: $(STAMP)
 	$(BIN)/python -m checks.bench
 

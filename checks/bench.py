@@ -1,4 +1,6 @@
-"""`make bench`: how the explicit engine scales with the bounds (states, states/s, time, memory).
+"""`make bench`: how the explicit engine scales with the bounds (states, states/s, time, memory),
+and the Z3 engine's figures: seconds per property for BMC at depth k and for the induction
+proof, per scenario, and for the TIME-WAIT synthesis grid.
 
 Figures, not assertions: tests never assert on time. Run with ``python -m checks.bench``.
 """
@@ -10,6 +12,7 @@ import sys
 from rich.table import Table
 
 from checks.explicit import explore
+from checks.properties import CHECKED
 from spec.build import make_model
 from spec.model import Bounds
 from tcpspec.render import console
@@ -54,7 +57,56 @@ def main(argv: list[str]) -> int:
         )
         console().print(f"  {scenario} {name}: {s.states:,} states in {s.seconds:.1f} s")
     console().print(t)
+    z3_bench(quick="--quick" in argv)
     return 0
+
+
+Z3_SCENARIOS = ("handshake", "close", "connect-close")
+BMC_DEPTHS = (4, 6)
+GRID = [(1, 1, 0), (1, 1, 1), (1, 2, 1), (2, 1, 1)]
+
+
+def z3_bench(quick: bool) -> None:
+    """Seconds per property: BMC at each depth k (no counterexample exists at the default
+    bounds, so this is the cost of the search), the induction proof (Houdini once per model,
+    then one implication check per property), and the synthesis grid."""
+    import time
+
+    from checks.invariants import houdini
+    from checks.symbolic import bmc, prove_by_induction, synthesize_time_wait
+    from checks.verify import SYMBOLIC_KINDS
+
+    ids = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
+    depths = BMC_DEPTHS[:1] if quick else BMC_DEPTHS
+    t = Table(title="tcpspec bench (Z3 engine, default bounds)", title_justify="left")
+    for col in ("scenario", "property", *[f"BMC k={k} s" for k in depths], "induction",
+                "induction s"):
+        t.add_column(col, justify="right")
+    for scenario in Z3_SCENARIOS[:2] if quick else Z3_SCENARIOS:
+        m = make_model(scenario)
+        t0 = time.perf_counter()
+        ind = houdini(m)
+        houdini_s = time.perf_counter() - t0
+        for pid in ids:
+            row = [scenario, pid]
+            for k in depths:
+                t0 = time.perf_counter()
+                bmc(m, pid, k)
+                row.append(f"{time.perf_counter() - t0:.1f}")
+            t0 = time.perf_counter()
+            proved = pid in prove_by_induction(m, [pid])
+            # the Houdini run is shared by all properties of a model; shown on every row
+            row += ["proved" if proved else "not proved",
+                    f"{time.perf_counter() - t0:.1f} (Houdini {houdini_s:.1f}, "
+                    f"{ind.rounds if ind else '-'} rounds)"]
+            t.add_row(*row)
+            console().print(f"  z3 {scenario} {pid}: done")
+    console().print(t)
+    t0 = time.perf_counter()
+    rows = synthesize_time_wait(GRID[:2] if quick else GRID)
+    secs = time.perf_counter() - t0
+    console().print(f"TIME-WAIT synthesis over {len(rows)} grid points (msl, rto, retries) "
+                    f"{[r[:3] for r in (GRID[:2] if quick else GRID)]}: {secs:.1f} s")
 
 
 if __name__ == "__main__":

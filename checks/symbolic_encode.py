@@ -407,8 +407,8 @@ def transition(model: Model, s: SState, s2: SState, tag: str) -> Step:
 
 def state_domain(model: Model, s: SState) -> Any:
     """Type constraints every state of the explicit engine satisfies (enum ranges, timer ranges,
-    channel canonical form). Used to strengthen induction; each is checked inductive in
-    `checks.symbolic.check_domain`."""
+    channel canonical form). A candidate invariant of `checks.invariants.houdini`, which checks
+    that it is inductive."""
     p = model.p
     tw_max = max(p.time_wait, p.fin_wait_2)
     parts: list[Any] = [s.dups >= 0, s.dups <= p.duplicates]

@@ -1,4 +1,12 @@
-"""Run the checks over every scenario, and the mutant sweep: what `tcpspec verify` reports."""
+"""Run the checks over every scenario, and the mutant sweep: what `tcpspec verify` reports.
+
+Both engines check the same properties in the same models: the explicit engine
+(`checks.explicit`, every reachable state) and the Z3 engine (`checks.symbolic`: an inductive
+proof, else bounded model checking to ``depth``). With both, the verdicts must agree in every
+scenario: a property holds for one exactly when the other finds no counterexample, and a
+counterexample has the same (shortest) length in both. Deadlock and liveness are checked on the
+explicit state graph only.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +16,16 @@ from dataclasses import dataclass, field
 
 from checks.explicit import Exploration, Stats, explore
 from checks.properties import CHECKED, PROPERTIES, Property
+from checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
 from checks.trace import Trace
 from spec.build import make_model
 from spec.model import Bounds, Model
 from spec.mutants import MUTANTS, Mutant
 from spec.scenarios import DEFAULT_SCENARIOS
+
+ENGINES = ("explicit", "z3", "both")
+SYMBOLIC_KINDS = ("invariant", "action")  # what the Z3 engine checks
+DEFAULT_DEPTH = 6  # BMC depth: ~10 s per scenario at the default bounds; depth 8 takes minutes
 
 
 @dataclass
@@ -27,26 +40,63 @@ class Result:
     witness: Trace | None = None
     witness_model: Model | None = None
     witness_scenario: str = ""
+    # the Z3 engine, per scenario (empty when it did not run or does not apply)
+    z3: dict[str, SymbolicVerdict] = field(default_factory=dict)
+    z3_models: dict[str, Model] = field(default_factory=dict)
+    explicit_by_scenario: dict[str, int | None] = field(default_factory=dict)  # None: holds
+    disagreements: list[str] = field(default_factory=list)
+
+    def symbolic(self) -> bool:
+        """The Z3 engine checks this property (safety); deadlock and liveness it does not."""
+        return self.property.kind in SYMBOLIC_KINDS
+
+    def z3_status(self) -> str | None:
+        """Over all scenarios: violated if violated in one, proved if proved in all."""
+        if not self.z3:
+            return None
+        statuses = {v.status for v in self.z3.values()}
+        if VIOLATED in statuses:
+            return VIOLATED
+        return PROVED if statuses == {PROVED} else BOUNDED
+
+    def z3_counterexample(self) -> tuple[str, SymbolicVerdict] | None:
+        for name, v in self.z3.items():
+            if v.status == VIOLATED:
+                return name, v
+        return None
 
 
 @dataclass
 class Report:
     results: dict[str, Result]
-    stats: dict[str, Stats] = field(default_factory=dict)  # per scenario
+    stats: dict[str, Stats] = field(default_factory=dict)  # per scenario (explicit engine)
     seconds: float = 0.0
+    engine: str = "explicit"
+    depth: int = DEFAULT_DEPTH
+    z3_seconds: float = 0.0
+    scenarios: tuple[str, ...] = ()
+
+    @property
+    def explicit(self) -> bool:
+        return self.engine in ("explicit", "both")
+
+    @property
+    def z3(self) -> bool:
+        return self.engine in ("z3", "both")
+
+    @property
+    def agree(self) -> bool:
+        return all(not r.disagreements for r in self.results.values())
 
     @property
     def ok(self) -> bool:
         # A witness is required where the property's own scenario was explored.
-        return all(
-            r.holds
-            and (
-                r.property.witness is None
-                or r.witness is not None
-                or r.property.scenario not in self.stats
-            )
-            for r in self.results.values()
-        )
+        explicit_ok = not self.explicit or all(
+            r.holds and (r.property.witness is None or r.witness is not None
+                         or r.property.scenario not in self.stats)
+            for r in self.results.values())
+        z3_ok = not self.z3 or all(r.z3_status() != VIOLATED for r in self.results.values())
+        return explicit_ok and z3_ok and self.agree
 
     def totals(self) -> Stats:
         s = Stats()
@@ -60,36 +110,76 @@ class Report:
 
 
 OnScenario = Callable[[str, Exploration], None]
+OnStep = Callable[[str], None]
 
 
-def verify(
-    bounds: Bounds,
-    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
-    mutant: str | None = None,
-    max_states: int = 2_000_000,
-    on_scenario: OnScenario | None = None,
-    measure_memory: bool = False,
-) -> Report:
+def verify(bounds: Bounds, scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
+           mutant: str | None = None, max_states: int = 2_000_000,
+           on_scenario: OnScenario | None = None, measure_memory: bool = False,
+           engine: str = "explicit", depth: int = DEFAULT_DEPTH,
+           on_step: OnStep | None = None) -> Report:
+    """Check every property in every scenario with the chosen engine(s)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     t0 = time.perf_counter()
     results = {p.id: Result(p) for p in CHECKED}
-    report = Report(results)
+    report = Report(results, engine=engine, depth=depth, scenarios=scenarios)
+    symbolic = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
     for name in scenarios:
         model = make_model(name, bounds, mutant)
-        ex = explore(model, CHECKED, max_states=max_states, measure_memory=measure_memory)
-        report.stats[name] = ex.stats
-        for p in CHECKED:
-            r = results[p.id]
-            v = ex.verdicts.get(p.id)
-            if v is not None and not v.holds and r.holds:
-                r.holds, r.trace, r.model, r.scenario = False, v.trace, model, name
-            if p.witness and (r.witness is None or name == p.scenario):
-                wv = ex.verdicts.get(p.witness)
-                if wv is not None and wv.holds:
-                    r.witness, r.witness_model, r.witness_scenario = wv.trace, model, name
-        if on_scenario is not None:
-            on_scenario(name, ex)
+        deeper: dict[str, int] = {}
+        if report.explicit:
+            if on_step is not None:
+                on_step(f"{name}: explicit engine")
+            ex = explore(model, CHECKED, max_states=max_states, measure_memory=measure_memory)
+            report.stats[name] = ex.stats
+            _take_explicit(results, ex, model, name)
+            # BMC must reach the explicit engine's counterexample to confirm (or refute) it
+            deeper = {pid: n for pid in symbolic
+                      if (n := results[pid].explicit_by_scenario[name]) is not None}
+            if on_scenario is not None:
+                on_scenario(name, ex)
+        if report.z3:
+            if on_step is not None:
+                on_step(f"{name}: Z3 engine (induction, BMC to depth {depth})")
+            t1 = time.perf_counter()
+            for pid, v in check(model, symbolic, depth, deeper).items():
+                results[pid].z3[name] = v
+                results[pid].z3_models[name] = model
+            report.z3_seconds += time.perf_counter() - t1
+    if engine == "both":
+        for r in results.values():
+            r.disagreements = _disagreements(r)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _take_explicit(results: dict[str, Result], ex: Exploration, model: Model,
+                   name: str) -> None:
+    for p in CHECKED:
+        r = results[p.id]
+        v = ex.verdicts.get(p.id)
+        if v is not None:
+            r.explicit_by_scenario[name] = None if v.holds or v.trace is None \
+                else len(v.trace)
+        if v is not None and not v.holds and r.holds:
+            r.holds, r.trace, r.model, r.scenario = False, v.trace, model, name
+        if p.witness and (r.witness is None or name == p.scenario):
+            wv = ex.verdicts.get(p.witness)
+            if wv is not None and wv.holds:
+                r.witness, r.witness_model, r.witness_scenario = wv.trace, model, name
+
+
+def _disagreements(r: Result) -> list[str]:
+    """Scenarios where the engines' verdicts differ (or counterexample lengths do)."""
+    out = []
+    for name, v in r.z3.items():
+        n = r.explicit_by_scenario.get(name)
+        if n is None and v.status == VIOLATED:
+            out.append(f"{name}: explicit holds, z3 {v.describe()}")
+        elif n is not None and (v.status != VIOLATED or v.depth != n):
+            out.append(f"{name}: explicit violated ({n} steps), z3 {v.describe()}")
+    return out
 
 
 @dataclass
@@ -105,9 +195,8 @@ class Catch:
         return self.mutant.breaks in self.caught_by
 
 
-def sweep(
-    bounds: Bounds, names: tuple[str, ...] | None = None, max_states: int = 2_000_000
-) -> list[Catch]:
+def sweep(bounds: Bounds, names: tuple[str, ...] | None = None,
+          max_states: int = 2_000_000) -> list[Catch]:
     """Run each mutant in its scenario and record which properties catch it."""
     out = []
     for name in names or tuple(MUTANTS):
@@ -115,11 +204,8 @@ def sweep(
         model = make_model(m.scenario, bounds, m.name)
         # stop as soon as the expected property is violated (a safety property) or never
         ex = explore(model, CHECKED, max_states=max_states, stop_at=(m.breaks,))
-        caught = [
-            pid
-            for pid, v in ex.verdicts.items()
-            if not v.holds and PROPERTIES[pid].kind != "reachable"
-        ]
+        caught = [pid for pid, v in ex.verdicts.items()
+                  if not v.holds and PROPERTIES[pid].kind != "reachable"]
         v = ex.verdicts.get(m.breaks)
         trace = v.trace if v is not None and not v.holds else None
         out.append(Catch(m, sorted(caught), trace, model, ex.stats))

@@ -11,8 +11,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from checks.explicit import StateLimitExceeded
 from checks.properties import PROPERTIES
+from checks.symbolic import VIOLATED
 from checks.trace import to_json
-from checks.verify import Report, sweep, verify
+from checks.verify import DEFAULT_DEPTH, ENGINES, Report, Result, sweep, verify
 from spec.build import UnknownName
 from spec.model import BoundsError
 from spec.mutants import MUTANTS
@@ -41,22 +42,58 @@ from tcpspec.app import (
 from tcpspec.render import console, sweep_table, trace_table, verify_table
 
 
+def _z3_json(report: Report, r: Result) -> dict[str, Any] | None:
+    if not report.z3:
+        return None
+    if not r.symbolic():
+        return {"status": "n/a", "note": "explicit engine only"}
+    per = {}
+    for name, v in r.z3.items():
+        e: dict[str, Any] = {"status": v.status, "verdict": v.describe(), "method": v.method,
+                             "depth": v.depth, "seconds": round(v.seconds, 3),
+                             "notes": v.notes}
+        if v.trace is not None:
+            e["counterexample"] = to_json(r.z3_models[name], v.trace)
+        per[name] = e
+    return {"status": r.z3_status(), "scenarios": per}
+
+
 def _report_json(report: Report) -> dict[str, Any]:
     props = []
     for r in report.results.values():
-        entry: dict[str, Any] = {"id": r.property.id, "kind": r.property.kind,
-                                 "holds": r.holds,
-                                 "witness_found": r.witness is not None
-                                 if r.property.witness else None}
-        if r.trace is not None and r.model is not None:
-            entry["scenario"] = r.scenario
-            entry["counterexample"] = to_json(r.model, r.trace)
+        entry: dict[str, Any] = {"id": r.property.id, "kind": r.property.kind}
+        if report.explicit:
+            entry["holds"] = r.holds
+            entry["witness_found"] = r.witness is not None if r.property.witness else None
+            entry["explicit"] = {"status": "holds" if r.holds else "violated"}
+            if r.trace is not None and r.model is not None:
+                entry["scenario"] = r.scenario
+                entry["counterexample"] = to_json(r.model, r.trace)
+        else:
+            entry["holds"] = r.z3_status() != VIOLATED
+        z = _z3_json(report, r)
+        if z is not None:
+            entry["z3"] = z
+        if report.engine == "both" and r.symbolic():
+            entry["engines_agree"] = not r.disagreements
+            entry["disagreements"] = r.disagreements
         props.append(entry)
     tot = report.totals()
-    return {"properties": props,
+    return {"engine": report.engine, "bmc_depth": report.depth if report.z3 else None,
+            "agree": report.agree if report.engine == "both" else None,
+            "properties": props,
             "stats": {"states": tot.states, "transitions": tot.transitions,
                       "depth": tot.depth, "seconds": round(report.seconds, 3),
+                      "z3_seconds": round(report.z3_seconds, 3),
                       "scenarios": {k: v.as_dict() for k, v in report.stats.items()}}}
+
+
+Engine = Annotated[str, typer.Option(
+    help="Which engine checks the properties: explicit (every reachable state), z3 (an "
+         "inductive proof, else bounded model checking) or both (their verdicts must agree).")]
+Depth = Annotated[int, typer.Option(
+    help="How many steps Z3's bounded model checking searches when it cannot prove a "
+         "property (it always reaches a counterexample the explicit engine found).")]
 
 
 @app.command("verify")
@@ -67,11 +104,13 @@ def verify_cmd(
     window: Window = 2, max_states: MaxStates = 2_000_000,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report as "
                                                                   "JSON to this file.")] = None,
-    engine: Annotated[str, typer.Option(help="Engine: explicit.")] = "explicit",
+    engine: Engine = "both", depth: Depth = DEFAULT_DEPTH,
 ) -> None:
-    """Check every property in every scenario at the given bounds."""
-    if engine != "explicit":
-        fail(f"unknown engine {engine!r}; available: explicit")
+    """Check every property in every scenario at the given bounds, with both engines."""
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    if depth < 0:
+        fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
     names = check_scenarios(scenario)
     out = console()
@@ -82,10 +121,11 @@ def verify_cmd(
                       console=out, transient=True, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("exploring", total=None)
 
-            def done(name: str, ex: Any) -> None:
-                bar.update(task, description=f"{name}: {ex.stats.states:,} states")
+            def step(text: str) -> None:
+                bar.update(task, description=text)
 
-            report = verify(b, names, mutant, max_states, on_scenario=done)
+            report = verify(b, names, mutant, max_states, engine=engine, depth=depth,
+                            on_step=step)
     except (BoundsError, UnknownName, StateLimitExceeded) as e:
         fail(str(e))
     out.print(verify_table(report))
@@ -93,6 +133,12 @@ def verify_cmd(
         if r.trace is not None and r.model is not None:
             out.print(trace_table(r.model, r.trace,
                                   f"counterexample to {r.property.id} ({r.scenario})"))
+        elif not report.explicit and (cx := r.z3_counterexample()) is not None:
+            name, v = cx
+            out.print(trace_table(r.z3_models[name], v.trace,  # type: ignore[arg-type]
+                                  f"counterexample to {r.property.id} ({name}, z3 bmc)"))
+        for d in r.disagreements:
+            out.print(f"[red]engines disagree[/] on {r.property.id}: {d}")
     if json_file is not None:
         write_json(json_file, _report_json(report))
     raise typer.Exit(0 if report.ok else 1)

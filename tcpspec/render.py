@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from checks.symbolic import PROVED, VIOLATED
 from checks.trace import Trace, endpoint_text, row
-from checks.verify import Catch, Report
+from checks.verify import Catch, Report, Result
 from spec.model import CLIENT, SERVER, Model
 
 
@@ -30,14 +31,46 @@ def trace_table(m: Model, t: Trace, title: str) -> Table:
     return table
 
 
+def explicit_verdict(report: Report, r: Result) -> str:
+    if not report.explicit:
+        return "-"
+    return "[green]holds[/]" if r.holds else f"[red]VIOLATED[/] in {r.scenario}"
+
+
+def z3_verdict(report: Report, r: Result) -> str:
+    """Three-way: proved for all depths / no counterexample up to depth k / violated."""
+    if not report.z3:
+        return "-"
+    if not r.symbolic():
+        return "n/a (explicit only)"
+    status = r.z3_status()
+    if status == VIOLATED:
+        name, v = r.z3_counterexample()  # type: ignore[misc]
+        return f"[red]VIOLATED[/] in {name} ({v.depth} steps)"
+    if status == PROVED:
+        return "[green]proved for all depths[/]"
+    proved = [n for n, v in r.z3.items() if v.status == PROVED]
+    depth = min(v.depth for v in r.z3.values() if v.status != PROVED)
+    text = f"no counterexample up to depth {depth}"
+    if proved:
+        text += f"; proved in {len(proved)} of {len(r.z3)} scenarios"
+    return text
+
+
+def agreement(report: Report, r: Result) -> str:
+    if report.engine != "both" or not r.symbolic():
+        return "-"
+    return "[red]DISAGREE[/]" if r.disagreements else "[green]agree[/]"
+
+
 def verify_table(report: Report) -> Table:
     t = Table(title="tcpspec verify", title_justify="left")
-    for col in ("property", "kind", "verdict", "witness (sometimes)", "counterexample"):
+    for col in ("property", "kind", "explicit", "z3", "engines", "witness (sometimes)",
+                "counterexample"):
         t.add_column(col)
     for r in report.results.values():
         p = r.property
-        verdict = "[green]holds[/]" if r.holds else f"[red]VIOLATED[/] in {r.scenario}"
-        if p.witness:
+        if p.witness and report.explicit:
             if r.witness:
                 wit = f"reachable ({len(r.witness)} steps, {r.witness_scenario})"
             elif p.scenario in report.stats:
@@ -47,10 +80,18 @@ def verify_table(report: Report) -> Table:
         else:
             wit = "-"
         cex = f"{len(r.trace)} steps" if r.trace else "-"
-        t.add_row(p.id, p.kind, verdict, wit, cex)
-    tot = report.totals()
-    t.caption = (f"{tot.states:,} states, {tot.transitions:,} transitions, max depth "
-                 f"{tot.depth}, {report.seconds:.1f} s over {len(report.stats)} scenarios")
+        t.add_row(p.id, p.kind, explicit_verdict(report, r), z3_verdict(report, r),
+                  agreement(report, r), wit, cex)
+    parts = []
+    if report.explicit:
+        tot = report.totals()
+        parts.append(f"explicit: {tot.states:,} states, {tot.transitions:,} transitions, "
+                     f"max depth {tot.depth}")
+    if report.z3:
+        parts.append(f"z3: induction, else BMC to depth {report.depth}, "
+                     f"{report.z3_seconds:.1f} s")
+    parts.append(f"{report.seconds:.1f} s over {len(report.scenarios)} scenarios")
+    t.caption = "; ".join(parts)
     return t
 
 
