@@ -125,8 +125,7 @@ def _bad(model: Model, p: Property, states: list[E.SState], steps: list[E.Step])
 # -- BMC ---------------------------------------------------------------------------------------
 
 
-def bmc(model: Model, prop_id: str, depth: int, inv: Invariant | None = None
-        ) -> SymbolicVerdict:
+def bmc(model: Model, prop_id: str, depth: int, inv: Invariant | None = None) -> SymbolicVerdict:
     """Shortest counterexample of ``prop_id`` within ``depth`` steps, if any."""
     return bmc_many(model, {prop_id: depth}, inv)[prop_id]
 
@@ -134,8 +133,9 @@ def bmc(model: Model, prop_id: str, depth: int, inv: Invariant | None = None
 Invariant = Callable[[E.SState], Any]
 
 
-def bmc_many(model: Model, targets: dict[str, int], inv: Invariant | None = None
-             ) -> dict[str, SymbolicVerdict]:
+def bmc_many(
+    model: Model, targets: dict[str, int], inv: Invariant | None = None
+) -> dict[str, SymbolicVerdict]:
     """BMC of several properties on one unrolling of T: ``targets`` maps each property to the
     depth to search to. Depth by depth, so each counterexample found is a shortest one.
 
@@ -166,8 +166,7 @@ def bmc_many(model: Model, targets: dict[str, int], inv: Invariant | None = None
             if sol.check() == z3.sat:
                 zm = sol.model()
                 trace = replay(model, [E.decode(model, zm, s) for s in states], p)
-                out[pid] = SymbolicVerdict(pid, VIOLATED, k, trace, "bmc",
-                                           time.perf_counter() - t0)
+                out[pid] = SymbolicVerdict(pid, VIOLATED, k, trace, "bmc", time.perf_counter() - t0)
             sol.pop()
         for pid in sorted(targets):  # what is known at this depth is a lemma for the next
             if pid not in out and props[pid].kind == "invariant" and k <= targets[pid]:
@@ -247,16 +246,18 @@ def count_states_z3(model: Model, depth: int) -> int:
 # -- unbounded proofs --------------------------------------------------------------------------
 
 
-def prove_by_induction(model: Model, prop_ids: list[str], timeout_s: float = 120
-                       ) -> dict[str, SymbolicVerdict]:
+def prove_by_induction(
+    model: Model, prop_ids: list[str], timeout_s: float = 120
+) -> dict[str, SymbolicVerdict]:
     """Which of ``prop_ids`` follow from the inductive invariant Houdini finds
     (`checks.invariants`): Inv => P for an invariant, Inv /\\ T => P(step) for an action.
     Properties not implied are left out of the answer."""
     return _induction(model, prop_ids, timeout_s)[0]
 
 
-def _induction(model: Model, prop_ids: list[str], timeout_s: float = 120
-               ) -> tuple[dict[str, SymbolicVerdict], Invariant | None]:
+def _induction(
+    model: Model, prop_ids: list[str], timeout_s: float = 120
+) -> tuple[dict[str, SymbolicVerdict], Invariant | None]:
     from checks.invariants import houdini
 
     t0 = time.perf_counter()
@@ -266,8 +267,10 @@ def _induction(model: Model, prop_ids: list[str], timeout_s: float = 120
         return out, None
     s, s2 = E.fresh_state(model, "pi0"), E.fresh_state(model, "pi1")
     step = E.transition(model, s, s2, "pit")
-    notes = [f"inductive invariant: {', '.join(ind.kept)}",
-             f"Houdini: {ind.rounds} rounds, dropped {', '.join(ind.dropped) or 'none'}"]
+    notes = [
+        f"inductive invariant: {', '.join(ind.kept)}",
+        f"Houdini: {ind.rounds} rounds, dropped {', '.join(ind.dropped) or 'none'}",
+    ]
     for pid in prop_ids:
         p = _prop(pid)
         sol = z3.Solver()
@@ -278,14 +281,19 @@ def _induction(model: Model, prop_ids: list[str], timeout_s: float = 120
         else:
             sol.add(step.formula, z3.Not(_b(p.pred(model, s, SymLabel(step), s2))))
         if sol.check() == z3.unsat:
-            out[pid] = SymbolicVerdict(pid, PROVED, 0, None, "induction",
-                                       time.perf_counter() - t0, notes)
+            out[pid] = SymbolicVerdict(
+                pid, PROVED, 0, None, "induction", time.perf_counter() - t0, notes
+            )
     return out, ind.inv
 
 
-def check(model: Model, prop_ids: list[str], depth: int,
-          deeper: dict[str, int] | None = None, induction: bool = True
-          ) -> dict[str, SymbolicVerdict]:
+def check(
+    model: Model,
+    prop_ids: list[str],
+    depth: int,
+    deeper: dict[str, int] | None = None,
+    induction: bool = True,
+) -> dict[str, SymbolicVerdict]:
     """The Z3 engine's verdict on each property: a proof by induction if one is found, else BMC
     to ``depth`` (or to ``deeper[pid]`` when given: how `verify` makes BMC reach the length of
     a counterexample the explicit engine found)."""
