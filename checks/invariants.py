@@ -122,10 +122,7 @@ def _no_text_sent(m: Model, s: E.SState) -> Any:
     for j in (0, 1):
         if m.sides[j].data:
             continue
-        parts += [
-            Implies(And(sl.present, sl.seg.dlen > 0), sl.seg.seq == m.sides[j].iss)
-            for sl in s.chans[j]
-        ]
+        parts += [Not(And(sl.present, sl.seg.dlen > 0)) for sl in s.chans[j]]
         parts.append(s.eps[1 - j].rcvd == 0)
     return And(*parts)
 
@@ -239,7 +236,7 @@ def _text_in_flight(m: Model, s: E.SState) -> Any:
         parts += [
             Implies(
                 And(sl.present, sl.seg.dlen > 0, Not(sl.seg.stale)),
-                Or(sl.seg.seq == iss, And(iss + 1 <= sl.seg.seq, sl.seg.seq <= iss + e.sent)),
+                And(iss + 1 <= sl.seg.seq, sl.seg.seq <= iss + e.sent),
             )
             for sl in s.chans[j]
         ]
@@ -556,10 +553,9 @@ LEMMAS: tuple[Lemma, ...] = (
     ),
     Lemma(
         "no_text_sent",
-        "halfclose.no_data_loss, where an application sends nothing: the only segment with "
-        "text is the retransmission timer's spurious one in SYN-RECEIVED, numbered ISS "
-        "(`spec.timers.data_unacked` counts the unacknowledged SYN as text), which is never "
-        "in sequence at the peer (RCV.NXT = ISS + 1 there), so nothing is delivered.",
+        "halfclose.no_data_loss, where an application sends nothing: no segment of its side "
+        "carries text (the retransmission timer resends only what was sent), so the peer "
+        "receives none. Induction alone would consider a data segment from nowhere.",
         _no_text_sent,
     ),
     Lemma(
@@ -573,7 +569,7 @@ LEMMAS: tuple[Lemma, ...] = (
     Lemma(
         "text_in_flight",
         "halfclose.no_data_loss: text in flight is numbered within what its sender has "
-        "sent (or is the timer's spurious unit at ISS), a side never has more text than "
+        "sent, a side never has more text than "
         "the peer sent, and a FIN, numbered after all the text, is accepted only in "
         "sequence: who has the FIN has all the text. Induction alone would allow text "
         "numbered anywhere.",

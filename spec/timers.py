@@ -72,7 +72,9 @@ TIMERS: tuple[Case, ...] = (
     Case("timer.give_up", "3.8.3",
          "Retransmissions exhausted (R2): the connection is closed and the user is told "
          "\"connection aborted due to user timeout\".",
-         frozenset(S) - AT_REST, given_up,
+         frozenset(S) - AT_REST,
+         # a passively opened half-made connection goes back to LISTEN instead (case above)
+         lambda c: And(given_up(c), Not(And(c.me.st == S.SYN_RECEIVED, c.side.passive))),
          lambda c: dict(st=S.CLOSED, reason=Reason.TIMEOUT, retries=0, rto=OFF)),
     Case("timer.fin_wait_2_expired", "Linux",
          "FIN-WAIT-2 timeout (not in RFC 9293, which waits forever; Linux's tcp_fin_timeout): "

@@ -133,3 +133,17 @@ def test_syn_received_retransmits_the_syn_ack_never_data() -> None:
     timers = [lab for lab, _ in m.successors(w) if lab.kind == "timer" and lab.actor == SERVER]
     assert [lab.cases for lab in timers] == [("timer.retransmit_syn_ack",)]
     assert timers[0].sent == SYN_ACK(200, 101)
+
+
+def test_a_passive_half_open_connection_that_gives_up_goes_back_to_listen_only() -> None:
+    """RFC 9293 3.8.3 / 3.10.7.4: a passively opened connection that gives up returns to LISTEN;
+    it is not also closed (the two timeout cases used to be enabled together)."""
+    m = make_model("connect-close", Bounds())
+    _, w = move(m, m.initial(), user(CLIENT, "user.open_active"))
+    _, w = move(m, w, deliver(SERVER))
+    # the SYN,ACK has been retransmitted as often as allowed and the timer is due again
+    server = w.eps[SERVER]._replace(rto=0, retries=m.p.retries)
+    w = w._replace(eps=(w.eps[CLIENT], server))
+    timers = [lab.cases for lab, _ in m.successors(w) if lab.kind == "timer" and
+              lab.actor == SERVER]
+    assert timers == [("timer.give_up_half_open",)]
