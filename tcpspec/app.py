@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar, cast, get_type_hints
 
 import typer
 
-from spec.model import Bounds
+from spec.model import Bounds, BoundsError
 from spec.mutants import MUTANTS
 from spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 
@@ -35,12 +38,39 @@ ScenarioOpt = Annotated[list[str] | None, typer.Option(
     "--scenario", help="Scenario(s) to explore (default: all).")]
 
 
-def bounds(capacity: int, loss: bool, reorder: bool, duplicates: int, data: int, msl: int,
-           rto: int, retries: int, time_wait: int, window: int) -> Bounds:
-    """The model's bounds from the command-line flags (raises BoundsError when impossible)."""
-    return Bounds(capacity=capacity, loss=loss, reorder=reorder, duplicates=duplicates,
-                  data=data, msl=msl, rto=rto, retries=retries, time_wait=time_wait,
-                  window=window).resolved()
+#: The model's bounds as command-line options: (parameter name, option type, default).
+BOUND_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("capacity", Capacity, 2), ("loss", Loss, True), ("reorder", Reorder, True),
+    ("duplicates", Dups, 1), ("data", Data, 1), ("msl", Msl, 1), ("rto", Rto, 1),
+    ("retries", Retries, 1), ("time_wait", TimeWait, 0), ("window", Window, 2),
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bound_options(command: F) -> F:
+    """Give a command the model's bound options (`--capacity` ... `--window`), written once here.
+
+    typer sees them as the command's own options; the command itself receives one checked
+    `Bounds` as its ``bounds`` parameter (an impossible bound is a clear error, exit 2)."""
+    hints = get_type_hints(command, include_extras=True)
+    kept = [p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in inspect.signature(command).parameters.values() if p.name != "bounds"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                               annotation=option) for name, option, default in BOUND_OPTIONS]
+
+    @functools.wraps(command)
+    def with_bounds(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name, _, _ in BOUND_OPTIONS}
+        try:
+            b = Bounds(**values).resolved()
+        except BoundsError as e:
+            fail(str(e))
+        return command(*args, bounds=b, **kwargs)
+
+    with_bounds.__signature__ = inspect.Signature(kept + added)  # type: ignore[attr-defined]
+    with_bounds.__annotations__ = {p.name: p.annotation for p in kept + added}
+    return cast(F, with_bounds)
 
 
 def fail(message: str) -> NoReturn:

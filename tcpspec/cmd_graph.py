@@ -19,23 +19,13 @@ from checks.properties import CHECKED, PROPERTIES, Property
 from checks.trace import Trace
 from diagrams import graphs
 from spec.build import UnknownName, make_model
-from spec.model import BoundsError
+from spec.model import Bounds, BoundsError
 from spec.mutants import MUTANTS
 from tcpspec.app import (
-    Capacity,
-    Data,
-    Dups,
-    Loss,
     MaxStates,
-    Msl,
     Mutant,
-    Reorder,
-    Retries,
-    Rto,
-    TimeWait,
-    Window,
     app,
-    bounds,
+    bound_options,
     check_mutant,
     check_scenarios,
     fail,
@@ -70,6 +60,7 @@ def trace_path(ex: Exploration, t: Trace) -> list[int]:
 
 
 @app.command("graph")
+@bound_options
 def graph_cmd(
     scenario: Annotated[
         str | None,
@@ -93,17 +84,9 @@ def graph_cmd(
     max_draw: Annotated[
         int, typer.Option(help="Refuse to draw (svg, dot) a graph with more states than this.")
     ] = MAX_DRAW,
-    capacity: Capacity = 2,
-    loss: Loss = True,
-    reorder: Reorder = True,
-    duplicates: Dups = 1,
-    data: Data = 1,
-    msl: Msl = 1,
-    rto: Rto = 1,
-    retries: Retries = 1,
-    time_wait: TimeWait = 0,
-    window: Window = 2,
     max_states: MaxStates = 200_000,
+    *,
+    bounds: Bounds,
 ) -> None:
     """Export the state graph of a scenario, with the counterexample path highlighted when a
     property is given (e.g. `tcpspec graph --mutant two-way-handshake --property
@@ -124,8 +107,7 @@ def graph_cmd(
     # a drawing stops exploring as soon as the graph is too big to draw: no long wait first
     limit = min(max_states, max_draw) if drawing else max_states
     try:
-        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait, window)
-        model = make_model(sc, b, mutant)
+        model = make_model(sc, bounds, mutant)
         ex = explore(model, checked_for(prop) if prop else (), max_states=limit)
     except (BoundsError, UnknownName) as e:
         fail(str(e))

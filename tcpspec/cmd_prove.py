@@ -15,20 +15,10 @@ from checks.verify import DEFAULT_DEPTH, SYMBOLIC_KINDS
 from spec.build import UnknownName, make_model
 from spec.model import Bounds, BoundsError
 from tcpspec.app import (
-    Capacity,
-    Data,
-    Dups,
-    Loss,
-    Msl,
     Mutant,
-    Reorder,
-    Retries,
-    Rto,
     ScenarioOpt,
-    TimeWait,
-    Window,
     app,
-    bounds,
+    bound_options,
     check_mutant,
     check_scenarios,
     fail,
@@ -39,16 +29,16 @@ SAFETY = tuple(p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS)
 
 
 @app.command("prove")
+@bound_options
 def prove_cmd(
     prop: Annotated[str | None, typer.Argument(
         metavar="[PROPERTY]", help="A safety property (default: all of them).")] = None,
     scenario: ScenarioOpt = None, mutant: Mutant = None,
-    capacity: Capacity = 2, loss: Loss = True, reorder: Reorder = True, duplicates: Dups = 1,
-    data: Data = 1, msl: Msl = 1, rto: Rto = 1, retries: Retries = 1, time_wait: TimeWait = 0,
-    window: Window = 2,
     depth: Annotated[int, typer.Option(
         help="Steps searched by bounded model checking when no proof is found.")]
     = DEFAULT_DEPTH,
+    *,
+    bounds: Bounds,
 ) -> None:
     """Prove safety properties for runs of any length with Z3, per scenario.
 
@@ -74,10 +64,8 @@ def prove_cmd(
     failed = []
     t0 = time.perf_counter()
     try:
-        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait,
-                   window)
         for name in names:
-            model = make_model(name, b, mutant)
+            model = make_model(name, bounds, mutant)
             for pid, v in check(model, ids, depth).items():
                 colour = {PROVED: "green", VIOLATED: "red"}.get(v.status, "yellow")
                 t.add_row(pid, name, f"[{colour}]{v.describe()}[/]", v.method,

@@ -11,23 +11,13 @@ import typer
 from checks.explicit import StateLimitExceeded, explore
 from checks.properties import CHECKED, PROPERTIES
 from spec.build import UnknownName, make_model
-from spec.model import BoundsError
+from spec.model import Bounds, BoundsError
 from spec.mutants import MUTANTS
 from tcpspec.app import (
-    Capacity,
-    Data,
-    Dups,
-    Loss,
     MaxStates,
-    Msl,
     Mutant,
-    Reorder,
-    Retries,
-    Rto,
-    TimeWait,
-    Window,
     app,
-    bounds,
+    bound_options,
     check_mutant,
     check_scenarios,
     fail,
@@ -37,6 +27,7 @@ from tcpspec.formats import FORMATS
 
 
 @app.command("trace")
+@bound_options
 def trace_cmd(
     property_id: Annotated[str, typer.Argument(metavar="PROPERTY",
                                                help="A property id (see `tcpspec list`).")],
@@ -47,9 +38,9 @@ def trace_cmd(
         f"{k} ({v[1]})" for k, v in FORMATS.items()) + ".")] = "text",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
                                                 "instead of stdout.")] = None,
-    capacity: Capacity = 2, loss: Loss = True, reorder: Reorder = True, duplicates: Dups = 1,
-    data: Data = 1, msl: Msl = 1, rto: Rto = 1, retries: Retries = 1, time_wait: TimeWait = 0,
-    window: Window = 2, max_states: MaxStates = 2_000_000,
+    max_states: MaxStates = 2_000_000,
+    *,
+    bounds: Bounds,
 ) -> None:
     """Print the shortest counterexample to PROPERTY (or, for a "sometimes" property, the
     shortest run that reaches it)."""
@@ -62,9 +53,7 @@ def trace_cmd(
     sc = scenario or (MUTANTS[mutant].scenario if mutant else prop.scenario)
     check_scenarios([sc])
     try:
-        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait,
-                    window)
-        model = make_model(sc, b, mutant)
+        model = make_model(sc, bounds, mutant)
         checked = tuple(p for p in CHECKED if p.id == property_id or p.witness == property_id)
         if prop.kind == "reachable":
             checked = tuple(p for p in CHECKED if p.witness == property_id)

@@ -15,25 +15,15 @@ from checks.symbolic import VIOLATED
 from checks.trace import to_json
 from checks.verify import DEFAULT_DEPTH, ENGINES, Report, Result, sweep, verify
 from spec.build import UnknownName
-from spec.model import BoundsError
+from spec.model import Bounds, BoundsError
 from spec.mutants import MUTANTS
 from spec.scenarios import SCENARIOS
 from tcpspec.app import (
-    Capacity,
-    Data,
-    Dups,
-    Loss,
     MaxStates,
-    Msl,
     Mutant,
-    Reorder,
-    Retries,
-    Rto,
     ScenarioOpt,
-    TimeWait,
-    Window,
     app,
-    bounds,
+    bound_options,
     check_mutant,
     check_scenarios,
     fail,
@@ -97,14 +87,14 @@ Depth = Annotated[int, typer.Option(
 
 
 @app.command("verify")
+@bound_options
 def verify_cmd(
-    scenario: ScenarioOpt = None, mutant: Mutant = None,
-    capacity: Capacity = 2, loss: Loss = True, reorder: Reorder = True, duplicates: Dups = 1,
-    data: Data = 1, msl: Msl = 1, rto: Rto = 1, retries: Retries = 1, time_wait: TimeWait = 0,
-    window: Window = 2, max_states: MaxStates = 2_000_000,
+    scenario: ScenarioOpt = None, mutant: Mutant = None, max_states: MaxStates = 2_000_000,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report as "
                                                                   "JSON to this file.")] = None,
     engine: Engine = "both", depth: Depth = DEFAULT_DEPTH,
+    *,
+    bounds: Bounds,
 ) -> None:
     """Check every property in every scenario at the given bounds, with both engines."""
     if engine not in ENGINES:
@@ -115,8 +105,6 @@ def verify_cmd(
     names = check_scenarios(scenario)
     out = console()
     try:
-        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait,
-                    window)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=out, transient=True, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("exploring", total=None)
@@ -124,7 +112,7 @@ def verify_cmd(
             def step(text: str) -> None:
                 bar.update(task, description=text)
 
-            report = verify(b, names, mutant, max_states, engine=engine, depth=depth,
+            report = verify(bounds, names, mutant, max_states, engine=engine, depth=depth,
                             on_step=step)
     except (BoundsError, UnknownName, StateLimitExceeded) as e:
         fail(str(e))
@@ -145,18 +133,16 @@ def verify_cmd(
 
 
 @app.command("mutants")
-def mutants_cmd(
-    capacity: Capacity = 2, loss: Loss = True, reorder: Reorder = True, duplicates: Dups = 1,
-    data: Data = 1, msl: Msl = 1, rto: Rto = 1, retries: Retries = 1, time_wait: TimeWait = 0,
-    window: Window = 2, max_states: MaxStates = 2_000_000,
+@bound_options
+def mutants_cmd( max_states: MaxStates = 2_000_000,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the sweep as "
                                                                   "JSON to this file.")] = None,
+    *,
+    bounds: Bounds,
 ) -> None:
     """Run every mutant (a deliberately broken TCP) and show which property catches it."""
     try:
-        b = bounds(capacity, loss, reorder, duplicates, data, msl, rto, retries, time_wait,
-                    window)
-        catches = sweep(b, max_states=max_states)
+        catches = sweep(bounds, max_states=max_states)
     except (BoundsError, UnknownName, StateLimitExceeded) as e:
         fail(str(e))
     console().print(sweep_table(catches))
