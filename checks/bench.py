@@ -79,8 +79,13 @@ def z3_bench(quick: bool) -> None:
     ids = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
     depths = BMC_DEPTHS[:1] if quick else BMC_DEPTHS
     t = Table(title="tcpspec bench (Z3 engine, default bounds)", title_justify="left")
-    for col in ("scenario", "property", *[f"BMC k={k} s" for k in depths], "induction",
-                "induction s"):
+    for col in (
+        "scenario",
+        "property",
+        *[f"BMC k={k} s" for k in depths],
+        "induction",
+        "induction s",
+    ):
         t.add_column(col, justify="right")
     for scenario in Z3_SCENARIOS[:2] if quick else Z3_SCENARIOS:
         m = make_model(scenario)
@@ -96,17 +101,21 @@ def z3_bench(quick: bool) -> None:
             t0 = time.perf_counter()
             proved = pid in prove_by_induction(m, [pid])
             # the Houdini run is shared by all properties of a model; shown on every row
-            row += ["proved" if proved else "not proved",
-                    f"{time.perf_counter() - t0:.1f} (Houdini {houdini_s:.1f}, "
-                    f"{ind.rounds if ind else '-'} rounds)"]
+            row += [
+                "proved" if proved else "not proved",
+                f"{time.perf_counter() - t0:.1f} (Houdini {houdini_s:.1f}, "
+                f"{ind.rounds if ind else '-'} rounds)",
+            ]
             t.add_row(*row)
             console().print(f"  z3 {scenario} {pid}: done")
     console().print(t)
     t0 = time.perf_counter()
     rows = synthesize_time_wait(GRID[:2] if quick else GRID)
     secs = time.perf_counter() - t0
-    console().print(f"TIME-WAIT synthesis over {len(rows)} grid points (msl, rto, retries) "
-                    f"{[r[:3] for r in (GRID[:2] if quick else GRID)]}: {secs:.1f} s")
+    console().print(
+        f"TIME-WAIT synthesis over {len(rows)} grid points (msl, rto, retries) "
+        f"{[r[:3] for r in (GRID[:2] if quick else GRID)]}: {secs:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,13 @@ class Stats:
     peak_mib: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
-                "seconds": round(self.seconds, 3), "peak_mib": round(self.peak_mib, 1)}
+        return {
+            "states": self.states,
+            "transitions": self.transitions,
+            "depth": self.depth,
+            "seconds": round(self.seconds, 3),
+            "peak_mib": round(self.peak_mib, 1),
+        }
 
 
 @dataclass
@@ -64,8 +69,10 @@ class Exploration:
 
     def trace_to(self, n: int, prop: str = "", verdict: str = "") -> Trace:
         nodes = self.path_to(n)
-        steps = [TraceStep(self.parent[k][1], self.worlds[k])  # type: ignore[index]
-                 for k in nodes[1:]]
+        steps = [
+            TraceStep(self.parent[k][1], self.worlds[k])  # type: ignore[index]
+            for k in nodes[1:]
+        ]
         return Trace(self.worlds[0], steps, prop, verdict)
 
 
@@ -110,8 +117,9 @@ class _Cached:
         key = (w.eps, w2.eps)
         hit = self.memo.get(key)
         if hit is None:
-            hit = self._first(key, (_EndpointsOnly(w.eps), _NO_LABEL, _EndpointsOnly(w2.eps)),
-                              (w, lab, w2))
+            hit = self._first(
+                key, (_EndpointsOnly(w.eps), _NO_LABEL, _EndpointsOnly(w2.eps)), (w, lab, w2)
+            )
         return hit
 
     def _first(self, key: Any, hidden: tuple[Any, ...], full: tuple[Any, ...]) -> bool:
@@ -125,9 +133,14 @@ class _Cached:
         return value
 
 
-def explore(model: Model, properties: tuple[Property, ...] = CHECKED,
-            max_states: int = 2_000_000, stop_at: Collection[str] = (),
-            progress: Progress | None = None, measure_memory: bool = False) -> Exploration:
+def explore(
+    model: Model,
+    properties: tuple[Property, ...] = CHECKED,
+    max_states: int = 2_000_000,
+    stop_at: Collection[str] = (),
+    progress: Progress | None = None,
+    measure_memory: bool = False,
+) -> Exploration:
     """Explore every reachable state of ``model`` and check ``properties`` (and their witnesses).
 
     The search ends early once a safety property named in ``stop_at`` is violated (the mutant
@@ -138,16 +151,23 @@ def explore(model: Model, properties: tuple[Property, ...] = CHECKED,
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of small immutable tuples, no cycles: the collector only slows us
     try:
-        return _explore(model, properties, max_states, frozenset(stop_at), progress,
-                        measure_memory, t0)
+        return _explore(
+            model, properties, max_states, frozenset(stop_at), progress, measure_memory, t0
+        )
     finally:
         if gc_was_on:
             gc.enable()
 
 
-def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
-             stop_at: frozenset[str], progress: Progress | None, measure_memory: bool,
-             t0: float) -> Exploration:
+def _explore(
+    model: Model,
+    properties: tuple[Property, ...],
+    max_states: int,
+    stop_at: frozenset[str],
+    progress: Progress | None,
+    measure_memory: bool,
+    t0: float,
+) -> Exploration:
     invariants = [p for p in properties if p.kind == "invariant"]
     actions = [p for p in properties if p.kind == "action"]
     witness_ids = [p.witness for p in properties if p.witness]
@@ -195,7 +215,8 @@ def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
                     raise StateLimitExceeded(
                         f"the state space has more than {max_states:,} states; raise "
                         f"--max-states or lower the bounds (e.g. --capacity, --duplicates, "
-                        f"--data)")
+                        f"--data)"
+                    )
                 index[w2] = m2
                 worlds.append(w2)
                 parent.append((n, lab))
@@ -240,8 +261,12 @@ def _explore(model: Model, properties: tuple[Property, ...], max_states: int,
         if live:
             _liveness(ex, live)
 
-    ex.stats = Stats(states=len(worlds), transitions=transitions, depth=max(depth),
-                     seconds=time.perf_counter() - t0)
+    ex.stats = Stats(
+        states=len(worlds),
+        transitions=transitions,
+        depth=max(depth),
+        seconds=time.perf_counter() - t0,
+    )
     if measure_memory:  # the process's peak resident size (Linux reports KiB)
         ex.stats.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return ex
@@ -254,8 +279,11 @@ def _arity(p: Property) -> int:
 def _deadlocks(ex: Exploration, p: Property) -> Verdict:
     g = ex.graph
     for n in range(len(ex.worlds)):  # BFS order: the first found is the shallowest
-        if g.out_degree(n) == 0 and not ex.model.successors(ex.worlds[n]) \
-                and not p.pred(ex.model, ex.worlds[n]):
+        if (
+            g.out_degree(n) == 0
+            and not ex.model.successors(ex.worlds[n])
+            and not p.pred(ex.model, ex.worlds[n])
+        ):
             tr = ex.trace_to(n, p.id, "violated")
             tr.loop_start = len(tr.steps)
             tr.note = "no move is possible in the last state, which is not a proper end"

@@ -92,9 +92,14 @@ class Report:
     def ok(self) -> bool:
         # A witness is required where the property's own scenario was explored.
         explicit_ok = not self.explicit or all(
-            r.holds and (r.property.witness is None or r.witness is not None
-                         or r.property.scenario not in self.stats)
-            for r in self.results.values())
+            r.holds
+            and (
+                r.property.witness is None
+                or r.witness is not None
+                or r.property.scenario not in self.stats
+            )
+            for r in self.results.values()
+        )
         z3_ok = not self.z3 or all(r.z3_status() != VIOLATED for r in self.results.values())
         return explicit_ok and z3_ok and self.agree
 
@@ -113,11 +118,17 @@ OnScenario = Callable[[str, Exploration], None]
 OnStep = Callable[[str], None]
 
 
-def verify(bounds: Bounds, scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
-           mutant: str | None = None, max_states: int = 2_000_000,
-           on_scenario: OnScenario | None = None, measure_memory: bool = False,
-           engine: str = "explicit", depth: int = DEFAULT_DEPTH,
-           on_step: OnStep | None = None) -> Report:
+def verify(
+    bounds: Bounds,
+    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
+    mutant: str | None = None,
+    max_states: int = 2_000_000,
+    on_scenario: OnScenario | None = None,
+    measure_memory: bool = False,
+    engine: str = "explicit",
+    depth: int = DEFAULT_DEPTH,
+    on_step: OnStep | None = None,
+) -> Report:
     """Check every property in every scenario with the chosen engine(s)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
@@ -135,8 +146,11 @@ def verify(bounds: Bounds, scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
             report.stats[name] = ex.stats
             _take_explicit(results, ex, model, name)
             # BMC must reach the explicit engine's counterexample to confirm (or refute) it
-            deeper = {pid: n for pid in symbolic
-                      if (n := results[pid].explicit_by_scenario[name]) is not None}
+            deeper = {
+                pid: n
+                for pid in symbolic
+                if (n := results[pid].explicit_by_scenario[name]) is not None
+            }
             if on_scenario is not None:
                 on_scenario(name, ex)
         if report.z3:
@@ -154,14 +168,12 @@ def verify(bounds: Bounds, scenarios: tuple[str, ...] = DEFAULT_SCENARIOS,
     return report
 
 
-def _take_explicit(results: dict[str, Result], ex: Exploration, model: Model,
-                   name: str) -> None:
+def _take_explicit(results: dict[str, Result], ex: Exploration, model: Model, name: str) -> None:
     for p in CHECKED:
         r = results[p.id]
         v = ex.verdicts.get(p.id)
         if v is not None:
-            r.explicit_by_scenario[name] = None if v.holds or v.trace is None \
-                else len(v.trace)
+            r.explicit_by_scenario[name] = None if v.holds or v.trace is None else len(v.trace)
         if v is not None and not v.holds and r.holds:
             r.holds, r.trace, r.model, r.scenario = False, v.trace, model, name
         if p.witness and (r.witness is None or name == p.scenario):
@@ -195,8 +207,9 @@ class Catch:
         return self.mutant.breaks in self.caught_by
 
 
-def sweep(bounds: Bounds, names: tuple[str, ...] | None = None,
-          max_states: int = 2_000_000) -> list[Catch]:
+def sweep(
+    bounds: Bounds, names: tuple[str, ...] | None = None, max_states: int = 2_000_000
+) -> list[Catch]:
     """Run each mutant in its scenario and record which properties catch it."""
     out = []
     for name in names or tuple(MUTANTS):
@@ -204,8 +217,11 @@ def sweep(bounds: Bounds, names: tuple[str, ...] | None = None,
         model = make_model(m.scenario, bounds, m.name)
         # stop as soon as the expected property is violated (a safety property) or never
         ex = explore(model, CHECKED, max_states=max_states, stop_at=(m.breaks,))
-        caught = [pid for pid, v in ex.verdicts.items()
-                  if not v.holds and PROPERTIES[pid].kind != "reachable"]
+        caught = [
+            pid
+            for pid, v in ex.verdicts.items()
+            if not v.holds and PROPERTIES[pid].kind != "reachable"
+        ]
         v = ex.verdicts.get(m.breaks)
         trace = v.trace if v is not None and not v.holds else None
         out.append(Catch(m, sorted(caught), trace, model, ex.stats))

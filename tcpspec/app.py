@@ -16,15 +16,21 @@ from spec.model import Bounds, BoundsError
 from spec.mutants import MUTANTS
 from spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="A machine-checked model of TCP connection setup and teardown "
-                       "(RFC 9293): verify its properties, study counterexamples.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="A machine-checked model of TCP connection setup and teardown "
+    "(RFC 9293): verify its properties, study counterexamples.",
+)
 
 # -- options shared by the commands that build a model -------------------------------------------
 Capacity = Annotated[int, typer.Option(help="Segments in flight per direction.")]
 Loss = Annotated[bool, typer.Option("--loss/--no-loss", help="The network may drop segments.")]
-Reorder = Annotated[bool, typer.Option("--reorder/--no-reorder",
-                                       help="The network may deliver segments out of order.")]
+Reorder = Annotated[
+    bool,
+    typer.Option("--reorder/--no-reorder", help="The network may deliver segments out of order."),
+]
 Dups = Annotated[int, typer.Option(help="How many duplications the network may make (0: off).")]
 Data = Annotated[int, typer.Option(help="Data units each application sends.")]
 Msl = Annotated[int, typer.Option(help="MSL in ticks: a segment lives less than this.")]
@@ -34,15 +40,23 @@ TimeWait = Annotated[int, typer.Option(help="TIME-WAIT length in ticks (0: 2*MSL
 Window = Annotated[int, typer.Option(help="Receive window (RCV.WND) in data units.")]
 MaxStates = Annotated[int, typer.Option(help="Stop with an error beyond this many states.")]
 Mutant = Annotated[str | None, typer.Option(help="Check a broken variant (see `tcpspec list`).")]
-ScenarioOpt = Annotated[list[str] | None, typer.Option(
-    "--scenario", help="Scenario(s) to explore (default: all).")]
+ScenarioOpt = Annotated[
+    list[str] | None, typer.Option("--scenario", help="Scenario(s) to explore (default: all).")
+]
 
 
 #: The model's bounds as command-line options: (parameter name, option type, default).
 BOUND_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
-    ("capacity", Capacity, 2), ("loss", Loss, True), ("reorder", Reorder, True),
-    ("duplicates", Dups, 1), ("data", Data, 1), ("msl", Msl, 1), ("rto", Rto, 1),
-    ("retries", Retries, 1), ("time_wait", TimeWait, 0), ("window", Window, 2),
+    ("capacity", Capacity, 2),
+    ("loss", Loss, True),
+    ("reorder", Reorder, True),
+    ("duplicates", Dups, 1),
+    ("data", Data, 1),
+    ("msl", Msl, 1),
+    ("rto", Rto, 1),
+    ("retries", Retries, 1),
+    ("time_wait", TimeWait, 0),
+    ("window", Window, 2),
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,10 +68,15 @@ def bound_options(command: F) -> F:
     typer sees them as the command's own options; the command itself receives one checked
     `Bounds` as its ``bounds`` parameter (an impossible bound is a clear error, exit 2)."""
     hints = get_type_hints(command, include_extras=True)
-    kept = [p.replace(annotation=hints.get(p.name, p.annotation))
-            for p in inspect.signature(command).parameters.values() if p.name != "bounds"]
-    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                               annotation=option) for name, option, default in BOUND_OPTIONS]
+    kept = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "bounds"
+    ]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+        for name, option, default in BOUND_OPTIONS
+    ]
 
     @functools.wraps(command)
     def with_bounds(*args: Any, **kwargs: Any) -> Any:

@@ -31,12 +31,15 @@ SAFETY = tuple(p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS)
 @app.command("prove")
 @bound_options
 def prove_cmd(
-    prop: Annotated[str | None, typer.Argument(
-        metavar="[PROPERTY]", help="A safety property (default: all of them).")] = None,
-    scenario: ScenarioOpt = None, mutant: Mutant = None,
-    depth: Annotated[int, typer.Option(
-        help="Steps searched by bounded model checking when no proof is found.")]
-    = DEFAULT_DEPTH,
+    prop: Annotated[
+        str | None,
+        typer.Argument(metavar="[PROPERTY]", help="A safety property (default: all of them)."),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    mutant: Mutant = None,
+    depth: Annotated[
+        int, typer.Option(help="Steps searched by bounded model checking when no proof is found.")
+    ] = DEFAULT_DEPTH,
     *,
     bounds: Bounds,
 ) -> None:
@@ -50,8 +53,10 @@ def prove_cmd(
     if prop is not None and prop not in PROPERTIES:
         fail(f"unknown property {prop!r}; choose one of: {', '.join(SAFETY)}")
     if prop is not None and prop not in SAFETY:
-        fail(f"{prop} is a {PROPERTIES[prop].kind} property: the Z3 engine proves safety "
-             f"(invariant and action) properties; `tcpspec verify` checks it explicitly")
+        fail(
+            f"{prop} is a {PROPERTIES[prop].kind} property: the Z3 engine proves safety "
+            f"(invariant and action) properties; `tcpspec verify` checks it explicitly"
+        )
     if depth < 0:
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
@@ -68,22 +73,26 @@ def prove_cmd(
             model = make_model(name, bounds, mutant)
             for pid, v in check(model, ids, depth).items():
                 colour = {PROVED: "green", VIOLATED: "red"}.get(v.status, "yellow")
-                t.add_row(pid, name, f"[{colour}]{v.describe()}[/]", v.method,
-                          f"{v.seconds:.1f}")
+                t.add_row(pid, name, f"[{colour}]{v.describe()}[/]", v.method, f"{v.seconds:.1f}")
                 if v.status == VIOLATED and v.trace is not None:
                     failed.append((model, v.trace, f"counterexample to {pid} ({name}, z3 bmc)"))
     except (BoundsError, UnknownName) as e:
         fail(str(e))
-    t.caption = (f"{time.perf_counter() - t0:.1f} s; induction from the lemmas in "
-                 f"checks/invariants.py, else BMC to depth {depth}")
+    t.caption = (
+        f"{time.perf_counter() - t0:.1f} s; induction from the lemmas in "
+        f"checks/invariants.py, else BMC to depth {depth}"
+    )
     out.print(t)
     for model, trace, title in failed:
         out.print(trace_table(model, trace, title))
     raise typer.Exit(1 if failed else 0)
 
 
-synthesize = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                         help="Synthesize parameters that make a property hold.")
+synthesize = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Synthesize parameters that make a property hold.",
+)
 app.add_typer(synthesize, name="synthesize")
 
 
@@ -105,35 +114,64 @@ def time_wait_cmd(
     rto: Annotated[str, typer.Option(help="Retransmission timeouts (ticks).")] = "1,2",
     retries: Annotated[str, typer.Option(help="Retry limits (R2).")] = "0,1",
     scenario: Annotated[str, typer.Option(help="Scenario to synthesize in.")] = "close",
-    confirm: Annotated[bool, typer.Option(
-        "--confirm/--no-confirm",
-        help="Also re-find each counterexample one tick below the bound with Z3's bounded "
-             "model checking, at the same length (slow: about a minute per point).")] = False,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm/--no-confirm",
+            help="Also re-find each counterexample one tick below the bound with Z3's bounded "
+            "model checking, at the same length (slow: about a minute per point).",
+        ),
+    ] = False,
 ) -> None:
     """The least TIME-WAIT that keeps timewait.covers_fin_retransmit, over a grid of MSL, RTO
     and retry limits; compared with the closed form MSL + RTO*retries and with 2*MSL, and the
     counterexample one tick below the bound."""
-    grid = [(m, r, n) for m in _grid("--msl", msl, 1) for r in _grid("--rto", rto, 1)
-            for n in _grid("--retries", retries, 0)]
+    grid = [
+        (m, r, n)
+        for m in _grid("--msl", msl, 1)
+        for r in _grid("--rto", rto, 1)
+        for n in _grid("--retries", retries, 0)
+    ]
     check_scenarios([scenario])
     out = console()
     try:
-        rows = synthesize_time_wait(grid, scenario=scenario, base=Bounds(data=0, duplicates=0),
-                                    confirm_with_bmc=confirm)
+        rows = synthesize_time_wait(
+            grid, scenario=scenario, base=Bounds(data=0, duplicates=0), confirm_with_bmc=confirm
+        )
     except (BoundsError, UnknownName) as e:
         fail(str(e))
     out.print(synthesis_table(rows))
-    shown = next((r for r in rows if r.counterexample is not None
-                  and r.least_time_wait is not None and r.least_time_wait > r.two_msl),
-                 next((r for r in rows if r.counterexample is not None), None))
+    shown = next(
+        (
+            r
+            for r in rows
+            if r.counterexample is not None
+            and r.least_time_wait is not None
+            and r.least_time_wait > r.two_msl
+        ),
+        next((r for r in rows if r.counterexample is not None), None),
+    )
     if shown is not None and shown.counterexample is not None and shown.least_time_wait:
-        model = make_model(scenario, Bounds(data=0, duplicates=0, msl=shown.msl, rto=shown.rto,
-                                            retries=shown.retries,
-                                            time_wait=shown.least_time_wait - 1))
-        out.print(trace_table(model, shown.counterexample,
-                              f"TIME-WAIT = {shown.least_time_wait - 1}, one tick below the "
-                              f"bound (msl={shown.msl}, rto={shown.rto}, "
-                              f"retries={shown.retries})"))
+        model = make_model(
+            scenario,
+            Bounds(
+                data=0,
+                duplicates=0,
+                msl=shown.msl,
+                rto=shown.rto,
+                retries=shown.retries,
+                time_wait=shown.least_time_wait - 1,
+            ),
+        )
+        out.print(
+            trace_table(
+                model,
+                shown.counterexample,
+                f"TIME-WAIT = {shown.least_time_wait - 1}, one tick below the "
+                f"bound (msl={shown.msl}, rto={shown.rto}, "
+                f"retries={shown.retries})",
+            )
+        )
     ok = all(r.least_time_wait == r.closed_form for r in rows)
     if not ok:
         print("tcpspec: the closed form does not match every grid point", file=sys.stderr)
@@ -141,17 +179,40 @@ def time_wait_cmd(
 
 
 def synthesis_table(rows: list[SynthesisRow]) -> Table:
-    t = Table(title="least TIME-WAIT covering FIN retransmissions "
-                    "(timewait.covers_fin_retransmit)", title_justify="left")
-    for col in ("msl", "rto", "retries", "least TIME-WAIT", "MSL + RTO*retries", "2*MSL",
-                "2*MSL suffices", "oracle"):
+    t = Table(
+        title="least TIME-WAIT covering FIN retransmissions (timewait.covers_fin_retransmit)",
+        title_justify="left",
+    )
+    for col in (
+        "msl",
+        "rto",
+        "retries",
+        "least TIME-WAIT",
+        "MSL + RTO*retries",
+        "2*MSL",
+        "2*MSL suffices",
+        "oracle",
+    ):
         t.add_column(col, justify="right")
     for r in rows:
         least = "not found" if r.least_time_wait is None else str(r.least_time_wait)
-        suffices = "-" if r.least_time_wait is None else \
-            ("yes" if r.two_msl >= r.least_time_wait else "[red]no[/]")
-        t.add_row(str(r.msl), str(r.rto), str(r.retries), least, str(r.closed_form),
-                  str(r.two_msl), suffices, r.oracle)
-    t.caption = ("the peer retransmits its FIN up to RTO*retries ticks after the first, and a "
-                 "segment lives almost MSL ticks: TIME-WAIT must outlast both")
+        suffices = (
+            "-"
+            if r.least_time_wait is None
+            else ("yes" if r.two_msl >= r.least_time_wait else "[red]no[/]")
+        )
+        t.add_row(
+            str(r.msl),
+            str(r.rto),
+            str(r.retries),
+            least,
+            str(r.closed_form),
+            str(r.two_msl),
+            suffices,
+            r.oracle,
+        )
+    t.caption = (
+        "the peer retransmits its FIN up to RTO*retries ticks after the first, and a "
+        "segment lives almost MSL ticks: TIME-WAIT must outlast both"
+    )
     return t

@@ -29,15 +29,23 @@ from tcpspec.formats import FORMATS
 @app.command("trace")
 @bound_options
 def trace_cmd(
-    property_id: Annotated[str, typer.Argument(metavar="PROPERTY",
-                                               help="A property id (see `tcpspec list`).")],
+    property_id: Annotated[
+        str, typer.Argument(metavar="PROPERTY", help="A property id (see `tcpspec list`).")
+    ],
     mutant: Mutant = None,
-    scenario: Annotated[str | None, typer.Option(help="Scenario (default: the property's, or "
-                                                      "the mutant's).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="One of: " + ", ".join(
-        f"{k} ({v[1]})" for k, v in FORMATS.items()) + ".")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "instead of stdout.")] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario (default: the property's, or the mutant's).")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="One of: " + ", ".join(f"{k} ({v[1]})" for k, v in FORMATS.items()) + ".",
+        ),
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
     max_states: MaxStates = 2_000_000,
     *,
     bounds: Bounds,
@@ -63,8 +71,11 @@ def trace_cmd(
     v = ex.verdicts.get(property_id)
     if v is None or v.trace is None:
         what = "is never reached" if prop.kind == "reachable" else "holds: no counterexample"
-        print(f"{property_id} {what} in scenario {sc}"
-              + (f" with mutant {mutant}" if mutant else "") + ".")
+        print(
+            f"{property_id} {what} in scenario {sc}"
+            + (f" with mutant {mutant}" if mutant else "")
+            + "."
+        )
         raise typer.Exit(1 if prop.kind == "reachable" else 0)
     kind = "witness for" if prop.kind == "reachable" else "counterexample to"
     title = f"{kind} {property_id} ({sc}" + (f", mutant {mutant})" if mutant else ")")

@@ -39,9 +39,14 @@ def _z3_json(report: Report, r: Result) -> dict[str, Any] | None:
         return {"status": "n/a", "note": "explicit engine only"}
     per = {}
     for name, v in r.z3.items():
-        e: dict[str, Any] = {"status": v.status, "verdict": v.describe(), "method": v.method,
-                             "depth": v.depth, "seconds": round(v.seconds, 3),
-                             "notes": v.notes}
+        e: dict[str, Any] = {
+            "status": v.status,
+            "verdict": v.describe(),
+            "method": v.method,
+            "depth": v.depth,
+            "seconds": round(v.seconds, 3),
+            "notes": v.notes,
+        }
         if v.trace is not None:
             e["counterexample"] = to_json(r.z3_models[name], v.trace)
         per[name] = e
@@ -69,30 +74,49 @@ def _report_json(report: Report) -> dict[str, Any]:
             entry["disagreements"] = r.disagreements
         props.append(entry)
     tot = report.totals()
-    return {"engine": report.engine, "bmc_depth": report.depth if report.z3 else None,
-            "agree": report.agree if report.engine == "both" else None,
-            "properties": props,
-            "stats": {"states": tot.states, "transitions": tot.transitions,
-                      "depth": tot.depth, "seconds": round(report.seconds, 3),
-                      "z3_seconds": round(report.z3_seconds, 3),
-                      "scenarios": {k: v.as_dict() for k, v in report.stats.items()}}}
+    return {
+        "engine": report.engine,
+        "bmc_depth": report.depth if report.z3 else None,
+        "agree": report.agree if report.engine == "both" else None,
+        "properties": props,
+        "stats": {
+            "states": tot.states,
+            "transitions": tot.transitions,
+            "depth": tot.depth,
+            "seconds": round(report.seconds, 3),
+            "z3_seconds": round(report.z3_seconds, 3),
+            "scenarios": {k: v.as_dict() for k, v in report.stats.items()},
+        },
+    }
 
 
-Engine = Annotated[str, typer.Option(
-    help="Which engine checks the properties: explicit (every reachable state), z3 (an "
-         "inductive proof, else bounded model checking) or both (their verdicts must agree).")]
-Depth = Annotated[int, typer.Option(
-    help="How many steps Z3's bounded model checking searches when it cannot prove a "
-         "property (it always reaches a counterexample the explicit engine found).")]
+Engine = Annotated[
+    str,
+    typer.Option(
+        help="Which engine checks the properties: explicit (every reachable state), z3 (an "
+        "inductive proof, else bounded model checking) or both (their verdicts must agree)."
+    ),
+]
+Depth = Annotated[
+    int,
+    typer.Option(
+        help="How many steps Z3's bounded model checking searches when it cannot prove a "
+        "property (it always reaches a counterexample the explicit engine found)."
+    ),
+]
 
 
 @app.command("verify")
 @bound_options
 def verify_cmd(
-    scenario: ScenarioOpt = None, mutant: Mutant = None, max_states: MaxStates = 2_000_000,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report as "
-                                                                  "JSON to this file.")] = None,
-    engine: Engine = "both", depth: Depth = DEFAULT_DEPTH,
+    scenario: ScenarioOpt = None,
+    mutant: Mutant = None,
+    max_states: MaxStates = 2_000_000,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
+    ] = None,
+    engine: Engine = "both",
+    depth: Depth = DEFAULT_DEPTH,
     *,
     bounds: Bounds,
 ) -> None:
@@ -105,26 +129,39 @@ def verify_cmd(
     names = check_scenarios(scenario)
     out = console()
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=out, transient=True, disable=not sys.stderr.isatty()) as bar:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
             task = bar.add_task("exploring", total=None)
 
             def step(text: str) -> None:
                 bar.update(task, description=text)
 
-            report = verify(bounds, names, mutant, max_states, engine=engine, depth=depth,
-                            on_step=step)
+            report = verify(
+                bounds, names, mutant, max_states, engine=engine, depth=depth, on_step=step
+            )
     except (BoundsError, UnknownName, StateLimitExceeded) as e:
         fail(str(e))
     out.print(verify_table(report))
     for r in report.results.values():
         if r.trace is not None and r.model is not None:
-            out.print(trace_table(r.model, r.trace,
-                                  f"counterexample to {r.property.id} ({r.scenario})"))
+            out.print(
+                trace_table(r.model, r.trace, f"counterexample to {r.property.id} ({r.scenario})")
+            )
         elif not report.explicit and (cx := r.z3_counterexample()) is not None:
             name, v = cx
-            out.print(trace_table(r.z3_models[name], v.trace,  # type: ignore[arg-type]
-                                  f"counterexample to {r.property.id} ({name}, z3 bmc)"))
+            out.print(
+                trace_table(
+                    r.z3_models[name],
+                    v.trace,  # type: ignore[arg-type]
+                    f"counterexample to {r.property.id} ({name}, z3 bmc)",
+                )
+            )
         for d in r.disagreements:
             out.print(f"[red]engines disagree[/] on {r.property.id}: {d}")
     if json_file is not None:
@@ -134,9 +171,11 @@ def verify_cmd(
 
 @app.command("mutants")
 @bound_options
-def mutants_cmd( max_states: MaxStates = 2_000_000,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the sweep as "
-                                                                  "JSON to this file.")] = None,
+def mutants_cmd(
+    max_states: MaxStates = 2_000_000,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the sweep as JSON to this file.")
+    ] = None,
     *,
     bounds: Bounds,
 ) -> None:
@@ -147,10 +186,21 @@ def mutants_cmd( max_states: MaxStates = 2_000_000,
         fail(str(e))
     console().print(sweep_table(catches))
     if json_file is not None:
-        write_json(json_file, {"mutants": [
-            {"mutant": c.mutant.name, "expected": c.mutant.breaks, "scenario": c.mutant.scenario,
-             "caught_by": c.caught_by, "trace_length": len(c.trace) if c.trace else None}
-            for c in catches]})
+        write_json(
+            json_file,
+            {
+                "mutants": [
+                    {
+                        "mutant": c.mutant.name,
+                        "expected": c.mutant.breaks,
+                        "scenario": c.mutant.scenario,
+                        "caught_by": c.caught_by,
+                        "trace_length": len(c.trace) if c.trace else None,
+                    }
+                    for c in catches
+                ]
+            },
+        )
     raise typer.Exit(0 if all(c.ok for c in catches) else 1)
 
 

@@ -29,10 +29,16 @@ FORMATS: dict[str, tuple[Writer, str]] = {
     "text": (_text, "a table: each step, the rule that fired (with its RFC section), both sides"),
     "json": (lambda m, t, title: json.dumps(to_json(m, t), indent=2) + "\n", "for programs"),
     "svg": (lambda m, t, title: msc.svg(t, title), "a message sequence chart"),
-    "mermaid": (lambda m, t, title: msc.mermaid(t, title), "the chart as Mermaid text "
-                                                            "(GitHub renders it)"),
-    "dot": (lambda m, t, title: graphs.trace_dot(t, title), "the run as a chain of global "
-                                                            "states, Graphviz DOT"),
-    "pcap": (lambda m, t, title: trace_pcap(t), "a capture Wireshark and tshark open "
-                                               "(needs --output)"),
+    "mermaid": (
+        lambda m, t, title: msc.mermaid(t, title),
+        "the chart as Mermaid text (GitHub renders it)",
+    ),
+    "dot": (
+        lambda m, t, title: graphs.trace_dot(t, title),
+        "the run as a chain of global states, Graphviz DOT",
+    ),
+    "pcap": (
+        lambda m, t, title: trace_pcap(t),
+        "a capture Wireshark and tshark open (needs --output)",
+    ),
 }

@@ -16,16 +16,28 @@ def trace_table(m: Model, t: Trace, title: str) -> Table:
     for col in ("step", "actor", "event", "rule (RFC section)", "sends", "client", "server"):
         table.add_column(col, overflow="fold")
     init = t.initial
-    in_flight = ", ".join(s.describe() + (" [old]" if s.stale else "")
-                          for c in init.chans for s in c)
-    table.add_row("0", "", "initial state" + (f"; in flight: {in_flight}" if in_flight else ""),
-                  "", "", endpoint_text(init.eps[CLIENT]), endpoint_text(init.eps[SERVER]))
+    in_flight = ", ".join(
+        s.describe() + (" [old]" if s.stale else "") for c in init.chans for s in c
+    )
+    table.add_row(
+        "0",
+        "",
+        "initial state" + (f"; in flight: {in_flight}" if in_flight else ""),
+        "",
+        "",
+        endpoint_text(init.eps[CLIENT]),
+        endpoint_text(init.eps[SERVER]),
+    )
     for k, step in enumerate(t.steps, 1):
         r = row(m, k, step)
-        mark = "↻ " if t.loop_start is not None and k - 1 == t.loop_start and \
-            t.loop_start < len(t.steps) else ""
-        table.add_row(mark + str(k), r["actor"], r["event"], r["rule"], r["sends"],
-                      r["client"], r["server"])
+        mark = (
+            "↻ "
+            if t.loop_start is not None and k - 1 == t.loop_start and t.loop_start < len(t.steps)
+            else ""
+        )
+        table.add_row(
+            mark + str(k), r["actor"], r["event"], r["rule"], r["sends"], r["client"], r["server"]
+        )
     if t.note:
         table.caption = t.note
     return table
@@ -65,8 +77,15 @@ def agreement(report: Report, r: Result) -> str:
 
 def verify_table(report: Report) -> Table:
     t = Table(title="tcpspec verify", title_justify="left")
-    for col in ("property", "kind", "explicit", "z3", "engines", "witness (sometimes)",
-                "counterexample"):
+    for col in (
+        "property",
+        "kind",
+        "explicit",
+        "z3",
+        "engines",
+        "witness (sometimes)",
+        "counterexample",
+    ):
         t.add_column(col)
     for r in report.results.values():
         p = r.property
@@ -80,16 +99,24 @@ def verify_table(report: Report) -> Table:
         else:
             wit = "-"
         cex = f"{len(r.trace)} steps" if r.trace else "-"
-        t.add_row(p.id, p.kind, explicit_verdict(report, r), z3_verdict(report, r),
-                  agreement(report, r), wit, cex)
+        t.add_row(
+            p.id,
+            p.kind,
+            explicit_verdict(report, r),
+            z3_verdict(report, r),
+            agreement(report, r),
+            wit,
+            cex,
+        )
     parts = []
     if report.explicit:
         tot = report.totals()
-        parts.append(f"explicit: {tot.states:,} states, {tot.transitions:,} transitions, "
-                     f"max depth {tot.depth}")
+        parts.append(
+            f"explicit: {tot.states:,} states, {tot.transitions:,} transitions, "
+            f"max depth {tot.depth}"
+        )
     if report.z3:
-        parts.append(f"z3: induction, else BMC to depth {report.depth}, "
-                     f"{report.z3_seconds:.1f} s")
+        parts.append(f"z3: induction, else BMC to depth {report.depth}, {report.z3_seconds:.1f} s")
     parts.append(f"{report.seconds:.1f} s over {len(report.scenarios)} scenarios")
     t.caption = "; ".join(parts)
     return t
@@ -100,9 +127,14 @@ def sweep_table(catches: list[Catch]) -> Table:
     for col in ("mutant", "expected to break", "caught by", "trace", "states", "result"):
         t.add_column(col)
     for c in catches:
-        t.add_row(c.mutant.name, c.mutant.breaks, ", ".join(c.caught_by) or "-",
-                  f"{len(c.trace)} steps" if c.trace else "-", f"{c.stats.states:,}",
-                  "[green]caught[/]" if c.ok else "[red]NOT CAUGHT[/]")
+        t.add_row(
+            c.mutant.name,
+            c.mutant.breaks,
+            ", ".join(c.caught_by) or "-",
+            f"{len(c.trace)} steps" if c.trace else "-",
+            f"{c.stats.states:,}",
+            "[green]caught[/]" if c.ok else "[red]NOT CAUGHT[/]",
+        )
     return t
 
 

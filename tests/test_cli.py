@@ -30,8 +30,17 @@ def test_verify_small_scenario_passes_and_writes_json(tmp_path: Path) -> None:
 def test_verify_with_a_mutant_fails_with_exit_1(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     # explicit only: Z3's BMC to this 10-step counterexample takes about a minute
-    r = run("verify", "--scenario", "close", "--mutant", "no-time-wait", "--json", str(out),
-            "--engine", "explicit")
+    r = run(
+        "verify",
+        "--scenario",
+        "close",
+        "--mutant",
+        "no-time-wait",
+        "--json",
+        str(out),
+        "--engine",
+        "explicit",
+    )
     assert r.exit_code == 1
     doc = json.loads(out.read_text())
     bad = [p for p in doc["properties"] if not p["holds"]]
@@ -39,8 +48,9 @@ def test_verify_with_a_mutant_fails_with_exit_1(tmp_path: Path) -> None:
 
 
 def test_trace_json_of_a_mutant() -> None:
-    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
-            "--format", "json")
+    r = run(
+        "trace", "handshake.three_messages", "--mutant", "two-way-handshake", "--format", "json"
+    )
     assert r.exit_code == 1
     doc = json.loads(r.output)
     assert doc["steps"][0]["sends"] == "SYN seq=100"
@@ -54,24 +64,27 @@ def test_trace_text_shows_the_seeds_numbers() -> None:
         assert text in r.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("verify", "--mutant", "nope"), "unknown mutant"),
-    (("verify", "--scenario", "nope"), "unknown scenario"),
-    (("verify", "--capacity", "0"), "--capacity must be at least 1"),
-    (("verify", "--retries", "-1"), "--retries must be at least 0"),
-    (("verify", "--scenario", "connect-close", "--max-states", "50"), "max-states"),
-    (("trace", "no.such.property"), "unknown property"),
-    (("trace", "no_deadlock", "--format", "xml"), "unknown format"),
-    (("verify", "--engine", "warp"), "unknown engine"),
-    (("verify", "--depth", "-1"), "--depth must be at least 0"),
-    (("prove", "no.such.property"), "unknown property"),
-    (("prove", "no_deadlock"), "the Z3 engine proves safety"),
-    (("prove", "--scenario", "nope"), "unknown scenario"),
-    (("prove", "--msl", "0"), "--msl must be at least 1"),
-    (("synthesize", "time-wait", "--msl", "x"), "comma-separated whole numbers"),
-    (("synthesize", "time-wait", "--retries", "-1"), "at least 0"),
-    (("synthesize", "time-wait", "--scenario", "nope"), "unknown scenario"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("verify", "--mutant", "nope"), "unknown mutant"),
+        (("verify", "--scenario", "nope"), "unknown scenario"),
+        (("verify", "--capacity", "0"), "--capacity must be at least 1"),
+        (("verify", "--retries", "-1"), "--retries must be at least 0"),
+        (("verify", "--scenario", "connect-close", "--max-states", "50"), "max-states"),
+        (("trace", "no.such.property"), "unknown property"),
+        (("trace", "no_deadlock", "--format", "xml"), "unknown format"),
+        (("verify", "--engine", "warp"), "unknown engine"),
+        (("verify", "--depth", "-1"), "--depth must be at least 0"),
+        (("prove", "no.such.property"), "unknown property"),
+        (("prove", "no_deadlock"), "the Z3 engine proves safety"),
+        (("prove", "--scenario", "nope"), "unknown scenario"),
+        (("prove", "--msl", "0"), "--msl must be at least 1"),
+        (("synthesize", "time-wait", "--msl", "x"), "comma-separated whole numbers"),
+        (("synthesize", "time-wait", "--retries", "-1"), "at least 0"),
+        (("synthesize", "time-wait", "--scenario", "nope"), "unknown scenario"),
+    ],
+)
 def test_bad_input_is_a_clear_error_with_exit_2(args: tuple[str, ...], message: str) -> None:
     r = run(*args)
     assert r.exit_code == 2
@@ -94,26 +107,45 @@ def test_list_names_everything() -> None:
 @pytest.mark.parametrize("fmt", ["svg", "mermaid", "json", "text"])
 def test_trace_formats_name_the_segments(fmt: str, tmp_path: Path) -> None:
     out = tmp_path / f"t.{fmt}"
-    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
-            "--format", fmt, "--output", str(out))
+    r = run(
+        "trace",
+        "handshake.three_messages",
+        "--mutant",
+        "two-way-handshake",
+        "--format",
+        fmt,
+        "--output",
+        str(out),
+    )
     assert r.exit_code == 1, r.output
     text = out.read_text()
     assert "SYN" in text
     assert fmt == "json" or "two-way-handshake" in text  # the title names the mutant
     if fmt == "svg":
         import xml.etree.ElementTree as ET
+
         ET.fromstring(text.encode())
 
 
 def test_trace_pcap_needs_output_and_writes_a_capture(tmp_path: Path) -> None:
-    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
-            "--format", "pcap")
+    r = run(
+        "trace", "handshake.three_messages", "--mutant", "two-way-handshake", "--format", "pcap"
+    )
     assert r.exit_code == 2 and "--output" in r.output
     out = tmp_path / "t.pcap"
-    r = run("trace", "handshake.three_messages", "--mutant", "two-way-handshake",
-            "--format", "pcap", "-o", str(out))
+    r = run(
+        "trace",
+        "handshake.three_messages",
+        "--mutant",
+        "two-way-handshake",
+        "--format",
+        "pcap",
+        "-o",
+        str(out),
+    )
     assert r.exit_code == 1
     from checks.pcap import read
+
     segs = read(out)
     assert [(s.syn, s.ack) for s in segs][:2] == [(True, False), (True, True)]
 
@@ -142,8 +174,9 @@ def test_verify_both_engines_agree_and_report_per_engine_json(tmp_path: Path) ->
 
 def test_verify_mutant_both_engines_find_the_same_length(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    r = run("verify", "--scenario", "handshake", "--mutant", "two-way-handshake",
-            "--json", str(out))
+    r = run(
+        "verify", "--scenario", "handshake", "--mutant", "two-way-handshake", "--json", str(out)
+    )
     assert r.exit_code == 1
     doc = json.loads(out.read_text())
     assert doc["agree"] is True
@@ -154,8 +187,17 @@ def test_verify_mutant_both_engines_find_the_same_length(tmp_path: Path) -> None
 
 
 def test_verify_z3_alone_shows_its_counterexample() -> None:
-    r = run("verify", "--engine", "z3", "--scenario", "handshake", "--mutant",
-            "two-way-handshake", "--depth", "2")
+    r = run(
+        "verify",
+        "--engine",
+        "z3",
+        "--scenario",
+        "handshake",
+        "--mutant",
+        "two-way-handshake",
+        "--depth",
+        "2",
+    )
     assert r.exit_code == 1
     assert "counterexample to handshake.three_messages (handshake, z3 bmc)" in r.output
     assert "SYN+ACK seq=200 ack=101" in r.output
@@ -168,8 +210,14 @@ def test_prove_one_property() -> None:
 
 
 def test_prove_a_mutant_gives_its_counterexample() -> None:
-    r = run("prove", "handshake.three_messages", "--scenario", "handshake", "--mutant",
-            "two-way-handshake")
+    r = run(
+        "prove",
+        "handshake.three_messages",
+        "--scenario",
+        "handshake",
+        "--mutant",
+        "two-way-handshake",
+    )
     assert r.exit_code == 1
     assert "violated (2 steps)" in r.output and "z3 bmc" in r.output
 

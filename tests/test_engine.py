@@ -42,8 +42,9 @@ def _replays(m, trace) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-@pytest.mark.parametrize("name", ["no-time-wait", "two-way-handshake", "fixed-isn",
-                                  "discard-data-after-fin"])
+@pytest.mark.parametrize(
+    "name", ["no-time-wait", "two-way-handshake", "fixed-isn", "discard-data-after-fin"]
+)
 def test_counterexample_replays_and_violates(name: str) -> None:
     mut = MUTANTS[name]
     m = make_model(mut.scenario, mutant=name)
@@ -74,9 +75,10 @@ def test_counterexamples_are_shortest() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
-       st.sampled_from(["connect-close", "stale-syn", "stale-data", "simultaneous-open",
-                        "abort"]))
+@given(
+    st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
+    st.sampled_from(["connect-close", "stale-syn", "stale-data", "simultaneous-open", "abort"]),
+)
 def test_random_walks_never_violate_an_invariant(choices: list[int], scenario: str) -> None:
     m = make_model(scenario)
     w = m.initial()
@@ -107,8 +109,9 @@ def test_max_states_guard() -> None:
         explore(make_model("connect-close"), max_states=100)
 
 
-@pytest.mark.parametrize("bad", [dict(capacity=0), dict(msl=0), dict(retries=-1),
-                                 dict(duplicates=-2), dict(window=0)])
+@pytest.mark.parametrize(
+    "bad", [dict(capacity=0), dict(msl=0), dict(retries=-1), dict(duplicates=-2), dict(window=0)]
+)
 def test_impossible_bounds_are_refused(bad: dict) -> None:
     with pytest.raises(BoundsError):
         make_model("close", Bounds(**bad))
@@ -120,5 +123,6 @@ def test_traces_are_deterministic() -> None:
         pid = "timewait.covers_fin_retransmit"
         tr = explore(m, stop_at=(pid,)).verdicts[pid].trace
         return to_json_text(m, tr)
+
     a, b = once(), once()
     assert a == b and json.loads(a)["verdict"] == "violated"

@@ -34,8 +34,12 @@ def test_three_way_handshake_with_the_seeds_numbers() -> None:
 def _established(scenario: str = "close"):  # type: ignore[no-untyped-def]
     m = make_model(scenario, NO_FAULTS)
     w = m.initial()
-    for want in (user(CLIENT, "user.open_active"), deliver(SERVER), deliver(CLIENT),
-                 deliver(SERVER)):
+    for want in (
+        user(CLIENT, "user.open_active"),
+        deliver(SERVER),
+        deliver(CLIENT),
+        deliver(SERVER),
+    ):
         _, w = move(m, w, want)
     return m, w
 
@@ -77,13 +81,16 @@ def test_half_close_data_after_fin_is_delivered() -> None:
     assert w.eps[CLIENT].st == S.FIN_WAIT_2 and w.eps[CLIENT].rcvd == 1
 
 
-@pytest.mark.parametrize(("state", "seg", "case", "reply"), [
-    (S.CLOSED, SYN(100), "closed.reset_ack", Segment(rst=True, ack=True, seq=0, ackno=101)),
-    (S.CLOSED, ACK(101, 201), "closed.reset", RST(201)),
-    (S.CLOSED, RST(5), "closed.rst_discarded", None),
-    (S.LISTEN, ACK(101, 201), "listen.ack_reset", RST(201)),
-    (S.LISTEN, RST(5), "listen.rst_ignored", None),
-])
+@pytest.mark.parametrize(
+    ("state", "seg", "case", "reply"),
+    [
+        (S.CLOSED, SYN(100), "closed.reset_ack", Segment(rst=True, ack=True, seq=0, ackno=101)),
+        (S.CLOSED, ACK(101, 201), "closed.reset", RST(201)),
+        (S.CLOSED, RST(5), "closed.rst_discarded", None),
+        (S.LISTEN, ACK(101, 201), "listen.ack_reset", RST(201)),
+        (S.LISTEN, RST(5), "listen.rst_ignored", None),
+    ],
+)
 def test_reset_generation(state: S, seg: Segment, case: str, reply: Segment | None) -> None:
     m = make_model("close", NO_FAULTS)
     me = m.initial().eps[SERVER]._replace(st=state)
@@ -103,11 +110,18 @@ def test_bad_synack_in_syn_sent_is_answered_by_rst() -> None:
 def test_every_state_handles_every_kind_of_segment() -> None:
     """The arrival procedure is total: some case fires for any segment in any state."""
     m = make_model("close", NO_FAULTS)
-    segs = [SYN(100), SYN_ACK(200, 101), ACK(101, 201), DATA(101, 201), FIN(101, 201),
-            RST(101), SYN_ACK(200, 41), ACK(300, 999)]
+    segs = [
+        SYN(100),
+        SYN_ACK(200, 101),
+        ACK(101, 201),
+        DATA(101, 201),
+        FIN(101, 201),
+        RST(101),
+        SYN_ACK(200, 41),
+        ACK(300, 999),
+    ]
     for st in S:
-        me = m.initial().eps[SERVER]._replace(st=st, irs=100, rcv_nxt=101, snd_una=200,
-                                              snd_nxt=201)
+        me = m.initial().eps[SERVER]._replace(st=st, irs=100, rcv_nxt=101, snd_una=200, snd_nxt=201)
         for seg in segs:
             fired, _, _ = m.arrive(SERVER, me, seg)
             assert fired, (st, seg)
@@ -144,6 +158,7 @@ def test_a_passive_half_open_connection_that_gives_up_goes_back_to_listen_only()
     # the SYN,ACK has been retransmitted as often as allowed and the timer is due again
     server = w.eps[SERVER]._replace(rto=0, retries=m.p.retries)
     w = w._replace(eps=(w.eps[CLIENT], server))
-    timers = [lab.cases for lab, _ in m.successors(w) if lab.kind == "timer" and
-              lab.actor == SERVER]
+    timers = [
+        lab.cases for lab, _ in m.successors(w) if lab.kind == "timer" and lab.actor == SERVER
+    ]
     assert timers == [("timer.give_up_half_open",)]

@@ -79,8 +79,9 @@ def _explicit_counterexample(mutant: str) -> tuple[Model, str, int]:
     return m, mu.breaks, len(v.trace)
 
 
-SAFETY_MUTANTS = [n for n, mu in MUTANTS.items()
-                  if PROPERTIES[mu.breaks].kind in ("invariant", "action")]
+SAFETY_MUTANTS = [
+    n for n, mu in MUTANTS.items() if PROPERTIES[mu.breaks].kind in ("invariant", "action")
+]
 
 
 @pytest.mark.parametrize("mutant", SAFETY_MUTANTS)
@@ -88,8 +89,9 @@ def test_every_mutant_caught_by_both_engines_with_equal_lengths(mutant: str) -> 
     """Agreement (c), in the mutant's own scenario (default bounds, except as noted)."""
     m, pid, n = _explicit_counterexample(mutant)
     if n > SLOW_STEPS and not (os.environ.get("CI") or os.environ.get("TCPSPEC_SLOW")):
-        pytest.skip(f"{n}-step counterexample: Z3 needs 20 s to 3 min; runs when CI or "
-                    f"TCPSPEC_SLOW is set")
+        pytest.skip(
+            f"{n}-step counterexample: Z3 needs 20 s to 3 min; runs when CI or TCPSPEC_SLOW is set"
+        )
     # as `verify` does it: induction (which must not prove pid), then BMC strengthened by the
     # inductive invariant found
     sv = check(m, [pid], n)[pid]
@@ -99,8 +101,11 @@ def test_every_mutant_caught_by_both_engines_with_equal_lengths(mutant: str) -> 
     p = PROPERTIES[pid]
     last = sv.trace.steps[-1]
     before = sv.trace.worlds()[-2]
-    assert not (p.pred(m, last.world) if p.kind == "invariant"
-                else p.pred(m, before, last.label, last.world))
+    assert not (
+        p.pred(m, last.world)
+        if p.kind == "invariant"
+        else p.pred(m, before, last.label, last.world)
+    )
 
 
 def test_liveness_mutants_are_explicit_only() -> None:
@@ -120,8 +125,12 @@ def test_correct_model_has_no_short_counterexample() -> None:
 def test_domain_and_handshake_lemmas_are_inductive() -> None:
     ind = houdini(make_model("stale-syn", SMALL))
     assert ind is not None
-    assert {"state_domain", "lemma syn_sent.sequence_numbers", "lemma syn_received.got_syn",
-            "property handshake.three_messages"} <= set(ind.kept)
+    assert {
+        "state_domain",
+        "lemma syn_sent.sequence_numbers",
+        "lemma syn_received.got_syn",
+        "property handshake.three_messages",
+    } <= set(ind.kept)
     # an old SYN is in flight initially: the "no old incarnation" lemma must be dropped
     assert "lemma no_old_incarnation" in ind.dropped
 
@@ -171,8 +180,15 @@ def test_every_safety_property_proved_for_all_depths(scenario: str) -> None:
     assert all(v.method == "induction" and v.notes for v in verdicts.values())
 
 
-@pytest.mark.parametrize("mutant", ["short-time-wait", "last-ack-closes-without-ack",
-                                    "no-rst-on-bad-synack", "discard-data-after-fin"])
+@pytest.mark.parametrize(
+    "mutant",
+    [
+        "short-time-wait",
+        "last-ack-closes-without-ack",
+        "no-rst-on-bad-synack",
+        "discard-data-after-fin",
+    ],
+)
 def test_induction_does_not_prove_what_a_mutant_breaks(mutant: str) -> None:
     """Soundness sanity check of the lemmas: a property the mutant violates is never proved
     (the other properties may well be)."""
