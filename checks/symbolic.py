@@ -19,7 +19,7 @@ symbolic states. Public API (for the CLI):
 ``synthesize_time_wait(grid, max_tw=None, scenario="close", base=None, confirm_with_bmc=False)``
     For each ``(msl, rto, retries)`` in ``grid``, the least ``time_wait`` for which
     ``timewait.covers_fin_retransmit`` holds, with the violation one tick below. Returns a
-    list of `SynthesisRow` (with `closed_form` = msl + rto*retries and 2*MSL beside it). The
+    list of `SynthesisRow` (with `closed_form` and 2*MSL beside it). The
     oracle is the explicit engine; ``confirm_with_bmc`` re-finds the counterexample with Z3.
 
 ``successors_z3(model, world) -> set[World]``
@@ -334,12 +334,19 @@ class SynthesisRow:
 
 
 def closed_form(msl: int, rto: int, retries: int) -> int:
-    """The least TIME-WAIT that covers FIN retransmissions, as `synthesize_time_wait` finds it
-    on the grid it was run on (``close`` scenario, data=0, duplicates=0, capacity 2, loss and
-    reordering on): ``msl + rto * retries`` (at least 1). The peer's last FIN retransmission
-    leaves ``rto * retries`` ticks after the first FIN and may live almost ``msl`` ticks;
-    2*MSL is enough exactly when ``rto * retries <= msl``."""
-    return max(1, msl + rto * retries)
+    """The least TIME-WAIT that keeps `timewait.covers_fin_retransmit`, as a formula:
+
+        min(RTO*(retries+1) + 1, max(MSL + RTO*retries, 2*MSL - 1))
+
+    TIME-WAIT must outlast every segment of a peer still in LAST-ACK that could reach a closed
+    closer and draw a RST: the peer's last FIN retransmission, sent RTO*retries ticks after its
+    first FIN and living almost MSL ticks (MSL + RTO*retries); and the peer's answer to an old
+    segment of ours, which itself lived almost MSL (2*MSL - 1: RFC 9293's reason for 2*MSL).
+    But no longer than the peer stays in LAST-ACK: it gives up RTO*(retries+1) ticks after its
+    FIN. (The +1 and -1 are the model's discrete ticks.) It matches the explicit engine at
+    every point of the grid msl, rto in 1..3, retries in 0..2 (`tcpspec synthesize time-wait
+    --msl 1,2,3 --rto 1,2,3 --retries 0,1,2`); 2*MSL is enough exactly where it is <= 2*MSL."""
+    return min(rto * (retries + 1) + 1, max(msl + rto * retries, 2 * msl - 1))
 
 
 def _holds_explicit(model: Model, prop_id: str) -> tuple[bool, Trace | None]:

@@ -124,7 +124,7 @@ def time_wait_cmd(
     ] = False,
 ) -> None:
     """The least TIME-WAIT that keeps timewait.covers_fin_retransmit, over a grid of MSL, RTO
-    and retry limits; compared with the closed form MSL + RTO*retries and with 2*MSL, and the
+    and retry limits; compared with a closed form (see below) and with 2*MSL, and the
     counterexample one tick below the bound."""
     grid = [
         (m, r, n)
@@ -188,7 +188,7 @@ def synthesis_table(rows: list[SynthesisRow]) -> Table:
         "rto",
         "retries",
         "least TIME-WAIT",
-        "MSL + RTO*retries",
+        "closed form",
         "2*MSL",
         "2*MSL suffices",
         "oracle",
@@ -212,7 +212,9 @@ def synthesis_table(rows: list[SynthesisRow]) -> Table:
             r.oracle,
         )
     t.caption = (
-        "the peer retransmits its FIN up to RTO*retries ticks after the first, and a "
-        "segment lives almost MSL ticks: TIME-WAIT must outlast both"
+        "closed form: min(RTO*(retries+1) + 1, max(MSL + RTO*retries, 2*MSL - 1)). TIME-WAIT "
+        "must outlast the peer's last FIN retransmission (MSL + RTO*retries) and its answer "
+        "to an old segment of ours (2*MSL - 1), but no longer than the peer stays in LAST-ACK "
+        "(it gives up RTO*(retries+1) after its FIN)"
     )
     return t
