@@ -99,7 +99,9 @@ def mutant_title(name: str, prop: str) -> str:
 
 def mutant_subtitle(name: str, t: Trace) -> str:
     m = MUTANTS[name]
-    sub = f"{m.summary} (scenario {m.scenario}; {len(t.steps)} steps)"
+    sub = (
+        f"{m.summary} (scenario {m.scenario}, {derive.mutant_network(name)}; {len(t.steps)} steps)"
+    )
     return sub + (f"; {t.note}" if t.note else "")
 
 
