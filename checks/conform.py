@@ -33,7 +33,7 @@ from spec.build import TCP
 from spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
 from spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
 from spec.segment import Segment
-from spec.states import SYNCHRONIZED
+from spec.states import SYNCHRONIZED, State
 from spec.timers import TIMERS
 
 MOD = 1 << 32
@@ -624,7 +624,7 @@ def _repairs(
         repaired = []
         for n in reached:
             me = n.world.eps[i]
-            if me.st.name != "SYN_RECEIVED":
+            if me.st != State.SYN_RECEIVED:
                 continue
             ack = Segment(ack=True, seq=me.rcv_nxt, ackno=me.snd_nxt)
             w = n.world.with_chan(1 - i, (*n.world.chans[1 - i], ack))

@@ -182,6 +182,31 @@ def _edge_label(lab: Label) -> str:
 HIGHLIGHT = "#c62828"  # the counterexample path
 
 
+def _box_graph(
+    name: str,
+    title: str,
+    node_size: str,
+    edge_size: str,
+    graph: dict[str, str] | None = None,
+    node: dict[str, str] | None = None,
+    edge: dict[str, str] | None = None,
+) -> graphviz.Digraph:
+    """A titled top-down graph of rounded grey boxes: the look every state graph shares."""
+    g = graphviz.Digraph(name)
+    g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t", **(graph or {}))
+    g.attr(
+        "node",
+        fontname=FONT,
+        fontsize=node_size,
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#f7f7f7",
+        **(node or {}),
+    )
+    g.attr("edge", fontname=FONT, fontsize=edge_size, **(edge or {}))
+    return g
+
+
 def _path_edges(path: list[int]) -> set[tuple[int, int]]:
     return set(pairwise(path))
 
@@ -194,26 +219,15 @@ def product_full(
     are drawn in red."""
     on_path = set(path or ())
     path_edges = _path_edges(path or [])
-    g = graphviz.Digraph("product")
-    g.attr(
-        rankdir="TB",
-        fontname=FONT,
-        fontsize="12",
-        label=title,
-        labelloc="t",
-        nodesep="0.15",
-        ranksep="0.35",
+    g = _box_graph(
+        "product",
+        title,
+        "8",
+        "7",
+        graph=dict(nodesep="0.15", ranksep="0.35"),
+        node=dict(margin="0.05,0.02"),
+        edge=dict(arrowsize="0.5"),
     )
-    g.attr(
-        "node",
-        fontname=FONT,
-        fontsize="8",
-        shape="box",
-        style="rounded,filled",
-        fillcolor="#f7f7f7",
-        margin="0.05,0.02",
-    )
-    g.attr("edge", fontname=FONT, fontsize="7", arrowsize="0.5")
     nodes = sorted(ex.graph.nodes if keep is None else keep)
     inside = set(nodes)
     for n in nodes:
@@ -262,25 +276,14 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
             edges[(ka, kb)] += 1
     on_path = {_pair(ex, n) for n in path or ()}
     path_edges = {(_pair(ex, a), _pair(ex, b)) for a, b in _path_edges(path or [])}
-    g = graphviz.Digraph("summary")
-    g.attr(
-        rankdir="TB",
-        fontname=FONT,
-        fontsize="12",
-        label=title,
-        labelloc="t",
-        nodesep="0.3",
-        ranksep="0.45",
+    g = _box_graph(
+        "summary",
+        title,
+        "9",
+        "8",
+        graph=dict(nodesep="0.3", ranksep="0.45"),
+        edge=dict(color="#555", fontcolor="#333"),
     )
-    g.attr(
-        "node",
-        fontname=FONT,
-        fontsize="9",
-        shape="box",
-        style="rounded,filled",
-        fillcolor="#f7f7f7",
-    )
-    g.attr("edge", fontname=FONT, fontsize="8", color="#555", fontcolor="#333")
 
     def nid(k: tuple[State, State]) -> str:
         return f"{k[0].name}__{k[1].name}"
@@ -346,17 +349,7 @@ def graphml(ex: Exploration, path: list[int] | None = None) -> str:
 def trace_dot(t: Trace, title: str) -> str:
     """A trace as a chain of global states (DOT): each box both endpoints and what is in
     flight, each arrow the move with the rule cases that fired."""
-    g = graphviz.Digraph("trace")
-    g.attr(rankdir="TB", fontname=FONT, fontsize="12", label=title, labelloc="t")
-    g.attr(
-        "node",
-        fontname=FONT,
-        fontsize="9",
-        shape="box",
-        style="rounded,filled",
-        fillcolor="#f7f7f7",
-    )
-    g.attr("edge", fontname=FONT, fontsize="8")
+    g = _box_graph("trace", title, "9", "8")
     worlds = t.worlds()
     for k, w in enumerate(worlds):
         g.node(f"s{k}", f"{k}: {_world_label(w)}", fillcolor="#d7f0d7" if k == 0 else "#f7f7f7")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import struct
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+import conftest
 import pytest
+from conftest import need
 from typer.testing import CliRunner
 
 from checks import capture, mbt
@@ -42,16 +42,6 @@ from spec.model import CLIENT, Bounds
 from tcpspec.cli import app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pcap"
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def need(reason: str | None) -> None:
-    """Skip with ``reason``; but in CI a check that cannot run is a failure."""
-    if reason is None:
-        return
-    if CI:
-        pytest.fail(f"CI is set but this check cannot run: {reason}")
-    pytest.skip(reason)
 
 
 def walk(scenario: str, seed: int, steps: int = 40) -> Trace:
@@ -245,10 +235,10 @@ def test_linux_cooked_capture() -> None:
 
 
 def test_need_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "CI", True)
+    monkeypatch.setattr(conftest, "CI", True)
     with pytest.raises(pytest.fail.Exception, match="CI is set"):
         need("no root")
-    monkeypatch.setattr(sys.modules[__name__], "CI", False)
+    monkeypatch.setattr(conftest, "CI", False)
     with pytest.raises(pytest.skip.Exception):
         need("no root")
     need(None)

@@ -6,6 +6,7 @@ import os
 import random
 
 import pytest
+from conftest import CI
 
 from checks.explicit import explore
 from checks.invariants import houdini
@@ -88,7 +89,7 @@ SAFETY_MUTANTS = [
 def test_every_mutant_caught_by_both_engines_with_equal_lengths(mutant: str) -> None:
     """Agreement (c), in the mutant's own scenario (default bounds, except as noted)."""
     m, pid, n = _explicit_counterexample(mutant)
-    if n > SLOW_STEPS and not (os.environ.get("CI") or os.environ.get("TCPSPEC_SLOW")):
+    if n > SLOW_STEPS and not (CI or os.environ.get("TCPSPEC_SLOW")):
         pytest.skip(
             f"{n}-step counterexample: Z3 needs 20 s to 3 min; runs when CI or TCPSPEC_SLOW is set"
         )
