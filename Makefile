@@ -4,14 +4,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test bench diagrams docs conform capture mbt system-tools lint clean
+.PHONY: verify test bench diagrams docs conform capture mbt system-tools lint lock clean
 
-$(STAMP): pyproject.toml
+# The exact versions come from requirements.lock (made by pip-tools from pyproject.toml's ranges:
+# `make lock`), so every machine gets byte-identical reports and SVGs; tcpspec itself is installed
+# editable on top, without letting pip re-resolve anything.
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "tcpspec needs Python 3.11+: install python3 and run make again"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+## make lock: re-pin requirements.lock from pyproject.toml's ranges (pip-tools)
+lock: $(STAMP)
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --extra docs --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --no-emit-trusted-host --annotation-style=line \
+	  --output-file requirements.lock pyproject.toml
 
 ## make verify: every property holds at the default bounds (explicit and Z3 engines, which must
 ## agree) and every mutant is caught
@@ -35,15 +46,10 @@ system-tools:
 ## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) and the
 ## generated parts of the documentation (docs/generated/) from the model
 diagrams: $(STAMP)
-	$(BIN)/python -m diagrams
+	$(BIN)/python -m tcpspec.diagrams
 
 ## make docs: the documentation site (English and Korean) from docs/, into site/
-DOCS_STAMP := $(VENV)/.docs-installed
-$(DOCS_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e '.[docs]'
-	@touch $(DOCS_STAMP)
-
-docs: $(DOCS_STAMP)
+docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	@echo "open site/index.html (Korean: site/ko/index.html)"
 
@@ -53,22 +59,28 @@ conform: $(STAMP)
 
 ## make capture SCENARIO=normal OUT=x.pcap: capture a real connection in private namespaces (root)
 capture: $(STAMP)
-	$(BIN)/python -m checks.capture $(SCENARIO) $(OUT)
+	$(BIN)/python -m tcpspec.checks.conformance.capture $(SCENARIO) $(OUT)
 
 ## make mbt: model-based tests: scripts generated from the model, replayed against the kernel (root)
 mbt: $(STAMP)
-	$(BIN)/python -m checks.mbt
+	$(BIN)/python -m tcpspec.checks.conformance.mbt
 
 ## make bench: states, states/s, wall time and peak memory at growing bounds; Z3 BMC, induction
 ## and synthesis times
 bench: $(STAMP)
-	$(BIN)/python -m checks.bench
+	$(BIN)/python -m tcpspec.checks.bench
 
 ## make lint: ruff and mypy
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# mypy cannot follow pyproject's package-dir mapping: give it the installed package's layout
+	@rm -rf build/typecheck && mkdir -p build/typecheck/tcpspec
+	@for f in tcpspec/*; do ln -s ../../../$$f build/typecheck/tcpspec/; done
+	@ln -s ../../../spec build/typecheck/tcpspec/spec
+	@ln -s ../../../checks build/typecheck/tcpspec/checks
+	@ln -s ../../../diagrams/generator build/typecheck/tcpspec/diagrams
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

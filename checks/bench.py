@@ -2,20 +2,20 @@
 and the Z3 engine's figures: seconds per property for BMC at depth k and for the induction
 proof, per scenario, and for the TIME-WAIT synthesis grid.
 
-Figures, not assertions: tests never assert on time. Run with ``python -m checks.bench``.
+Figures, not assertions: tests never assert on time. Run with ``python -m tcpspec.checks.bench``.
 """
 
 from __future__ import annotations
 
 import sys
 
+from rich.console import Console
 from rich.table import Table
 
-from checks.explicit import explore
-from checks.properties import CHECKED
-from spec.build import make_model
-from spec.model import Bounds
-from tcpspec.render import console
+from tcpspec.checks.explicit import explore
+from tcpspec.checks.properties import CHECKED
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds
 
 RUNS: list[tuple[str, str, Bounds]] = [
     ("handshake", "default", Bounds()),
@@ -26,6 +26,11 @@ RUNS: list[tuple[str, str, Bounds]] = [
     ("close", "msl=2 rto=2", Bounds(msl=2, rto=2)),
     ("connect-close", "capacity=3", Bounds(capacity=3)),
 ]
+
+
+def console() -> Console:
+    # a fixed width, so the figures read the same in a terminal and in a CI log
+    return Console(width=160, highlight=False)
 
 
 def main(argv: list[str]) -> int:
@@ -72,9 +77,10 @@ def z3_bench(quick: bool) -> None:
     then one implication check per property), and the synthesis grid."""
     import time
 
-    from checks.invariants import houdini
-    from checks.symbolic import bmc, prove_by_induction, synthesize_time_wait
-    from checks.verify import SYMBOLIC_KINDS
+    from tcpspec.checks.symbolic import bmc, prove_by_induction
+    from tcpspec.checks.symbolic.houdini import houdini
+    from tcpspec.checks.synthesis import synthesize_time_wait
+    from tcpspec.checks.verify import SYMBOLIC_KINDS
 
     ids = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
     depths = BMC_DEPTHS[:1] if quick else BMC_DEPTHS

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from spec.logic import And, Implies, In, Not, Or
-from spec.model import Model
-from spec.states import AT_REST, SYNCHRONIZED, Reason
-from spec.states import State as S
+from tcpspec.spec.logic import And, Implies, In, Not, Or
+from tcpspec.spec.model import Model
+from tcpspec.spec.states import AT_REST, SYNCHRONIZED, Reason
+from tcpspec.spec.states import State as S
 
 SIDES = (0, 1)
 

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from spec.endpoint import OFF, Endpoint
-from spec.model import CLIENT, CLOCK, NETWORK, SERVER, Label, Model, World
-from spec.segment import Segment
+from tcpspec.spec.endpoint import OFF, Endpoint
+from tcpspec.spec.model import CLIENT, CLOCK, NETWORK, SERVER, Label, Model, World
+from tcpspec.spec.segment import Segment
 
 ACTORS = {CLIENT: "client", SERVER: "server", NETWORK: "network", CLOCK: "clock"}
 

@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checks.explicit import Exploration, Stats, explore
-from checks.properties import CHECKED, PROPERTIES, Property
-from checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
-from checks.trace import Trace
-from spec.build import make_model
-from spec.model import Bounds, Model
-from spec.mutants import MUTANTS, Mutant
-from spec.scenarios import DEFAULT_SCENARIOS
+from tcpspec.checks.explicit import Exploration, Stats, explore
+from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
+from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
+from tcpspec.checks.trace import Trace
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, Model
+from tcpspec.spec.mutants import MUTANTS, Mutant
+from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
 
 ENGINES = ("explicit", "z3", "both")
 SYMBOLIC_KINDS = ("invariant", "action")  # what the Z3 engine checks

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from spec.endpoint import OFF
-from spec.logic import And, If, Implies, Not, Or
-from spec.rules import Case, Ctx, Step
-from spec.segment import ACK, RST, RST_ACK, SYN_ACK, seg_len
-from spec.states import FIN_RECEIVED, OTHER_STATES, SYNCHRONIZED, Reason
-from spec.states import State as S
+from tcpspec.spec.endpoint import OFF
+from tcpspec.spec.logic import And, If, Implies, Not, Or
+from tcpspec.spec.rules import Case, Ctx, Step
+from tcpspec.spec.segment import ACK, RST, RST_ACK, SYN_ACK, seg_len
+from tcpspec.spec.states import FIN_RECEIVED, OTHER_STATES, SYNCHRONIZED, Reason
+from tcpspec.spec.states import State as S
 
 # ---------------------------------------------------------------------------------------------
 # Tests the RFC names

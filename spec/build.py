@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from spec.arrival import ARRIVAL
-from spec.model import Bounds, Model
-from spec.mutants import MUTANTS
-from spec.rules import Rules
-from spec.scenarios import SCENARIOS
-from spec.timers import TIMERS
-from spec.user import USER
+from tcpspec.spec.arrival import ARRIVAL
+from tcpspec.spec.model import Bounds, Model
+from tcpspec.spec.mutants import MUTANTS
+from tcpspec.spec.rules import Rules
+from tcpspec.spec.scenarios import SCENARIOS
+from tcpspec.spec.timers import TIMERS
+from tcpspec.spec.user import USER
 
 #: The correct relation: RFC 9293 as modelled here.
 TCP = Rules(arrival=ARRIVAL, user=USER, timers=TIMERS)

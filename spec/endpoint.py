@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from spec.states import Reason, State
+from tcpspec.spec.states import Reason, State
 
 OFF = -1  # a timer that is not running
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from spec.logic import And, If, In, Not, Or
-from spec.states import AT_REST
-from spec.states import State as S
+from tcpspec.spec.logic import And, If, In, Not, Or
+from tcpspec.spec.states import AT_REST
+from tcpspec.spec.states import State as S
 
 
 def after_arrival(before: Any, after: Any, seg: Any, reply: Any, replied: Any, iss: int) -> dict:

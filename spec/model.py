@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from spec import ghosts
-from spec.endpoint import OFF, Endpoint
-from spec.rules import Case, Ctx, Rules
-from spec.segment import DATA, SYN, Segment
-from spec.states import State
-from spec.timers import settle_timers
+from tcpspec.spec import ghosts
+from tcpspec.spec.endpoint import OFF, Endpoint
+from tcpspec.spec.rules import Case, Ctx, Rules
+from tcpspec.spec.segment import DATA, SYN, Segment
+from tcpspec.spec.states import State
+from tcpspec.spec.timers import settle_timers
 
 CLIENT, SERVER = 0, 1
 SIDE_NAMES = ("client", "server")

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from spec.logic import If, In
-from spec.model import Bounds, Side
-from spec.rules import Case, Rules
-from spec.segment import ACK
-from spec.states import Reason
-from spec.states import State as S
+from tcpspec.spec.logic import If, In
+from tcpspec.spec.model import Bounds, Side
+from tcpspec.spec.rules import Case, Rules
+from tcpspec.spec.segment import ACK
+from tcpspec.spec.states import Reason
+from tcpspec.spec.states import State as S
 
 Change = Callable[[Rules, tuple[Side, Side], Bounds], tuple[Rules, tuple[Side, Side], Bounds]]
 

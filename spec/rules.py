@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from spec.states import State
+from tcpspec.spec.states import State
 
 Effect = dict[str, Any]  # field -> new value; the key "emit" holds a Segment to send
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spec.model import Side
+from tcpspec.spec.model import Side
 
 # The seeds' worked example: client ISN 100, server ISN 200. The earlier incarnation of the same
 # port pair (whose segments may linger) used other ISNs, as a clock-driven ISN generator would.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from spec.logic import If
+from tcpspec.spec.logic import If
 
 
 class Segment(NamedTuple):

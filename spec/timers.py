@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from spec.arrival import back_to_listen
-from spec.endpoint import OFF
-from spec.logic import And, If, In, Not, Or
-from spec.rules import Case, Ctx
-from spec.segment import DATA, FIN, SYN, SYN_ACK
-from spec.states import AT_REST, FIN_SENT, MAY_HOLD_TEXT, Reason
-from spec.states import State as S
+from tcpspec.spec.arrival import back_to_listen
+from tcpspec.spec.endpoint import OFF
+from tcpspec.spec.logic import And, If, In, Not, Or
+from tcpspec.spec.rules import Case, Ctx
+from tcpspec.spec.segment import DATA, FIN, SYN, SYN_ACK
+from tcpspec.spec.states import AT_REST, FIN_SENT, MAY_HOLD_TEXT, Reason
+from tcpspec.spec.states import State as S
 
 ST = frozenset
 

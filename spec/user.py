@@ -7,11 +7,11 @@ keeps receiving). ABORT is possible at any time only when ``side.abort`` is set.
 
 from __future__ import annotations
 
-from spec.logic import And, Not
-from spec.rules import Case
-from spec.segment import DATA, FIN, RST, SYN
-from spec.states import Reason
-from spec.states import State as S
+from tcpspec.spec.logic import And, Not
+from tcpspec.spec.rules import Case
+from tcpspec.spec.segment import DATA, FIN, RST, SYN
+from tcpspec.spec.states import Reason
+from tcpspec.spec.states import State as S
 
 ST = frozenset
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from spec.model import Label, Model, World
+from tcpspec.spec.model import Label, Model, World
 
 
 def move(m: Model, w: World, want: Callable[[Label], bool]) -> tuple[Label, World]:

@@ -144,7 +144,7 @@ def test_trace_pcap_needs_output_and_writes_a_capture(tmp_path: Path) -> None:
         str(out),
     )
     assert r.exit_code == 1
-    from checks.pcap import read
+    from tcpspec.checks.conformance.pcap import read
 
     segs = read(out)
     assert [(s.syn, s.ack) for s in segs][:2] == [(True, False), (True, True)]

@@ -15,9 +15,16 @@ import pytest
 from conftest import need
 from typer.testing import CliRunner
 
-from checks import capture, mbt
-from checks.conform import HARNESS, OUT, Assume, ConformError, conform, conform_file
-from checks.pcap import (
+from tcpspec.checks.conformance import capture, mbt
+from tcpspec.checks.conformance.conform import (
+    HARNESS,
+    OUT,
+    Assume,
+    ConformError,
+    conform,
+    conform_file,
+)
+from tcpspec.checks.conformance.pcap import (
     ACK,
     CLIENT_ADDR,
     FIN,
@@ -36,10 +43,10 @@ from checks.pcap import (
     trace_pcap,
     write_trace,
 )
-from checks.trace import Trace, TraceStep
-from spec.build import make_model
-from spec.model import CLIENT, Bounds
+from tcpspec.checks.trace import Trace, TraceStep
 from tcpspec.cli import app
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import CLIENT, Bounds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pcap"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from checks.trace import Trace, endpoint_text
-from diagrams import derive
-from diagrams.generate import PRODUCTS, generate
-from spec.model import CLIENT, SERVER
-from spec.mutants import MUTANTS
-from spec.states import State
+from tcpspec.checks.trace import Trace, endpoint_text
+from tcpspec.diagrams import derive
+from tcpspec.diagrams.generate import PRODUCTS, generate
+from tcpspec.spec.model import CLIENT, SERVER
+from tcpspec.spec.mutants import MUTANTS
+from tcpspec.spec.states import State
 
 ROOT = Path(__file__).resolve().parent.parent / "diagrams"
 
@@ -129,14 +129,14 @@ def test_working_view_is_a_whole_connection() -> None:
 def test_committed_diagrams_are_fresh(fresh: Path) -> None:
     new = {p.relative_to(fresh) for p in _generated(fresh)}
     old = {p.relative_to(ROOT) for p in _generated(ROOT)}
-    assert new == old, "run `python -m diagrams` to regenerate the diagrams"
+    assert new == old, "run `python -m tcpspec.diagrams` to regenerate the diagrams"
     stale = [str(p) for p in sorted(new) if (fresh / p).read_bytes() != (ROOT / p).read_bytes()]
-    assert not stale, f"out of date (run `python -m diagrams`): {stale}"
+    assert not stale, f"out of date (run `python -m tcpspec.diagrams`): {stale}"
 
 
 def test_generation_is_deterministic(fresh: Path, tmp_path: Path) -> None:
     # the graphs alone (fast); the freshness test covers the rest against the committed files
-    from diagrams import graphs
+    from tcpspec.diagrams import graphs
 
     dot = graphs.state_machine(derive.machine_transitions(), derive.usual_paths())
     assert graphs.render(dot) == graphs.render(dot)
@@ -144,7 +144,7 @@ def test_generation_is_deterministic(fresh: Path, tmp_path: Path) -> None:
 
 
 def test_stale_files_are_removed(tmp_path: Path) -> None:
-    from diagrams import generate as gen
+    from tcpspec.diagrams import generate as gen
 
     old = tmp_path / "scenarios" / "renamed-long-ago.svg"
     old.parent.mkdir()
@@ -203,7 +203,7 @@ def test_trace_format_dot_is_the_run_as_a_chain() -> None:
     assert r.exit_code == 1
     assert r.output.startswith("digraph trace {")
     assert "s0 -> s1" in r.output and "listen.syn" in r.output
-    from diagrams.graphs import render
+    from tcpspec.diagrams.graphs import render
 
     assert ET.fromstring(render(r.output)).tag.endswith("svg")
 
@@ -211,7 +211,7 @@ def test_trace_format_dot_is_the_run_as_a_chain() -> None:
 def test_graph_highlights_the_counterexample() -> None:
     import networkx as nx
 
-    from diagrams.graphs import HIGHLIGHT
+    from tcpspec.diagrams.graphs import HIGHLIGHT
 
     args = (
         "graph",

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from conftest import need
 
-from checks.properties import CHECKED
-from diagrams import derive
-from diagrams import docs as gen
+from tcpspec.checks.properties import CHECKED
+from tcpspec.diagrams import derive
+from tcpspec.diagrams import docs as gen
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -36,9 +36,11 @@ def _pages() -> list[Path]:
 def test_generated_fragments_are_fresh() -> None:
     want = gen.fragments()
     have = {p.name: p.read_text(encoding="utf-8") for p in GENERATED.glob("*.md")}
-    assert sorted(have) == sorted(want), "run `python -m diagrams` to regenerate docs/generated"
+    assert sorted(have) == sorted(want), (
+        "run `python -m tcpspec.diagrams` to regenerate docs/generated"
+    )
     stale = [n for n in sorted(want) if have[n] != want[n]]
-    assert not stale, f"out of date (run `python -m diagrams`): {stale}"
+    assert not stale, f"out of date (run `python -m tcpspec.diagrams`): {stale}"
 
 
 def test_every_page_is_in_english_and_korean() -> None:

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.explicit import StateLimitExceeded, explore
-from checks.properties import CHECKED, PROPERTIES
-from checks.trace import to_json_text
-from checks.verify import sweep
-from spec.build import make_model
-from spec.model import Bounds, BoundsError
-from spec.mutants import MUTANTS
+from tcpspec.checks.explicit import StateLimitExceeded, explore
+from tcpspec.checks.properties import CHECKED, PROPERTIES
+from tcpspec.checks.trace import to_json_text
+from tcpspec.checks.verify import sweep
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, BoundsError
+from tcpspec.spec.mutants import MUTANTS
 
 SMALL = ("handshake", "close", "stale-syn", "stale-data", "simultaneous-open", "refused")
 

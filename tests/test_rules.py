@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from conftest import deliver, move, user
 
-from spec.build import TCP, make_model
-from spec.model import CLIENT, SERVER, Bounds
-from spec.segment import ACK, DATA, FIN, RST, SYN, SYN_ACK, Segment
-from spec.states import Reason
-from spec.states import State as S
+from tcpspec.spec.build import TCP, make_model
+from tcpspec.spec.model import CLIENT, SERVER, Bounds
+from tcpspec.spec.segment import ACK, DATA, FIN, RST, SYN, SYN_ACK, Segment
+from tcpspec.spec.states import Reason
+from tcpspec.spec.states import State as S
 
 NO_FAULTS = Bounds(loss=False, reorder=False, duplicates=0)
 

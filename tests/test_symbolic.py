@@ -1,4 +1,4 @@
-"""Agreement between the Z3 engine (checks.symbolic) and the explicit engine / concrete model."""
+"""Agreement between the Z3 engine (checks/symbolic/) and the explicit engine and concrete model."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import random
 import pytest
 from conftest import CI
 
-from checks.explicit import explore
-from checks.invariants import houdini
-from checks.properties import PROPERTIES
-from checks.symbolic import (
+from tcpspec.checks.explicit import explore
+from tcpspec.checks.properties import PROPERTIES
+from tcpspec.checks.symbolic import (
     BOUNDED,
     PROVED,
     VIOLATED,
@@ -21,9 +20,10 @@ from checks.symbolic import (
     count_states_z3,
     prove,
 )
-from spec.build import make_model
-from spec.model import Bounds, Model, World
-from spec.mutants import MUTANTS
+from tcpspec.checks.symbolic.houdini import houdini
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, Model, World
+from tcpspec.spec.mutants import MUTANTS
 
 SMALL = Bounds(duplicates=0)
 
@@ -158,7 +158,7 @@ def test_bmc_of_several_properties_matches_one_by_one() -> None:
 
 
 def test_time_wait_synthesis_matches_closed_form() -> None:
-    from checks.symbolic import synthesize_time_wait
+    from tcpspec.checks.synthesis import synthesize_time_wait
 
     # (2, 2, 0) and (3, 1, 0) are where MSL + RTO*retries alone is wrong: the peer's answer to
     # an old segment, and the peer giving up early
@@ -195,7 +195,7 @@ def test_every_safety_property_proved_for_all_depths(scenario: str) -> None:
 def test_induction_does_not_prove_what_a_mutant_breaks(mutant: str) -> None:
     """Soundness sanity check of the lemmas: a property the mutant violates is never proved
     (the other properties may well be)."""
-    from checks.symbolic import prove_by_induction
+    from tcpspec.checks.symbolic import prove_by_induction
 
     mu = MUTANTS[mutant]
     proved = prove_by_induction(make_model(mu.scenario, None, mutant), SAFETY)

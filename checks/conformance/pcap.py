@@ -1,0 +1,328 @@
+"""Capture files without dependencies: read classic pcap and pcapng, write classic pcap.
+
+The reader understands the link types a Linux capture produces (Ethernet, Linux cooked SLL and
+SLL2, raw IP, BSD loopback) and keeps only IPv4 TCP. Each TCP segment becomes an `Observed`:
+its endpoints, flags, sequence and acknowledgment numbers and payload length. Options, windows
+and checksums are read past, not checked.
+
+The writer turns a model `Trace` into a capture (one packet per segment a side emits), with
+documentation addresses (RFC 5737), fixed ports and correct IPv4 and TCP checksums, so that
+tshark or Wireshark can display a counterexample.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tcpspec.checks.trace import Trace
+from tcpspec.spec.model import CLIENT
+from tcpspec.spec.segment import Segment, flags_text, header_text
+
+# TCP flag bits
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW = 0, 1, 101
+LINKTYPE_RAW_OLD, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL2 = 12, 113, 228, 276
+
+#: Addresses and ports of traces written from the model (RFC 5737 documentation ranges).
+CLIENT_ADDR, SERVER_ADDR = "192.0.2.1", "198.51.100.1"
+CLIENT_PORT, SERVER_PORT = 49152, 8080
+
+
+class CaptureError(ValueError):
+    """A file that cannot be used as a capture of a TCP connection (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One TCP segment as seen on the wire."""
+
+    time: float
+    src: str  # "address:port"
+    dst: str
+    syn: bool
+    ack: bool
+    fin: bool
+    rst: bool
+    seq: int
+    ackno: int
+    dlen: int  # payload bytes
+
+    def flags(self) -> str:
+        return flags_text(self)
+
+    def describe(self) -> str:
+        return f"{self.src} > {self.dst} {header_text(self)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+def _ip(raw: bytes) -> str:
+    return ".".join(str(b) for b in raw)
+
+
+def _tcp_from_ipv4(t: float, pkt: bytes) -> Observed | None:
+    if len(pkt) < 20 or pkt[0] >> 4 != 4:
+        return None
+    ihl = (pkt[0] & 0x0F) * 4
+    total = struct.unpack("!H", pkt[2:4])[0]
+    frag = struct.unpack("!H", pkt[6:8])[0]
+    if pkt[9] != 6 or frag & 0x1FFF or ihl < 20:
+        return None  # not TCP, or a non-first fragment
+    end = min(total, len(pkt)) if total else len(pkt)  # total 0: TSO capture, trust the frame
+    tcp = pkt[ihl:end]
+    if len(tcp) < 20:
+        return None
+    sport, dport, seq, ackno, off, flags = struct.unpack("!HHIIBB", tcp[:14])
+    hlen = (off >> 4) * 4
+    if hlen < 20 or hlen > len(tcp):
+        return None
+    return Observed(
+        time=t,
+        src=f"{_ip(pkt[12:16])}:{sport}",
+        dst=f"{_ip(pkt[16:20])}:{dport}",
+        syn=bool(flags & SYN),
+        ack=bool(flags & ACK),
+        fin=bool(flags & FIN),
+        rst=bool(flags & RST),
+        seq=seq,
+        ackno=ackno,
+        dlen=len(tcp) - hlen,
+    )
+
+
+def _network_layer(linktype: int, frame: bytes) -> bytes | None:
+    """The IPv4 packet inside a frame, or None when the frame holds something else."""
+    if linktype == LINKTYPE_ETHERNET:
+        off, etype = 14, struct.unpack("!H", frame[12:14])[0] if len(frame) >= 14 else 0
+        while etype in (0x8100, 0x88A8) and len(frame) >= off + 4:  # VLAN tags
+            etype = struct.unpack("!H", frame[off + 2 : off + 4])[0]
+            off += 4
+        return frame[off:] if etype == 0x0800 else None
+    if linktype == LINKTYPE_LINUX_SLL:
+        ok = len(frame) >= 16 and struct.unpack("!H", frame[14:16])[0] == 0x0800
+        return frame[16:] if ok else None
+    if linktype == LINKTYPE_LINUX_SLL2:
+        ok = len(frame) >= 20 and struct.unpack("!H", frame[0:2])[0] == 0x0800
+        return frame[20:] if ok else None
+    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4):
+        return frame
+    if linktype == LINKTYPE_NULL:
+        if len(frame) < 4:
+            return None
+        family = struct.unpack("<I", frame[:4])[0]
+        if family not in (2, 0x02000000):
+            return None
+        return frame[4:]
+    raise CaptureError(
+        f"unsupported link type {linktype} (supported: Ethernet, Linux cooked "
+        "SLL/SLL2, raw IP, BSD loopback)"
+    )
+
+
+def _classic(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+    magic = data[:4]
+    table = {
+        b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+        b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+        b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+        b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+    }
+    endian, unit = table[magic]
+    if len(data) < 24:
+        raise CaptureError("truncated pcap file header")
+    linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0FFFFFFF
+    pos = 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[pos : pos + 16])
+        pos += 16
+        if pos + incl > len(data):
+            raise CaptureError(f"truncated packet record at byte {pos - 16}")
+        yield sec + frac * unit, linktype, data[pos : pos + incl]
+        pos += incl
+
+
+def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+    pos = 0
+    endian = "<"
+    ifaces: list[tuple[int, float]] = []  # (linktype, seconds per timestamp unit)
+    while pos + 12 <= len(data):
+        btype = struct.unpack(endian + "I", data[pos : pos + 4])[0]
+        if btype == 0x0A0D0D0A:
+            bom = data[pos + 8 : pos + 12]
+            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+            ifaces = []
+        blen = struct.unpack(endian + "I", data[pos + 4 : pos + 8])[0]
+        if blen < 12 or pos + blen > len(data):
+            raise CaptureError(f"truncated or corrupt pcapng block at byte {pos}")
+        body = data[pos + 8 : pos + blen - 4]
+        if btype == 1:  # Interface Description Block
+            linktype = struct.unpack(endian + "H", body[:2])[0]
+            ifaces.append((linktype, _if_tsresol(body[8:], endian)))
+        elif btype == 6:  # Enhanced Packet Block
+            iface, hi, lo, cap = struct.unpack(endian + "IIII", body[:16])
+            if iface >= len(ifaces):
+                raise CaptureError(f"packet block at byte {pos} names an unknown interface")
+            linktype, unit = ifaces[iface]
+            yield ((hi << 32) | lo) * unit, linktype, body[20 : 20 + cap]
+        elif btype == 3:  # Simple Packet Block
+            if not ifaces:
+                raise CaptureError("simple packet block before any interface description")
+            yield 0.0, ifaces[0][0], body[4:]
+        pos += blen
+
+
+def _if_tsresol(opts: bytes, endian: str) -> float:
+    pos = 0
+    while pos + 4 <= len(opts):
+        code, length = struct.unpack(endian + "HH", opts[pos : pos + 4])
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = opts[pos + 4]
+            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0**-v
+        pos += 4 + (length + 3) // 4 * 4
+    return 1e-6
+
+
+def parse(data: bytes, name: str = "capture") -> list[Observed]:
+    """All IPv4 TCP segments in a pcap or pcapng image, in capture order."""
+    if data[:4] == b"\x0a\x0d\x0d\x0a":
+        frames = _pcapng(data)
+    elif data[:4] in (
+        b"\xd4\xc3\xb2\xa1",
+        b"\xa1\xb2\xc3\xd4",
+        b"\x4d\x3c\xb2\xa1",
+        b"\xa1\xb2\x3c\x4d",
+    ):
+        frames = _classic(data)
+    else:
+        raise CaptureError(f"{name} is not a capture file (neither pcap nor pcapng)")
+    out = []
+    for t, linktype, frame in frames:
+        ip = _network_layer(linktype, frame)
+        if ip is None:
+            continue
+        seg = _tcp_from_ipv4(t, ip)
+        if seg is not None:
+            out.append(seg)
+    if not out:
+        raise CaptureError(f"{name} holds no IPv4 TCP segment")
+    return out
+
+
+def read(path: str | Path) -> list[Observed]:
+    """Read a pcap or pcapng file (see `parse`)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise CaptureError(f"cannot read {p}: {e.strerror}") from None
+    return parse(data, str(p))
+
+
+def connections(segs: Iterable[Observed]) -> dict[tuple[str, str], list[Observed]]:
+    """Segments grouped by connection (the unordered pair of endpoints), in order of appearance;
+    the key is (first sender, its peer)."""
+    out: dict[tuple[str, str], list[Observed]] = {}
+    for s in segs:
+        key = (s.src, s.dst) if (s.dst, s.src) not in out else (s.dst, s.src)
+        out.setdefault(key, []).append(s)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _addr(a: str) -> bytes:
+    return bytes(int(x) for x in a.split("."))
+
+
+def ipv4_tcp(
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    seq: int,
+    ackno: int,
+    flags: int,
+    payload: bytes = b"",
+    ident: int = 0,
+    window: int = 65535,
+) -> bytes:
+    """An IPv4 packet carrying one TCP segment, both checksums correct."""
+    seq &= 0xFFFFFFFF
+    ackno &= 0xFFFFFFFF
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ackno, 5 << 4, flags, window, 0, 0)
+    pseudo = _addr(src) + _addr(dst) + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
+    csum = _checksum(pseudo + tcp + payload)
+    tcp = tcp[:16] + struct.pack("!H", csum) + tcp[18:]
+    total = 20 + len(tcp) + len(payload)
+    ip = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, total, ident & 0xFFFF, 0x4000, 64, 6, 0, _addr(src), _addr(dst)
+    )
+    ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+    return ip + tcp + payload
+
+
+def ethernet(ip: bytes, from_client: bool) -> bytes:
+    a, b = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
+    dst, src = (b, a) if from_client else (a, b)
+    return dst + src + b"\x08\x00" + ip
+
+
+def pcap_image(frames: Iterable[tuple[float, bytes]], linktype: int = LINKTYPE_ETHERNET) -> bytes:
+    """A classic (microsecond, little-endian) pcap file holding these frames."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)]
+    for t, frame in frames:
+        sec = int(t)
+        usec = round((t - sec) * 1e6)
+        out.append(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+    return b"".join(out)
+
+
+def segment_frame(seg: Segment, from_client: bool, ident: int = 0, unit: bytes = b"x") -> bytes:
+    """The Ethernet frame of a model segment: sequence numbers are used as they are, each data
+    unit becomes ``unit`` (one byte by default, so that unit and byte counts agree)."""
+    flags = (SYN if seg.syn else 0) | (FIN if seg.fin else 0) | (RST if seg.rst else 0)
+    flags |= ACK if seg.ack else 0
+    flags |= PSH if seg.dlen else 0
+    src, dst = (CLIENT_ADDR, SERVER_ADDR) if from_client else (SERVER_ADDR, CLIENT_ADDR)
+    sport, dport = (CLIENT_PORT, SERVER_PORT) if from_client else (SERVER_PORT, CLIENT_PORT)
+    ip = ipv4_tcp(
+        src, dst, sport, dport, seg.seq, seg.ackno if seg.ack else 0, flags, unit * seg.dlen, ident
+    )
+    return ethernet(ip, from_client)
+
+
+def trace_pcap(trace: Trace, start: float = 1_700_000_000.0, step: float = 0.001) -> bytes:
+    """The capture of a model trace: every segment a side emits into the network, in order
+    (emissions lost to a full channel are left out, as they never reached the wire)."""
+    frames = []
+    for k, st in enumerate(trace.steps):
+        lab = st.label
+        if lab.sent is None or lab.overflow:
+            continue
+        frames.append((start + k * step, segment_frame(lab.sent, lab.actor == CLIENT, k + 1)))
+    return pcap_image(frames)
+
+
+def write_trace(trace: Trace, path: str | Path) -> None:
+    Path(path).write_bytes(trace_pcap(trace))

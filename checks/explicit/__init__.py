@@ -1,0 +1,11 @@
+"""The explicit-state engine: every reachable state, breadth first (see `search`)."""
+
+from tcpspec.checks.explicit.search import (
+    Exploration,
+    StateLimitExceeded,
+    Stats,
+    Verdict,
+    explore,
+)
+
+__all__ = ["Exploration", "StateLimitExceeded", "Stats", "Verdict", "explore"]

@@ -1,0 +1,98 @@
+"""TIME-WAIT synthesis: the least TIME-WAIT that keeps `timewait.covers_fin_retransmit`.
+
+The explicit engine is the oracle; the Z3 engine (BMC) confirms its counterexamples on request.
+It uses both engines, so it lives beside them, like `checks.verify`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tcpspec.checks.properties import PROPERTIES
+from tcpspec.checks.symbolic import bmc
+from tcpspec.checks.trace import Trace
+from tcpspec.spec.model import Bounds, Model
+
+# -- synthesis ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SynthesisRow:
+    msl: int
+    rto: int
+    retries: int
+    least_time_wait: int | None  # None: not found up to max_tw
+    closed_form: int  # what the formula in `closed_form` predicts
+    two_msl: int
+    counterexample: Trace | None  # the violation at least_time_wait - 1
+    oracle: str
+
+
+def closed_form(msl: int, rto: int, retries: int) -> int:
+    """The least TIME-WAIT that keeps `timewait.covers_fin_retransmit`, as a formula:
+
+        min(RTO*(retries+1) + 1, max(MSL + RTO*retries, 2*MSL - 1))
+
+    TIME-WAIT must outlast every segment of a peer still in LAST-ACK that could reach a closed
+    closer and draw a RST: the peer's last FIN retransmission, sent RTO*retries ticks after its
+    first FIN and living almost MSL ticks (MSL + RTO*retries); and the peer's answer to an old
+    segment of ours, which itself lived almost MSL (2*MSL - 1: RFC 9293's reason for 2*MSL).
+    But no longer than the peer stays in LAST-ACK: it gives up RTO*(retries+1) ticks after its
+    FIN. (The +1 and -1 are the model's discrete ticks.) It matches the explicit engine at
+    every point of the grid msl, rto in 1..3, retries in 0..2 (`tcpspec synthesize time-wait
+    --msl 1,2,3 --rto 1,2,3 --retries 0,1,2`); 2*MSL is enough exactly where it is <= 2*MSL."""
+    return min(rto * (retries + 1) + 1, max(msl + rto * retries, 2 * msl - 1))
+
+
+def _holds_explicit(model: Model, prop_id: str) -> tuple[bool, Trace | None]:
+    from tcpspec.checks.explicit import explore
+
+    ex = explore(model, (PROPERTIES[prop_id],), stop_at=(prop_id,))
+    v = ex.verdicts[prop_id]
+    return v.holds, v.trace
+
+
+def synthesize_time_wait(
+    grid: list[tuple[int, int, int]],
+    max_tw: int | None = None,
+    scenario: str = "close",
+    base: Bounds | None = None,
+    confirm_with_bmc: bool = False,
+) -> list[SynthesisRow]:
+    """Least ``time_wait`` making ``timewait.covers_fin_retransmit`` hold, per grid point.
+
+    The oracle is the explicit engine (a complete exploration per candidate; Z3 could not prove
+    the property unboundedly in reasonable time, see `prove`). With ``confirm_with_bmc`` the
+    counterexample one tick below is re-found by `bmc` and must have the same length (slow:
+    tens of seconds per point)."""
+    from tcpspec.spec.build import make_model
+
+    pid = "timewait.covers_fin_retransmit"
+    base = base or Bounds(data=0, duplicates=0)
+    rows = []
+    for msl, rto, retries in grid:
+        top = max_tw or 2 * msl + 2 * rto * (retries + 1) + 2
+        least: int | None = None
+        cex: Trace | None = None
+        prev_trace: Trace | None = None
+        for tw in range(1, top + 1):
+            m = make_model(scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=tw))
+            ok, tr = _holds_explicit(m, pid)
+            if ok:
+                least, cex = tw, prev_trace
+                break
+            prev_trace = tr
+        oracle = "explicit"
+        if confirm_with_bmc and least is not None and least > 1 and cex is not None:
+            m = make_model(
+                scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=least - 1)
+            )
+            v = bmc(m, pid, len(cex))
+            if v.trace is None or len(v.trace) != len(cex):
+                raise AssertionError(f"engines disagree at {(msl, rto, retries)}")
+            oracle = "explicit, counterexample confirmed by z3 bmc"
+        rows.append(
+            SynthesisRow(
+                msl, rto, retries, least, closed_form(msl, rto, retries), 2 * msl, cex, oracle
+            )
+        )
+    return rows

@@ -1,0 +1,144 @@
+"""The typer application and what every command shares: the bound options, clear errors."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar, cast, get_type_hints
+
+import typer
+
+from tcpspec import __version__
+from tcpspec.spec.model import Bounds, BoundsError
+from tcpspec.spec.mutants import MUTANTS
+from tcpspec.spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="A machine-checked model of TCP connection setup and teardown "
+    "(RFC 9293): verify its properties, study counterexamples.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tcpspec {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """A machine-checked model of TCP connection setup and teardown (RFC 9293): verify its
+    properties, study counterexamples."""
+
+# -- options shared by the commands that build a model -------------------------------------------
+Capacity = Annotated[int, typer.Option(help="Segments in flight per direction.")]
+Loss = Annotated[bool, typer.Option("--loss/--no-loss", help="The network may drop segments.")]
+Reorder = Annotated[
+    bool,
+    typer.Option("--reorder/--no-reorder", help="The network may deliver segments out of order."),
+]
+Dups = Annotated[int, typer.Option(help="How many duplications the network may make (0: off).")]
+Data = Annotated[int, typer.Option(help="Data units each application sends.")]
+Msl = Annotated[int, typer.Option(help="MSL in ticks: a segment lives less than this.")]
+Rto = Annotated[int, typer.Option(help="Retransmission timeout in ticks.")]
+Retries = Annotated[int, typer.Option(help="Retransmissions of a segment before giving up.")]
+TimeWait = Annotated[int, typer.Option(help="TIME-WAIT length in ticks (0: 2*MSL).")]
+Window = Annotated[int, typer.Option(help="Receive window (RCV.WND) in data units.")]
+MaxStates = Annotated[int, typer.Option(help="Stop with an error beyond this many states.")]
+Mutant = Annotated[str | None, typer.Option(help="Check a broken variant (see `tcpspec list`).")]
+ScenarioOpt = Annotated[
+    list[str] | None, typer.Option("--scenario", help="Scenario(s) to explore (default: all).")
+]
+
+
+#: The model's bounds as command-line options: (parameter name, option type, default).
+BOUND_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("capacity", Capacity, 2),
+    ("loss", Loss, True),
+    ("reorder", Reorder, True),
+    ("duplicates", Dups, 1),
+    ("data", Data, 1),
+    ("msl", Msl, 1),
+    ("rto", Rto, 1),
+    ("retries", Retries, 1),
+    ("time_wait", TimeWait, 0),
+    ("window", Window, 2),
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bound_options(command: F) -> F:
+    """Give a command the model's bound options (`--capacity` ... `--window`), written once here.
+
+    typer sees them as the command's own options; the command itself receives one checked
+    `Bounds` as its ``bounds`` parameter (an impossible bound is a clear error, exit 2)."""
+    hints = get_type_hints(command, include_extras=True)
+    kept = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "bounds"
+    ]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+        for name, option, default in BOUND_OPTIONS
+    ]
+
+    @functools.wraps(command)
+    def with_bounds(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name, _, _ in BOUND_OPTIONS}
+        try:
+            b = Bounds(**values).resolved()
+        except BoundsError as e:
+            fail(str(e))
+        return command(*args, bounds=b, **kwargs)
+
+    with_bounds.__signature__ = inspect.Signature(kept + added)  # type: ignore[attr-defined]
+    with_bounds.__annotations__ = {p.name: p.annotation for p in kept + added}
+    return cast(F, with_bounds)
+
+
+def fail(message: str) -> NoReturn:
+    """Bad usage: one clear line on stderr and exit status 2, never a traceback."""
+    print(f"tcpspec: error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def check_mutant(mutant: str | None) -> None:
+    if mutant is not None and mutant not in MUTANTS:
+        fail(f"unknown mutant {mutant!r}; choose one of: {', '.join(MUTANTS)}")
+
+
+def check_scenarios(names: list[str] | None) -> tuple[str, ...]:
+    for n in names or ():
+        if n not in SCENARIOS:
+            fail(f"unknown scenario {n!r}; choose one of: {', '.join(SCENARIOS)}")
+    return tuple(names) if names else DEFAULT_SCENARIOS
+
+
+def write_json(path: Path, doc: Any) -> None:
+    write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str | bytes) -> None:
+    try:
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror}")

@@ -1,0 +1,80 @@
+"""`tcpspec conform`: is a captured TCP connection a behaviour of the model?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tcpspec.checks.conformance.conform import OUT, Assume, ConformError, Report, check_file
+from tcpspec.checks.conformance.pcap import CaptureError
+from tcpspec.cli.app import app, fail, write_json
+
+
+@app.command("conform")
+def conform_cmd(
+    captures: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="CAPTURE", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark)."
+        ),
+    ],
+    port: Annotated[
+        int | None, typer.Option(help="Check only the connection(s) using this TCP port.")
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="The capture was taken on this endpoint's host (ADDRESS or ADDRESS:PORT): what "
+            "arrived there was delivered to it, at once and in order."
+        ),
+    ] = None,
+    fifo: Annotated[
+        bool,
+        typer.Option(help="The network between the two ends keeps order (one link, e.g. a veth)."),
+    ] = False,
+    min_rto: Annotated[
+        float,
+        typer.Option(
+            help="Least retransmission timeout in seconds: a FIN or text captured again sooner is "
+            "not a retransmission (Linux: 0.2; 0: ignore time)."
+        ),
+    ] = 0.0,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the reports as JSON to this file.")
+    ] = None,
+) -> None:
+    """Check each TCP connection in CAPTURE against the model (RFC 9293 sections 3.5-3.10).
+
+    Sequence numbers are made relative to each side's ISN; options, windows and timestamps are
+    ignored; whatever the capture does not show (timer expiries, user calls, segments lost on
+    the way) may happen in between. A connection is ACCEPTED, with the states each side passed
+    through; or REJECTED at the first segment no run of the model explains, with the states the
+    model could have been in and what it would have let that side send; or OUT OF SCOPE when
+    that segment shows a behaviour the model leaves out on purpose (see README).
+    --host, --fifo and --min-rto state what is known about the capture and make the check
+    stronger; `make conform` gives what the capture harness guarantees.
+
+    Exit status: 0 every connection accepted (or out of scope), 1 one is rejected, 2 bad input.
+    """
+    if min_rto < 0:
+        fail(f"--min-rto must be at least 0 (got {min_rto})")
+    assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
+    results: list[tuple[Path, str, Report]] = []
+    for path in captures:
+        try:
+            results += [(path, name, rep) for name, rep in check_file(path, port, assume)]
+        except (CaptureError, ConformError) as e:
+            fail(str(e))
+    for path, name, rep in results:
+        print(f"{path}: {name}: {rep.text()}")
+        if rep.out_of_scope:
+            o = OUT[rep.out_of_scope]
+            print(f"  out of scope: {o.why} ({o.ref})")
+    if json_path is not None:
+        doc: list[dict[str, Any]] = [
+            dict(file=str(p), connection=n, **r.as_json()) for p, n, r in results
+        ]
+        write_json(json_path, doc)
+    raise typer.Exit(1 if any(r.status == "rejected" for _, _, r in results) else 0)

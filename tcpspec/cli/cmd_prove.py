@@ -1,0 +1,221 @@
+"""`tcpspec prove` (the Z3 engine's three-way verdicts) and `tcpspec synthesize time-wait`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tcpspec.checks.properties import CHECKED, PROPERTIES
+from tcpspec.checks.symbolic import PROVED, VIOLATED, check
+from tcpspec.checks.synthesis import SynthesisRow, synthesize_time_wait
+from tcpspec.checks.verify import DEFAULT_DEPTH, SYMBOLIC_KINDS
+from tcpspec.cli.app import (
+    Mutant,
+    ScenarioOpt,
+    app,
+    bound_options,
+    check_mutant,
+    check_scenarios,
+    fail,
+)
+from tcpspec.cli.render import console, trace_table
+from tcpspec.spec.build import UnknownName, make_model
+from tcpspec.spec.model import Bounds, BoundsError
+
+SAFETY = tuple(p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS)
+
+
+@app.command("prove")
+@bound_options
+def prove_cmd(
+    prop: Annotated[
+        str | None,
+        typer.Argument(metavar="[PROPERTY]", help="A safety property (default: all of them)."),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    mutant: Mutant = None,
+    depth: Annotated[
+        int, typer.Option(help="Steps searched by bounded model checking when no proof is found.")
+    ] = DEFAULT_DEPTH,
+    *,
+    bounds: Bounds,
+) -> None:
+    """Prove safety properties for runs of any length with Z3, per scenario.
+
+    Each verdict is one of three: "proved for all depths" (an inductive invariant implies the
+    property: induction, with the strengthening lemmas of checks/symbolic/lemmas.py that survive
+    Houdini), "violated" (with a shortest counterexample, from bounded model checking), or
+    "no counterexample up to depth K" (neither a proof nor a counterexample).
+    """
+    if prop is not None and prop not in PROPERTIES:
+        fail(f"unknown property {prop!r}; choose one of: {', '.join(SAFETY)}")
+    if prop is not None and prop not in SAFETY:
+        fail(
+            f"{prop} is a {PROPERTIES[prop].kind} property: the Z3 engine proves safety "
+            f"(invariant and action) properties; `tcpspec verify` checks it explicitly"
+        )
+    if depth < 0:
+        fail(f"--depth must be at least 0 (got {depth})")
+    check_mutant(mutant)
+    names = check_scenarios(scenario)
+    ids = [prop] if prop else list(SAFETY)
+    out = console()
+    t = Table(title="tcpspec prove (Z3)", title_justify="left")
+    for col in ("property", "scenario", "verdict", "method", "seconds"):
+        t.add_column(col)
+    failed = []
+    t0 = time.perf_counter()
+    try:
+        for name in names:
+            model = make_model(name, bounds, mutant)
+            for pid, v in check(model, ids, depth).items():
+                colour = {PROVED: "green", VIOLATED: "red"}.get(v.status, "yellow")
+                t.add_row(pid, name, f"[{colour}]{v.describe()}[/]", v.method, f"{v.seconds:.1f}")
+                if v.status == VIOLATED and v.trace is not None:
+                    failed.append((model, v.trace, f"counterexample to {pid} ({name}, z3 bmc)"))
+    except (BoundsError, UnknownName) as e:
+        fail(str(e))
+    t.caption = (
+        f"{time.perf_counter() - t0:.1f} s; induction from the lemmas in "
+        f"checks/symbolic/lemmas.py, else BMC to depth {depth}"
+    )
+    out.print(t)
+    for model, trace, title in failed:
+        out.print(trace_table(model, trace, title))
+    raise typer.Exit(1 if failed else 0)
+
+
+synthesize = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Synthesize parameters that make a property hold.",
+)
+app.add_typer(synthesize, name="synthesize")
+
+
+def _grid(option: str, text: str, least: int) -> list[int]:
+    try:
+        values = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        fail(f"{option} takes comma-separated whole numbers, like 1,2,3 (got {text!r})")
+    if not values:
+        fail(f"{option} needs at least one value")
+    if values[0] < least:
+        fail(f"{option} values must be at least {least} (got {values[0]})")
+    return values
+
+
+@synthesize.command("time-wait")
+def time_wait_cmd(
+    msl: Annotated[str, typer.Option(help="MSL values (ticks), comma-separated.")] = "1,2",
+    rto: Annotated[str, typer.Option(help="Retransmission timeouts (ticks).")] = "1,2",
+    retries: Annotated[str, typer.Option(help="Retry limits (R2).")] = "0,1",
+    scenario: Annotated[str, typer.Option(help="Scenario to synthesize in.")] = "close",
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm/--no-confirm",
+            help="Also re-find each counterexample one tick below the bound with Z3's bounded "
+            "model checking, at the same length (slow: about a minute per point).",
+        ),
+    ] = False,
+) -> None:
+    """The least TIME-WAIT that keeps timewait.covers_fin_retransmit, over a grid of MSL, RTO
+    and retry limits; compared with a closed form (see below) and with 2*MSL, and the
+    counterexample one tick below the bound."""
+    grid = [
+        (m, r, n)
+        for m in _grid("--msl", msl, 1)
+        for r in _grid("--rto", rto, 1)
+        for n in _grid("--retries", retries, 0)
+    ]
+    check_scenarios([scenario])
+    out = console()
+    try:
+        rows = synthesize_time_wait(
+            grid, scenario=scenario, base=Bounds(data=0, duplicates=0), confirm_with_bmc=confirm
+        )
+    except (BoundsError, UnknownName) as e:
+        fail(str(e))
+    out.print(synthesis_table(rows))
+    shown = next(
+        (
+            r
+            for r in rows
+            if r.counterexample is not None
+            and r.least_time_wait is not None
+            and r.least_time_wait > r.two_msl
+        ),
+        next((r for r in rows if r.counterexample is not None), None),
+    )
+    if shown is not None and shown.counterexample is not None and shown.least_time_wait:
+        model = make_model(
+            scenario,
+            Bounds(
+                data=0,
+                duplicates=0,
+                msl=shown.msl,
+                rto=shown.rto,
+                retries=shown.retries,
+                time_wait=shown.least_time_wait - 1,
+            ),
+        )
+        out.print(
+            trace_table(
+                model,
+                shown.counterexample,
+                f"TIME-WAIT = {shown.least_time_wait - 1}, one tick below the "
+                f"bound (msl={shown.msl}, rto={shown.rto}, "
+                f"retries={shown.retries})",
+            )
+        )
+    ok = all(r.least_time_wait == r.closed_form for r in rows)
+    if not ok:
+        print("tcpspec: the closed form does not match every grid point", file=sys.stderr)
+    raise typer.Exit(0 if ok else 1)
+
+
+def synthesis_table(rows: list[SynthesisRow]) -> Table:
+    t = Table(
+        title="least TIME-WAIT covering FIN retransmissions (timewait.covers_fin_retransmit)",
+        title_justify="left",
+    )
+    for col in (
+        "msl",
+        "rto",
+        "retries",
+        "least TIME-WAIT",
+        "closed form",
+        "2*MSL",
+        "2*MSL suffices",
+        "oracle",
+    ):
+        t.add_column(col, justify="right")
+    for r in rows:
+        least = "not found" if r.least_time_wait is None else str(r.least_time_wait)
+        suffices = (
+            "-"
+            if r.least_time_wait is None
+            else ("yes" if r.two_msl >= r.least_time_wait else "[red]no[/]")
+        )
+        t.add_row(
+            str(r.msl),
+            str(r.rto),
+            str(r.retries),
+            least,
+            str(r.closed_form),
+            str(r.two_msl),
+            suffices,
+            r.oracle,
+        )
+    t.caption = (
+        "closed form: min(RTO*(retries+1) + 1, max(MSL + RTO*retries, 2*MSL - 1)). TIME-WAIT "
+        "must outlast the peer's last FIN retransmission (MSL + RTO*retries) and its answer "
+        "to an old segment of ours (2*MSL - 1), but no longer than the peer stays in LAST-ACK "
+        "(it gives up RTO*(retries+1) after its FIN)"
+    )
+    return t

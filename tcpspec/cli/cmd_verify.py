@@ -1,0 +1,219 @@
+"""`tcpspec verify`, `tcpspec mutants` and `tcpspec list`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tcpspec.checks.explicit import StateLimitExceeded
+from tcpspec.checks.properties import PROPERTIES
+from tcpspec.checks.symbolic import VIOLATED
+from tcpspec.checks.trace import to_json
+from tcpspec.checks.verify import DEFAULT_DEPTH, ENGINES, Report, Result, sweep, verify
+from tcpspec.cli.app import (
+    MaxStates,
+    Mutant,
+    ScenarioOpt,
+    app,
+    bound_options,
+    check_mutant,
+    check_scenarios,
+    fail,
+    write_json,
+)
+from tcpspec.cli.render import console, sweep_table, trace_table, verify_table
+from tcpspec.spec.build import UnknownName
+from tcpspec.spec.model import Bounds, BoundsError
+from tcpspec.spec.mutants import MUTANTS
+from tcpspec.spec.scenarios import SCENARIOS
+
+
+def _z3_json(report: Report, r: Result) -> dict[str, Any] | None:
+    if not report.z3:
+        return None
+    if not r.symbolic():
+        return {"status": "n/a", "note": "explicit engine only"}
+    per = {}
+    for name, v in r.z3.items():
+        e: dict[str, Any] = {
+            "status": v.status,
+            "verdict": v.describe(),
+            "method": v.method,
+            "depth": v.depth,
+            "seconds": round(v.seconds, 3),
+            "notes": v.notes,
+        }
+        if v.trace is not None:
+            e["counterexample"] = to_json(r.z3_models[name], v.trace)
+        per[name] = e
+    return {"status": r.z3_status(), "scenarios": per}
+
+
+def _report_json(report: Report) -> dict[str, Any]:
+    props = []
+    for r in report.results.values():
+        entry: dict[str, Any] = {"id": r.property.id, "kind": r.property.kind}
+        if report.explicit:
+            entry["holds"] = r.holds
+            entry["witness_found"] = r.witness is not None if r.property.witness else None
+            entry["explicit"] = {"status": "holds" if r.holds else "violated"}
+            if r.trace is not None and r.model is not None:
+                entry["scenario"] = r.scenario
+                entry["counterexample"] = to_json(r.model, r.trace)
+        else:
+            entry["holds"] = r.z3_status() != VIOLATED
+        z = _z3_json(report, r)
+        if z is not None:
+            entry["z3"] = z
+        if report.engine == "both" and r.symbolic():
+            entry["engines_agree"] = not r.disagreements
+            entry["disagreements"] = r.disagreements
+        props.append(entry)
+    tot = report.totals()
+    return {
+        "engine": report.engine,
+        "bmc_depth": report.depth if report.z3 else None,
+        "agree": report.agree if report.engine == "both" else None,
+        "properties": props,
+        "stats": {
+            "states": tot.states,
+            "transitions": tot.transitions,
+            "depth": tot.depth,
+            "seconds": round(report.seconds, 3),
+            "z3_seconds": round(report.z3_seconds, 3),
+            "scenarios": {k: v.as_dict() for k, v in report.stats.items()},
+        },
+    }
+
+
+Engine = Annotated[
+    str,
+    typer.Option(
+        help="Which engine checks the properties: explicit (every reachable state), z3 (an "
+        "inductive proof, else bounded model checking) or both (their verdicts must agree)."
+    ),
+]
+Depth = Annotated[
+    int,
+    typer.Option(
+        help="How many steps Z3's bounded model checking searches when it cannot prove a "
+        "property (it always reaches a counterexample the explicit engine found)."
+    ),
+]
+
+
+@app.command("verify")
+@bound_options
+def verify_cmd(
+    scenario: ScenarioOpt = None,
+    mutant: Mutant = None,
+    max_states: MaxStates = 2_000_000,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
+    ] = None,
+    engine: Engine = "both",
+    depth: Depth = DEFAULT_DEPTH,
+    *,
+    bounds: Bounds,
+) -> None:
+    """Check every property in every scenario at the given bounds, with both engines."""
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    if depth < 0:
+        fail(f"--depth must be at least 0 (got {depth})")
+    check_mutant(mutant)
+    names = check_scenarios(scenario)
+    out = console()
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task("exploring", total=None)
+
+            def step(text: str) -> None:
+                bar.update(task, description=text)
+
+            report = verify(
+                bounds, names, mutant, max_states, engine=engine, depth=depth, on_step=step
+            )
+    except (BoundsError, UnknownName, StateLimitExceeded) as e:
+        fail(str(e))
+    out.print(verify_table(report))
+    for r in report.results.values():
+        if r.trace is not None and r.model is not None:
+            out.print(
+                trace_table(r.model, r.trace, f"counterexample to {r.property.id} ({r.scenario})")
+            )
+        elif not report.explicit and (cx := r.z3_counterexample()) is not None:
+            name, v = cx
+            out.print(
+                trace_table(
+                    r.z3_models[name],
+                    v.trace,  # type: ignore[arg-type]
+                    f"counterexample to {r.property.id} ({name}, z3 bmc)",
+                )
+            )
+        for d in r.disagreements:
+            out.print(f"[red]engines disagree[/] on {r.property.id}: {d}")
+    if json_file is not None:
+        write_json(json_file, _report_json(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("mutants")
+@bound_options
+def mutants_cmd(
+    max_states: MaxStates = 2_000_000,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the sweep as JSON to this file.")
+    ] = None,
+    *,
+    bounds: Bounds,
+) -> None:
+    """Run every mutant (a deliberately broken TCP) and show which property catches it."""
+    try:
+        catches = sweep(bounds, max_states=max_states)
+    except (BoundsError, UnknownName, StateLimitExceeded) as e:
+        fail(str(e))
+    console().print(sweep_table(catches))
+    if json_file is not None:
+        write_json(
+            json_file,
+            {
+                "mutants": [
+                    {
+                        "mutant": c.mutant.name,
+                        "expected": c.mutant.breaks,
+                        "scenario": c.mutant.scenario,
+                        "caught_by": c.caught_by,
+                        "trace_length": len(c.trace) if c.trace else None,
+                    }
+                    for c in catches
+                ]
+            },
+        )
+    raise typer.Exit(0 if all(c.ok for c in catches) else 1)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List the properties, mutants and scenarios."""
+    out = console()
+    out.print("[bold]Properties[/]")
+    for p in PROPERTIES.values():
+        out.print(f"  {p.id:34} {p.kind:10} {p.statement}")
+    out.print("\n[bold]Mutants[/] (each must be caught by the property named)")
+    for m in MUTANTS.values():
+        out.print(f"  {m.name:30} -> {m.breaks:34} {m.summary}")
+    out.print("\n[bold]Scenarios[/]")
+    for s in SCENARIOS.values():
+        out.print(f"  {s.name:20} {s.title}")

@@ -1,0 +1,44 @@
+"""The ways a trace can be written out: `tcpspec trace --format NAME`.
+
+Each writer takes the model, the trace and a title and returns text or bytes. Text formats go to
+stdout unless `--output` is given; binary ones (pcap) need `--output`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from tcpspec.checks.conformance.pcap import trace_pcap
+from tcpspec.checks.trace import Trace, to_json
+from tcpspec.cli.render import console, trace_table
+from tcpspec.diagrams import graphs, msc
+from tcpspec.spec.model import Model
+
+Writer = Callable[[Model, Trace, str], "str | bytes"]
+
+
+def _text(m: Model, t: Trace, title: str) -> str:
+    out = console()
+    with out.capture() as cap:
+        out.print(trace_table(m, t, title))
+    return cap.get()
+
+
+FORMATS: dict[str, tuple[Writer, str]] = {
+    "text": (_text, "a table: each step, the rule that fired (with its RFC section), both sides"),
+    "json": (lambda m, t, title: json.dumps(to_json(m, t), indent=2) + "\n", "for programs"),
+    "svg": (lambda m, t, title: msc.svg(t, title), "a message sequence chart"),
+    "mermaid": (
+        lambda m, t, title: msc.mermaid(t, title),
+        "the chart as Mermaid text (GitHub renders it)",
+    ),
+    "dot": (
+        lambda m, t, title: graphs.trace_dot(t, title),
+        "the run as a chain of global states, Graphviz DOT",
+    ),
+    "pcap": (
+        lambda m, t, title: trace_pcap(t),
+        "a capture Wireshark and tshark open (needs --output)",
+    ),
+}
