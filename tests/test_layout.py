@@ -51,7 +51,7 @@ def under(name: str, *packages: str) -> bool:
 
 
 def test_every_import_is_of_the_one_namespace() -> None:
-    for mod, path in modules().items():
+    for path in modules().values():
         stray = {m for m in imports(path) if not m.startswith("tcpspec")}
         assert not stray, f"{path}: imports outside the tcpspec namespace: {stray}"
 
