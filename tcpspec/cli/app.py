@@ -44,6 +44,7 @@ def _main(
     """A machine-checked model of TCP connection setup and teardown (RFC 9293): verify its
     properties, study counterexamples."""
 
+
 # -- options shared by the commands that build a model -------------------------------------------
 Capacity = Annotated[int, typer.Option(help="Segments in flight per direction.")]
 Loss = Annotated[bool, typer.Option("--loss/--no-loss", help="The network may drop segments.")]
