@@ -70,7 +70,9 @@ def test_data_flows_one_way() -> None:
         elif under(mod, "tcpspec.checks"):
             allowed = ("tcpspec.spec", "tcpspec.checks")
         elif under(mod, "tcpspec.diagrams"):
-            allowed = ("tcpspec.spec", "tcpspec.checks", "tcpspec.diagrams")
+            allowed = ("tcpspec.spec", "tcpspec.checks", "tcpspec.diagrams", "tcpspec.i18n")
+        elif mod == "tcpspec.i18n":
+            allowed = ()
         else:
             continue  # the command line may use everything
         bad = sorted(d for d in deps if not under(d, *allowed))
@@ -131,6 +133,7 @@ def test_wheel_installs_beside_pypi_diagrams(tmp_path: Path) -> None:
         assert z.read(top).decode().split() == ["tcpspec"]
         names = z.namelist()
     assert not [n for n in names if n.endswith((".svg", ".mmd", ".dot"))]
+    assert "tcpspec/locale/ko/LC_MESSAGES/tcpspec.po" in names
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(_venv_python(venv))
