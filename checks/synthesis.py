@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from tcpspec.checks.explicit import explore
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import bmc
 from tcpspec.checks.trace import Trace
+from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds, Model
 
-# -- synthesis ---------------------------------------------------------------------------------
+PID = "timewait.covers_fin_retransmit"
 
 
 @dataclass
@@ -44,11 +46,20 @@ def closed_form(msl: int, rto: int, retries: int) -> int:
 
 
 def _holds_explicit(model: Model, prop_id: str) -> tuple[bool, Trace | None]:
-    from tcpspec.checks.explicit import explore
-
     ex = explore(model, (PROPERTIES[prop_id],), stop_at=(prop_id,))
     v = ex.verdicts[prop_id]
     return v.holds, v.trace
+
+
+def exercised(scenario: str, base: Bounds) -> bool:
+    """Whether `timewait.covers_fin_retransmit` can be exercised in ``scenario`` at all: its
+    "sometimes" companion (a retransmitted FIN reaches TIME-WAIT) is reachable, with one retry
+    and a TIME-WAIT as long as 2*MSL. Where nobody closes, any TIME-WAIT "works"."""
+    p = PROPERTIES[PID]
+    assert p.witness is not None
+    model = make_model(scenario, replace(base, retries=max(1, base.retries)))
+    v = explore(model, (p,), stop_at=(p.witness,)).verdicts.get(p.witness)
+    return v is not None and v.holds
 
 
 def synthesize_time_wait(
@@ -64,9 +75,7 @@ def synthesize_time_wait(
     the property unboundedly in reasonable time, see `prove`). With ``confirm_with_bmc`` the
     counterexample one tick below is re-found by `bmc` and must have the same length (slow:
     tens of seconds per point)."""
-    from tcpspec.spec.build import make_model
-
-    pid = "timewait.covers_fin_retransmit"
+    pid = PID
     base = base or Bounds(data=0, duplicates=0)
     rows = []
     for msl, rto, retries in grid:

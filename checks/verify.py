@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 from tcpspec.checks.explicit import Exploration, Stats, explore
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
@@ -90,18 +90,31 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        # A witness is required where the property's own scenario was explored.
-        explicit_ok = not self.explicit or all(
-            r.holds
-            and (
-                r.property.witness is None
-                or r.witness is not None
-                or r.property.scenario not in self.stats
-            )
-            for r in self.results.values()
-        )
+        """No property violated (by either engine), and the engines agree."""
+        explicit_ok = not self.explicit or all(r.holds for r in self.results.values())
         z3_ok = not self.z3 or all(r.z3_status() != VIOLATED for r in self.results.values())
         return explicit_ok and z3_ok and self.agree
+
+    def vacuous(self) -> list[Result]:
+        """Safety properties that hold only vacuously: their "sometimes" companion is never
+        reached in the property's own scenario, which was explored."""
+        if not self.explicit:
+            return []
+        return [
+            r
+            for r in self.results.values()
+            if r.holds
+            and r.property.witness is not None
+            and r.witness is None
+            and r.property.scenario in self.stats
+        ]
+
+    def inconclusive(self) -> list[Result]:
+        """Properties with neither a verdict of the explicit engine nor a Z3 proof: Z3 alone
+        found no counterexample within its depth and no proof."""
+        if self.explicit or not self.z3:
+            return []
+        return [r for r in self.results.values() if r.symbolic() and r.z3_status() == BOUNDED]
 
     def totals(self) -> Stats:
         s = Stats()
@@ -168,6 +181,27 @@ def verify(
     return report
 
 
+def why_vacuous(
+    r: Result, bounds: Bounds, mutant: str | None = None, max_states: int = 2_000_000
+) -> list[str]:
+    """The bounds that make ``r`` vacuous: each of them, put back at its default alone, makes
+    the "sometimes" companion reachable again (``--data 0`` for data after a FIN, say).
+    Empty when no single bound does it."""
+    p, w = r.property, r.property.witness
+    assert w is not None
+    default = Bounds().resolved()
+    out = []
+    for f in fields(Bounds):
+        here, usual = getattr(bounds, f.name), getattr(default, f.name)
+        if here == usual or f.name == "fin_wait_2":
+            continue
+        model = make_model(p.scenario, replace(bounds, **{f.name: usual}), mutant)
+        ex = explore(model, (p,), max_states=max_states, stop_at=(w,))
+        if (v := ex.verdicts.get(w)) is not None and v.holds:
+            out.append(f.name)
+    return out
+
+
 def _take_explicit(results: dict[str, Result], ex: Exploration, model: Model, name: str) -> None:
     for p in CHECKED:
         r = results[p.id]
@@ -205,6 +239,24 @@ class Catch:
     @property
     def ok(self) -> bool:
         return self.mutant.breaks in self.caught_by
+
+
+def unmutated_failures(
+    bounds: Bounds, names: tuple[str, ...] | None = None, max_states: int = 2_000_000
+) -> list[tuple[str, str]]:
+    """(scenario, property) pairs where TCP itself, unmutated, already breaks a property that
+    a mutant is meant to break: at such bounds a mutant "caught" proves nothing. One
+    exploration per scenario, of just the properties its mutants break."""
+    by_scenario: dict[str, set[str]] = {}
+    for name in names or tuple(MUTANTS):
+        m = MUTANTS[name]
+        by_scenario.setdefault(m.scenario, set()).add(m.breaks)
+    out = []
+    for scenario, pids in sorted(by_scenario.items()):
+        props = tuple(p for p in CHECKED if p.id in pids)
+        ex = explore(make_model(scenario, bounds), props, max_states=max_states)
+        out += [(scenario, p.id) for p in props if not ex.verdicts[p.id].holds]
+    return out
 
 
 def sweep(

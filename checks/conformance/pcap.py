@@ -13,6 +13,7 @@ tshark or Wireshark can display a counterexample.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,7 +219,9 @@ def parse(data: bytes, name: str = "capture") -> list[Observed]:
 
 
 def read(path: str | Path) -> list[Observed]:
-    """Read a pcap or pcapng file (see `parse`)."""
+    """Read a pcap or pcapng file (see `parse`); ``-`` is standard input."""
+    if str(path) == "-":
+        return parse(sys.stdin.buffer.read(), "standard input")
     p = Path(path)
     try:
         data = p.read_bytes()

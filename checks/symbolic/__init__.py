@@ -25,6 +25,12 @@ symbolic states. Public API (for the CLI):
     All successors of one concrete world, enumerated from T by Z3 (for agreement tests).
 """
 
+import z3
+
+# An interrupt is the caller's to handle (the command line stops at once and exits 130): Z3
+# must not catch Ctrl-C itself and turn it into an "unknown" that reads as a verdict.
+z3.set_param("ctrl_c", False)
+
 from tcpspec.checks.symbolic.bmc import bmc, bmc_many, replay
 from tcpspec.checks.symbolic.enumerate import Enumerator, count_states_z3, successors_z3
 from tcpspec.checks.symbolic.induction import check, prove, prove_by_induction

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,12 +18,22 @@ from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 
+#: Exit status, the same for every command.
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_STATUS = (
+    "Exit status: 0 all good; 1 a property is violated, a mutant escapes or a capture is "
+    "rejected; 2 bad usage or input, or output that cannot be written; 3 inconclusive (no "
+    "proof and no counterexample, a vacuous property, a synthesis that cannot decide); 130 "
+    "interrupted (Ctrl-C or SIGTERM)."
+)
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
     help="A machine-checked model of TCP connection setup and teardown "
     "(RFC 9293): verify its properties, study counterexamples.",
+    epilog=EXIT_STATUS,
 )
 
 
@@ -83,6 +94,27 @@ BOUND_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def flag(name: str, value: Any) -> str:
+    """A bound as the command-line option that sets it: ``--data 0``, ``--no-loss``."""
+    opt = name.replace("_", "-")
+    if isinstance(value, bool):
+        return f"--{opt}" if value else f"--no-{opt}"
+    return f"--{opt} {value}"
+
+
+def bound_flags(bounds: Bounds) -> list[str]:
+    """The options that give ``bounds``: only those that differ from the defaults, in the
+    order of `BOUND_OPTIONS` (so a printed command reproduces a run exactly)."""
+    out = []
+    for name, _, default in BOUND_OPTIONS:
+        value = getattr(bounds, name)
+        if name == "time_wait" and value == 2 * bounds.msl:
+            continue  # the default, 2*MSL
+        if value != default:
+            out.append(flag(name, value))
+    return out
+
+
 def bound_options(command: F) -> F:
     """Give a command the model's bound options (`--capacity` ... `--window`), written once here.
 
@@ -116,7 +148,34 @@ def bound_options(command: F) -> F:
 def fail(message: str) -> NoReturn:
     """Bad usage: one clear line on stderr and exit status 2, never a traceback."""
     print(f"tcpspec: error: {message}", file=sys.stderr)
-    raise typer.Exit(2)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def check_output(path: Path | None) -> None:
+    """Refuse, before any work is done, an output file that could not be written."""
+    if path is None:
+        return
+    if path.is_dir():
+        fail(f"cannot write {path}: it is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        fail(f"cannot write {path}: there is no directory {parent}")
+    if path.exists() and not os.access(path, os.W_OK):
+        fail(f"cannot write {path}: permission denied")
+    if not path.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        fail(f"cannot write {path}: permission denied in {parent}")
+
+
+def int_list(option: str, text: str, least: int, most: int) -> list[int]:
+    """A comma-separated list of whole numbers (``1,2,3``), each from ``least`` to ``most``;
+    sorted, without repeats. Anything else (``1,,2``, ``a``, an empty list) is refused."""
+    items = text.split(",")
+    if not all(x.strip().isdigit() and len(x.strip()) < 6 for x in items):
+        fail(f"{option} takes comma-separated whole numbers, like 1,2,3 (got {text!r})")
+    values = sorted({int(x) for x in items})
+    if values[0] < least or values[-1] > most:
+        fail(f"{option} values must be from {least} to {most} (got {text})")
+    return values
 
 
 def check_mutant(mutant: str | None) -> None:

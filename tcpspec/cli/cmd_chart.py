@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from tcpspec.cli.app import app, fail, write_text
+from tcpspec.cli.app import app, check_output, fail, write_text
 from tcpspec.diagrams import derive, generate, graphs, msc
 from tcpspec.spec.mutants import MUTANTS
 
@@ -38,6 +38,7 @@ def chart_cmd(
     crossed out, timers and TIME-WAIT as bars."""
     if fmt not in CHART_FORMATS:
         fail(f"unknown format {fmt!r}; choose one of: {', '.join(CHART_FORMATS)}")
+    check_output(output)
     chart = next((c for c in derive.CHARTS if c.name == name), None)
     if chart is not None:
         t = derive.chart_trace(chart)

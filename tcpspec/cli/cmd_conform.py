@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +10,23 @@ import typer
 
 from tcpspec.checks.conformance.conform import OUT, Assume, ConformError, Report, check_file
 from tcpspec.checks.conformance.pcap import CaptureError
-from tcpspec.cli.app import app, fail, write_json
+from tcpspec.cli.app import app, check_output, fail, write_json
+
+
+def check_host(host: str) -> None:
+    """ADDRESS or ADDRESS:PORT, IPv4 or IPv6 ([ADDRESS]:PORT): refuse anything else now."""
+    addr, port = host, None
+    if host.startswith("["):
+        addr, _, rest = host[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else (rest or None)
+    elif host.count(":") == 1:
+        addr, port = host.split(":")
+    try:
+        ipaddress.ip_address(addr)
+    except ValueError:
+        fail(f"--host takes an IP address, or ADDRESS:PORT (got {host!r})")
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        fail(f"--host: the port must be 1 to 65535 (got {host!r})")
 
 
 @app.command("conform")
@@ -17,7 +34,8 @@ def conform_cmd(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            metavar="CAPTURE", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark)."
+            metavar="CAPTURE",
+            help="pcap or pcapng files (tcpdump -w, Wireshark, tshark); - reads standard input.",
         ),
     ],
     port: Annotated[
@@ -60,6 +78,13 @@ def conform_cmd(
     """
     if min_rto < 0:
         fail(f"--min-rto must be at least 0 (got {min_rto})")
+    if port is not None and not 1 <= port <= 65535:
+        fail(f"--port must be a TCP port, 1 to 65535 (got {port})")
+    if host is not None:
+        check_host(host)
+    check_output(json_path)
+    if sum(str(p) == "-" for p in captures) > 1:
+        fail("standard input (-) can be read only once")
     assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
     results: list[tuple[Path, str, Report]] = []
     for path in captures:

@@ -23,6 +23,7 @@ from tcpspec.cli.app import (
     app,
     bound_options,
     check_mutant,
+    check_output,
     check_scenarios,
     fail,
     write_text,
@@ -97,6 +98,7 @@ def graph_cmd(
         fail(f"unknown property {property_id!r}; choose one of: {', '.join(PROPERTIES)}")
     if summary and fmt == "graphml":
         fail("--summary draws a picture: use it with --format svg or dot")
+    check_output(output)
     check_mutant(mutant)
     prop = PROPERTIES[property_id] if property_id else None
     sc = scenario or (

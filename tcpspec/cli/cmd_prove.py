@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from tcpspec.checks.properties import CHECKED, PROPERTIES
-from tcpspec.checks.symbolic import PROVED, VIOLATED, check
-from tcpspec.checks.synthesis import SynthesisRow, synthesize_time_wait
+from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
+from tcpspec.checks.synthesis import SynthesisRow, exercised, synthesize_time_wait
+from tcpspec.checks.trace import to_json
 from tcpspec.checks.verify import DEFAULT_DEPTH, SYMBOLIC_KINDS
 from tcpspec.cli.app import (
+    EXIT_INCONCLUSIVE,
+    EXIT_OK,
+    EXIT_VIOLATED,
     Mutant,
     ScenarioOpt,
     app,
+    bound_flags,
     bound_options,
     check_mutant,
+    check_output,
     check_scenarios,
     fail,
+    int_list,
+    write_json,
 )
-from tcpspec.cli.render import console, trace_table
+from tcpspec.cli.render import console, plural, trace_table
 from tcpspec.spec.build import UnknownName, make_model
-from tcpspec.spec.model import Bounds, BoundsError
+from tcpspec.spec.model import Bounds, BoundsError, Model
 
 SAFETY = tuple(p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS)
 
@@ -41,6 +49,14 @@ def prove_cmd(
     depth: Annotated[
         int, typer.Option(help="Steps searched by bounded model checking when no proof is found.")
     ] = DEFAULT_DEPTH,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--json",
+            help="Also write each verdict as JSON (status, method, depth, seconds, the "
+            "inductive invariant used, the counterexample) to this file.",
+        ),
+    ] = None,
     *,
     bounds: Bounds,
 ) -> None:
@@ -61,6 +77,7 @@ def prove_cmd(
     if depth < 0:
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
+    check_output(json_file)
     names = check_scenarios(scenario)
     ids = [prop] if prop else list(SAFETY)
     out = console()
@@ -68,6 +85,8 @@ def prove_cmd(
     for col in ("property", "scenario", "verdict", "method", "seconds"):
         t.add_column(col)
     failed = []
+    open_ = []
+    doc: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     try:
         for name in names:
@@ -77,6 +96,9 @@ def prove_cmd(
                 t.add_row(pid, name, f"[{colour}]{v.describe()}[/]", v.method, f"{v.seconds:.1f}")
                 if v.status == VIOLATED and v.trace is not None:
                     failed.append((model, v.trace, f"counterexample to {pid} ({name}, z3 bmc)"))
+                elif v.status == BOUNDED:
+                    open_.append((pid, name))
+                doc.append(_verdict_json(model, name, v))
     except (BoundsError, UnknownName) as e:
         fail(str(e))
     t.caption = (
@@ -86,8 +108,48 @@ def prove_cmd(
     out.print(t)
     for model, trace, title in failed:
         out.print(trace_table(model, trace, title))
-    raise typer.Exit(1 if failed else 0)
+    for pid, name in open_:
+        print(
+            f"inconclusive: {pid} in {name}: no proof, and no counterexample within "
+            f"{plural(depth, 'step')}; a longer one may exist: raise --depth, or explore every "
+            f"state with `{explicit_command(name, mutant, bounds)}`"
+        )
+    if json_file is not None:
+        write_json(json_file, {"depth": depth, "mutant": mutant, "verdicts": doc})
+    raise typer.Exit(EXIT_VIOLATED if failed else EXIT_INCONCLUSIVE if open_ else EXIT_OK)
 
+
+def explicit_command(scenario: str, mutant: str | None, bounds: Bounds) -> str:
+    """The `tcpspec verify` command that explores every state of the same model."""
+    words = ["tcpspec verify --engine explicit --scenario", scenario]
+    if mutant:
+        words += ["--mutant", mutant]
+    return " ".join(words + bound_flags(bounds))
+
+
+def _verdict_json(model: Model, scenario: str, v: SymbolicVerdict) -> dict[str, Any]:
+    invariant = next(
+        (n.split(": ", 1)[1].split(", ") for n in v.notes if n.startswith("inductive invariant")),
+        None,
+    )
+    return {
+        "property": v.property_id,
+        "scenario": scenario,
+        "status": v.status,
+        "verdict": v.describe(),
+        "method": v.method,
+        "depth": v.depth,
+        "seconds": round(v.seconds, 3),
+        "invariant": invariant,
+        "notes": v.notes,
+        "counterexample": to_json(model, v.trace) if v.trace is not None else None,
+    }
+
+
+#: the synthesis grid: every value of every list is explored (a handful of seconds each)
+GRID_MOST = 16
+#: what the synthesis leaves out: it is about FINs, not text or duplicated segments
+BASE = Bounds(data=0, duplicates=0)
 
 synthesize = typer.Typer(
     no_args_is_help=True,
@@ -95,18 +157,6 @@ synthesize = typer.Typer(
     help="Synthesize parameters that make a property hold.",
 )
 app.add_typer(synthesize, name="synthesize")
-
-
-def _grid(option: str, text: str, least: int) -> list[int]:
-    try:
-        values = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        fail(f"{option} takes comma-separated whole numbers, like 1,2,3 (got {text!r})")
-    if not values:
-        fail(f"{option} needs at least one value")
-    if values[0] < least:
-        fail(f"{option} values must be at least {least} (got {values[0]})")
-    return values
 
 
 @synthesize.command("time-wait")
@@ -129,16 +179,20 @@ def time_wait_cmd(
     counterexample one tick below the bound."""
     grid = [
         (m, r, n)
-        for m in _grid("--msl", msl, 1)
-        for r in _grid("--rto", rto, 1)
-        for n in _grid("--retries", retries, 0)
+        for m in int_list("--msl", msl, 1, GRID_MOST)
+        for r in int_list("--rto", rto, 1, GRID_MOST)
+        for n in int_list("--retries", retries, 0, GRID_MOST)
     ]
     check_scenarios([scenario])
     out = console()
     try:
-        rows = synthesize_time_wait(
-            grid, scenario=scenario, base=Bounds(data=0, duplicates=0), confirm_with_bmc=confirm
-        )
+        if not exercised(scenario, BASE):
+            fail(
+                f"in scenario {scenario} no retransmitted FIN ever reaches TIME-WAIT (nobody "
+                "closes, or only one side does), so no TIME-WAIT is too short there: use a "
+                "scenario where both sides close, e.g. --scenario close"
+            )
+        rows = synthesize_time_wait(grid, scenario=scenario, base=BASE, confirm_with_bmc=confirm)
     except (BoundsError, UnknownName) as e:
         fail(str(e))
     out.print(synthesis_table(rows))
@@ -173,10 +227,21 @@ def time_wait_cmd(
                 f"retries={shown.retries})",
             )
         )
-    ok = all(r.least_time_wait == r.closed_form for r in rows)
-    if not ok:
-        print("tcpspec: the closed form does not match every grid point", file=sys.stderr)
-    raise typer.Exit(0 if ok else 1)
+    undecided = [r for r in rows if r.least_time_wait is None]
+    wrong = [
+        r for r in rows if r.least_time_wait is not None and r.least_time_wait != r.closed_form
+    ]
+    for r in wrong:
+        print(
+            f"the closed form fails at msl={r.msl} rto={r.rto} retries={r.retries}: it says "
+            f"{r.closed_form}, the least TIME-WAIT is {r.least_time_wait}"
+        )
+    for r in undecided:
+        print(
+            f"undecided at msl={r.msl} rto={r.rto} retries={r.retries}: no TIME-WAIT up to the "
+            "search limit keeps the property"
+        )
+    raise typer.Exit(EXIT_VIOLATED if wrong else EXIT_INCONCLUSIVE if undecided else EXIT_OK)
 
 
 def synthesis_table(rows: list[SynthesisRow]) -> Table:

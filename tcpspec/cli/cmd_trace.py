@@ -16,6 +16,7 @@ from tcpspec.cli.app import (
     app,
     bound_options,
     check_mutant,
+    check_output,
     check_scenarios,
     fail,
     write_text,
@@ -57,6 +58,7 @@ def trace_cmd(
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     check_mutant(mutant)
+    check_output(output)
     prop = PROPERTIES[property_id]
     sc = scenario or (MUTANTS[mutant].scenario if mutant else prop.scenario)
     check_scenarios([sc])

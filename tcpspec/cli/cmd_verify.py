@@ -13,19 +13,34 @@ from tcpspec.checks.explicit import StateLimitExceeded
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import VIOLATED
 from tcpspec.checks.trace import to_json
-from tcpspec.checks.verify import DEFAULT_DEPTH, ENGINES, Report, Result, sweep, verify
+from tcpspec.checks.verify import (
+    DEFAULT_DEPTH,
+    ENGINES,
+    Report,
+    Result,
+    sweep,
+    unmutated_failures,
+    verify,
+    why_vacuous,
+)
 from tcpspec.cli.app import (
+    EXIT_INCONCLUSIVE,
+    EXIT_OK,
+    EXIT_VIOLATED,
     MaxStates,
     Mutant,
     ScenarioOpt,
     app,
+    bound_flags,
     bound_options,
     check_mutant,
+    check_output,
     check_scenarios,
     fail,
+    flag,
     write_json,
 )
-from tcpspec.cli.render import console, sweep_table, trace_table, verify_table
+from tcpspec.cli.render import console, plural, sweep_table, trace_table, verify_table
 from tcpspec.spec.build import UnknownName
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
@@ -126,6 +141,7 @@ def verify_cmd(
     if depth < 0:
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
+    check_output(json_file)
     names = check_scenarios(scenario)
     out = console()
     try:
@@ -164,9 +180,36 @@ def verify_cmd(
             )
         for d in r.disagreements:
             out.print(f"[red]engines disagree[/] on {r.property.id}: {d}")
+    vacuous = report.vacuous()
+    for r in vacuous:
+        print(vacuity_line(r, bounds, mutant, max_states))
+    for r in report.inconclusive():
+        print(
+            f"inconclusive: {r.property.id}: Z3 found no proof and no counterexample within "
+            f"{plural(report.depth, 'step')}; raise --depth, or add the explicit engine "
+            "(--engine both)"
+        )
     if json_file is not None:
         write_json(json_file, _report_json(report))
-    raise typer.Exit(0 if report.ok else 1)
+    if not report.ok:
+        raise typer.Exit(EXIT_VIOLATED)
+    raise typer.Exit(EXIT_INCONCLUSIVE if vacuous or report.inconclusive() else EXIT_OK)
+
+
+def vacuity_line(r: Result, bounds: Bounds, mutant: str | None, max_states: int) -> str:
+    """One line naming a vacuous property, its companion, and the bound that makes it so."""
+    w = PROPERTIES[r.property.witness]  # type: ignore[index]
+    line = (
+        f"vacuous: {r.property.id} holds only vacuously in {r.property.scenario}: its "
+        f'"sometimes" companion {w.id} ({w.statement.rstrip(".")}) is never reached'
+    )
+    causes = why_vacuous(r, bounds, mutant, max_states)
+    if causes:
+        given = ", ".join(flag(c, getattr(bounds, c)) for c in causes)
+        line += f"; the bound that makes it so: {given} (at its default it is reached)"
+    else:
+        line += " at these bounds"
+    return line
 
 
 @app.command("mutants")
@@ -179,8 +222,23 @@ def mutants_cmd(
     *,
     bounds: Bounds,
 ) -> None:
-    """Run every mutant (a deliberately broken TCP) and show which property catches it."""
+    """Run every mutant (a deliberately broken TCP) and show which property catches it.
+
+    First the unmutated model is checked at the same bounds: where TCP itself already breaks
+    a property, a mutant "caught" by it proves nothing, and the sweep stops there."""
+    check_output(json_file)
     try:
+        broken = unmutated_failures(bounds, max_states=max_states)
+        for scenario, pid in broken:
+            flags = " ".join(bound_flags(bounds))
+            print(
+                f"tcpspec: the unmutated model already violates {pid} in scenario {scenario} "
+                f"at these bounds ({flags or 'the defaults'}): a mutant caught there proves "
+                f"nothing; see `tcpspec verify --scenario {scenario} {flags}`".rstrip(),
+                file=sys.stderr,
+            )
+        if broken:
+            raise typer.Exit(EXIT_VIOLATED)
         catches = sweep(bounds, max_states=max_states)
     except (BoundsError, UnknownName, StateLimitExceeded) as e:
         fail(str(e))

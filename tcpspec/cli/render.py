@@ -11,6 +11,11 @@ from tcpspec.checks.verify import Catch, Report, Result
 from tcpspec.spec.model import CLIENT, SERVER, Model
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 scenario``, ``2 scenarios``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def trace_table(m: Model, t: Trace, title: str) -> Table:
     table = Table(title=title, show_lines=False, title_justify="left")
     for col in ("step", "actor", "event", "rule (RFC section)", "sends", "client", "server"):
@@ -58,7 +63,7 @@ def z3_verdict(report: Report, r: Result) -> str:
     status = r.z3_status()
     if status == VIOLATED:
         name, v = r.z3_counterexample()  # type: ignore[misc]
-        return f"[red]VIOLATED[/] in {name} ({v.depth} steps)"
+        return f"[red]VIOLATED[/] in {name} ({plural(v.depth, 'step')})"
     if status == PROVED:
         return "[green]proved for all depths[/]"
     proved = [n for n, v in r.z3.items() if v.status == PROVED]
@@ -91,14 +96,14 @@ def verify_table(report: Report) -> Table:
         p = r.property
         if p.witness and report.explicit:
             if r.witness:
-                wit = f"reachable ({len(r.witness)} steps, {r.witness_scenario})"
+                wit = f"reachable ({plural(len(r.witness), 'step')}, {r.witness_scenario})"
             elif p.scenario in report.stats:
-                wit = "[red]NOT reachable: vacuous?[/]"
+                wit = "[red]never reached: vacuous (see below)[/]"
             else:
                 wit = f"not checked (needs scenario {p.scenario})"
         else:
             wit = "-"
-        cex = f"{len(r.trace)} steps" if r.trace else "-"
+        cex = plural(len(r.trace), "step") if r.trace else "-"
         t.add_row(
             p.id,
             p.kind,
@@ -117,7 +122,7 @@ def verify_table(report: Report) -> Table:
         )
     if report.z3:
         parts.append(f"z3: induction, else BMC to depth {report.depth}, {report.z3_seconds:.1f} s")
-    parts.append(f"{report.seconds:.1f} s over {len(report.scenarios)} scenarios")
+    parts.append(f"{report.seconds:.1f} s over {plural(len(report.scenarios), 'scenario')}")
     t.caption = "; ".join(parts)
     return t
 
@@ -131,7 +136,7 @@ def sweep_table(catches: list[Catch]) -> Table:
             c.mutant.name,
             c.mutant.breaks,
             ", ".join(c.caught_by) or "-",
-            f"{len(c.trace)} steps" if c.trace else "-",
+            plural(len(c.trace), "step") if c.trace else "-",
             f"{c.stats.states:,}",
             "[green]caught[/]" if c.ok else "[red]NOT CAUGHT[/]",
         )
