@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --extra dev --extra docs --strip-extras --no-emit-index-url \
-	  --no-emit-find-links --no-emit-trusted-host --annotation-style=line \
+	  --no-emit-find-links --no-emit-trusted-host --annotation-style=line --unsafe-package tcpspec \
 	  --output-file requirements.lock pyproject.toml
 
 ## make verify: every property holds at the default bounds (explicit and Z3 engines, which must

@@ -174,3 +174,14 @@ def test_wheel_installs_beside_pypi_diagrams(tmp_path: Path) -> None:
     r = run(py, "-m", "pip", "uninstall", "-y", "-q", "tcpspec")
     assert r.returncode == 0, r.stderr
     assert run(py, "-c", diagram).stdout.strip() == "Diagram"
+
+
+def test_lock_file_pins_every_package_and_names_no_path() -> None:
+    """requirements.lock is what every machine installs: exact versions, and no local path
+    (a self-reference like ``tcpspec @ file:///...`` would break every other checkout)."""
+    lines = [x.split("#")[0].strip() for x in (ROOT / "requirements.lock").read_text().splitlines()]
+    reqs = [x for x in lines if x]
+    assert reqs and all("==" in x and "@" not in x and "file:" not in x for x in reqs), reqs
+    names = {x.split("==")[0].lower() for x in reqs}
+    assert "tcpspec" not in names
+    assert {"z3-solver", "networkx", "graphviz-pure", "typer", "rich", "babel"} <= names
