@@ -158,7 +158,7 @@ def write(ex: Explorer, folder: Path, limit: int = STATIC_LIMIT) -> dict[str, An
     (folder / "assets").mkdir(exist_ok=True)
     for name in ("explore.js", "explore.css"):
         shutil.copyfile(ASSETS / name, folder / "assets" / name)
-    data = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))  # built in a fixed order
     (folder / "graph.js").write_text(f"window.TCPSPEC_GRAPH = {data};\n", encoding="utf-8")
     (folder / "index.html").write_text(
         index_html('<script src="graph.js"></script>'), encoding="utf-8"

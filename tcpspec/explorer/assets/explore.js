@@ -239,6 +239,13 @@ const STATUS_TEXT = {
   "no-move": "no move yet",
 };
 
+// Each cell carries its column's heading, so that a phone can show a row as a card.
+function labelled(table) {
+  const heads = [...table.rows[0].cells].map((c) => c.textContent);
+  for (const row of [...table.rows].slice(1)) [...row.cells].forEach((c, k) => c.setAttribute("data-label", heads[k]));
+  return table;
+}
+
 function renderProperties(v) {
   const last = v.steps.length ? v.steps[v.steps.length - 1] : null;
   const status = Object.assign({}, last ? last.status : v.initial.status, last ? last.step_status : {});
@@ -264,8 +271,8 @@ function renderProperties(v) {
   alert.replaceChildren();
   alert.hidden = !alerts.length;
   if (alerts.length) alert.append(el("b", { text: t("Violated here:") + " " }), alerts.join(", "));
-  box.append(el("table", { class: "props" },
-    el("tr", {}, ["property", "statement", "status", "jump to"].map((h) => el("th", { text: t(h) }))), rows));
+  box.append(labelled(el("table", { class: "props" },
+    el("tr", {}, ["property", "statement", "status", "jump to"].map((h) => el("th", { text: t(h) }))), rows)));
 }
 
 function renderPath(v) {
@@ -283,8 +290,8 @@ function renderPath(v) {
     el("td", {}, s.move.cases.map((c) => el("div", {}, el("code", { text: c.name }), " ", el("span", { class: "rfc", text: c.rfc })))),
     el("td", { text: s.move.sent ? s.move.sent + (s.move.overflow ? " (" + t("channel full: lost") + ")" : "") : "" }),
     el("td", { text: s.move.after.client }), el("td", { text: s.move.after.server })));
-  $("#table").replaceChildren(el("table", { class: "steps" },
-    el("tr", {}, ["step", "who", "what happened", "rule case", "sends", "client", "server"].map((h) => el("th", { text: t(h) }))), rows));
+  $("#table").replaceChildren(labelled(el("table", { class: "steps" },
+    el("tr", {}, ["step", "who", "what happened", "rule case", "sends", "client", "server"].map((h) => el("th", { text: t(h) }))), rows)));
 }
 
 function staticTexts() {
