@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from typer.testing import CliRunner
 
 from tcpspec.checks.explicit import explore
 from tcpspec.checks.properties import PROPERTIES
-from tcpspec.checks.trace import row
+from tcpspec.checks.trace import endpoint_text, row
 from tcpspec.cli import app
 from tcpspec.explorer import page, static
 from tcpspec.explorer.core import Explorer, PathError
@@ -240,3 +244,56 @@ def test_cli_static_and_its_errors(tmp_path: Path) -> None:
         r = runner.invoke(app, ["explore", *args])
         assert r.exit_code == 2, (args, r.output)
         assert message in r.output, (args, r.output)
+
+
+def test_the_documented_command_serves_on_127_0_0_1_and_stops_on_ctrl_c() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tcpspec", "explore", "--scenario", "handshake", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        found = re.match(r"tcpspec explore: (http://127\.0\.0\.1:\d+/)  \(Ctrl-C stops it\)", line)
+        assert found, line
+        with urllib.request.urlopen(found.group(1) + "api/state?path=c.user.open_active") as r:
+            doc = json.loads(r.read())
+        assert doc["scenario"] == "handshake"
+        assert doc["state"]["endpoints"][0]["state"] == "SYN_SENT"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+
+
+def test_every_chart_of_the_site_opens_on_its_run(tmp_path: Path) -> None:
+    """The study site's "try it yourself": each chart small enough gets a precomputed explorer,
+    and its link replays the chart's run to the chart's last state."""
+    from tcpspec.diagrams.derive import CHARTS, chart_trace
+
+    links = static.write_charts(tmp_path)
+    assert json.loads((tmp_path / "charts.json").read_text()) == links
+    too_large = {c.name for c in CHARTS if c.scenario == "connect-close"}
+    assert set(links) == {c.name for c in CHARTS} - too_large
+    graphs: dict[str, dict] = {}
+    for c in CHARTS:
+        if c.name not in links:
+            continue
+        folder, frag = links[c.name].split("/index.html#")
+        if folder not in graphs:
+            text = (tmp_path / folder / "graph.js").read_text()
+            graphs[folder] = json.loads(text.split("=", 1)[1].rstrip().rstrip(";"))
+        g = graphs[folder]
+        keys = dict(p.split("=", 1) for p in frag.split("&"))["path"].split(",")
+        n = 0
+        for key in keys:
+            n = next(
+                g["edges"][e]["target"]
+                for e in g["states"][n]["moves"]
+                if g["edges"][e]["key"] == key
+            )
+        last = chart_trace(c).worlds()[-1]
+        shown = g["views"][g["states"][n]["view"]]["endpoints"]
+        assert [e["summary"] for e in shown] == [endpoint_text(e) for e in last.eps], c.name

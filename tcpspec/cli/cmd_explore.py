@@ -106,6 +106,7 @@ def explore_cmd(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # from now on a browser's request waits for the server, not refused
     except OSError as e:
         fail(f"cannot serve on {host}:{port}: {e.strerror}")
     url = f"http://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}/"

@@ -72,7 +72,7 @@ UI: tuple[str, ...] = (
     "timer",
     "[old incarnation]",
     "channel full: lost",
-    "No move is possible: the run has ended properly.",
+    "No move is possible: the run is over, and this is a proper end (no deadlock).",
     "No move is possible, and this is not a proper end: a deadlock.",
     # the run
     "Take a move: the run so far is drawn here.",

@@ -215,7 +215,7 @@ function renderMoves(v) {
   box.replaceChildren();
   if (!v.moves.length) {
     const end = v.steps.length ? v.steps[v.steps.length - 1].status.no_deadlock : v.initial.status.no_deadlock;
-    box.append(el("p", { class: end === "end" ? "end ok" : "end bad", id: "run-end", text: end === "end" ? t("No move is possible: the run has ended properly.") : t("No move is possible, and this is not a proper end: a deadlock.") }));
+    box.append(el("p", { class: end === "end" ? "end ok" : "end bad", id: "run-end", text: end === "end" ? t("No move is possible: the run is over, and this is a proper end (no deadlock).") : t("No move is possible, and this is not a proper end: a deadlock.") }));
     return;
   }
   for (const m of v.moves) {
