@@ -276,3 +276,27 @@ def test_the_site_version_without_a_server(browser: Any, tmp_path: Path) -> None
         "css selector", 'tr[data-prop="handshake.both_established"] button.jump[data-from="here"]'
     ).click()
     wait(browser, HANDSHAKE, "ko", since)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("explore-site")
+    static.write_charts(root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "chart", [c for c in CHARTS if c.scenario != "connect-close"], ids=lambda c: c.name
+)
+def test_each_seed_situation_opens_from_its_scenario_page(
+    browser: Any, site: Path, chart: Any
+) -> None:
+    """What a scenario page links to (``explore/<chart>.html``) opens the precomputed explorer
+    on the chart's run: the page shows the chart's last state, in the language asked for."""
+    lang = "ko" if chart.name in ("lost-last-ack", "stale-syn") else "en"
+    browser.get((site / f"{chart.name}.html").as_uri() + f"#lang={lang}")
+    ex = Explorer(chart.scenario, chart.bounds, chart.mutant or None)
+    t = chart_trace(chart)
+    path = ex.keys_of(t.initial, t)
+    wait(browser, path, lang)
+    check_page_shows_the_model(browser, ex, path)

@@ -172,8 +172,9 @@ def chart_folder(scenario: str, mutant: str | None) -> str:
 
 def write_charts(root: Path, limit: int = STATIC_LIMIT) -> dict[str, str]:
     """One precomputed explorer for each chart of the study site (`diagrams` CHARTS, at the
-    charts' own bounds) small enough, in ``root/<scenario>[--<mutant>]/``, and ``charts.json``:
-    chart name -> the link that opens its explorer on the chart's run, relative to ``root``."""
+    charts' own bounds) small enough, in ``root/<scenario>[--<mutant>]/``; ``charts.json``:
+    chart name -> the link that opens its explorer on the chart's run, relative to ``root``;
+    and ``root/<chart>.html``, which opens that link."""
     from tcpspec.diagrams.derive import CHARTS, chart_trace
 
     links: dict[str, str] = {}
@@ -197,8 +198,22 @@ def write_charts(root: Path, limit: int = STATIC_LIMIT) -> dict[str, str]:
         ex.replay(keys)  # the chart's run, followed through the model once more
         frag = f"scenario={c.scenario}" + (f"&mutant={mutant}" if mutant else "")
         links[c.name] = f"{folder}/index.html#{frag}&path={','.join(keys)}"
+        (root / f"{c.name}.html").write_text(_redirect(c.name, links[c.name]), encoding="utf-8")
     (root / "charts.json").write_text(json.dumps(links, indent=2, sort_keys=True) + "\n")
     return links
+
+
+def _redirect(name: str, link: str) -> str:
+    """``<chart>.html``: a fixed address for the chart's run (what a scenario page links to);
+    ``#lang=ko`` on it opens the explorer in Korean."""
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>tcpspec explore: {name}</title>\n"
+        f'<script>location.replace("{link}&lang=" + '
+        '(/lang=ko/.test(location.hash) ? "ko" : "en"));</script>\n'
+        f'<meta http-equiv="refresh" content="0; url={link}">\n'
+        f'</head><body><a href="{link}">{name}</a></body></html>\n'
+    )
 
 
 __all__ = ["STATIC_LIMIT", "TooLarge", "graph", "write", "write_charts"]
