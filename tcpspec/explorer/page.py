@@ -76,7 +76,7 @@ UI: tuple[str, ...] = (
     "No move is possible, and this is not a proper end: a deadlock.",
     # the run
     "Take a move: the run so far is drawn here.",
-    "The sequence chart is drawn by `tcpspec explore` (the server); here the table shows the run.",
+    "The sequence chart needs the server (tcpspec explore); here the table shows the run.",
     "step",
     "who",
     "what happened",

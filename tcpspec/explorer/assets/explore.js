@@ -281,7 +281,7 @@ function renderPath(v) {
   if (v.chart) {
     chart.innerHTML = v.chart; // the project's own renderer (diagrams/generator/msc.py); its text is escaped
   } else if (GRAPH) {
-    chart.append(el("p", { class: "hint", text: t("The sequence chart is drawn by `tcpspec explore` (the server); here the table shows the run.") }));
+    chart.append(el("p", { class: "hint", text: t("The sequence chart needs the server (tcpspec explore); here the table shows the run.") }));
   } else {
     chart.append(el("p", { class: "hint", text: t("Take a move: the run so far is drawn here.") }));
   }
@@ -360,6 +360,7 @@ async function setup() {
   if (GRAPH) {
     sel.disabled = true;
     mut.disabled = true;
+    $("#chart").after($("#table")); // no chart without the server: the table takes its place
   }
   sel.addEventListener("change", () => { cur.scenario = sel.value; go([]); });
   mut.addEventListener("change", () => { cur.mutant = mut.value; go([]); });
