@@ -53,6 +53,9 @@ def test_page_and_assets_are_served(client: TestClient) -> None:
     info = client.get("/api/info").json()
     assert info["scenario"] == "close" and "no-time-wait" in info["mutants"]
     assert {p["id"] for p in info["properties"]} == set(PROPERTIES)
+    assert info["signature"] == ""  # the default bounds
+    assert page.bounds_signature(Bounds(msl=2, loss=False)) == "loss=False,msl=2"
+    assert page.bounds_signature(Bounds(time_wait=4, msl=2)) == "msl=2"  # 4 is 2*MSL anyway
 
 
 def test_the_handshake_step_by_step_shows_the_seeds_numbers(client: TestClient) -> None:

@@ -227,6 +227,12 @@ def test_a_bad_url_gets_a_clear_message(browser: Any, base: str) -> None:
 
     WebDriverWait(browser, 20).until(lambda d: d.find_element("id", "error").is_displayed())
     assert "move 2: no move 'no.such.move' here" in browser.find_element("id", "error").text
+    # an address made for other bounds says so, rather than failing on some move
+    browser.get(base + "#scenario=close&path=c.user.open_active&bounds=msl=2&lang=en")
+    WebDriverWait(browser, 20).until(
+        lambda d: "other bounds: msl=2" in d.find_element("id", "error").text
+    )
+    assert "runs with: the defaults" in browser.find_element("id", "error").text
 
 
 def test_switching_language(browser: Any, base: str) -> None:

@@ -108,6 +108,9 @@ UI: tuple[str, ...] = (
     "holds from here",
     "never reached from here",
     "only from the start in this version",
+    "This address was made for other bounds:",
+    "this explorer runs with:",
+    "the defaults",
 )
 
 
@@ -125,9 +128,21 @@ def info(scenario: str, mutant: str | None, bounds: Bounds, max_path: int) -> di
         "scenarios": list(SCENARIOS),
         "mutants": list(MUTANTS),
         "bounds": {k: v for k, v in asdict(bounds.resolved()).items()},
+        "signature": bounds_signature(bounds),
         "max_path": max_path,
         "properties": property_list(),
     }
+
+
+def bounds_signature(bounds: Bounds) -> str:
+    """How these bounds differ from the defaults, ``msl=2,loss=False``: a shared address carries
+    it, so that only an explorer with the same bounds follows its moves."""
+    have, default = asdict(bounds.resolved()), asdict(Bounds().resolved())
+    if have["fin_wait_2"] == have["time_wait"]:  # the default rule (no option sets it)
+        have["fin_wait_2"] = default["fin_wait_2"] = -1
+    if have["time_wait"] == 2 * have["msl"]:
+        have["time_wait"] = default["time_wait"] = 0
+    return ",".join(f"{k}={v}" for k, v in have.items() if v != default[k])
 
 
 def model_texts(ex: Explorer) -> list[str]:

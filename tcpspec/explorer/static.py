@@ -18,7 +18,7 @@ from typing import Any
 
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.explorer.core import Explorer, Move
-from tcpspec.explorer.page import ASSETS, index_html, info, messages
+from tcpspec.explorer.page import ASSETS, bounds_signature, index_html, info, messages
 from tcpspec.i18n import LANGS
 from tcpspec.spec.model import Bounds, World
 
@@ -197,7 +197,8 @@ def write_charts(root: Path, limit: int = STATIC_LIMIT) -> dict[str, str]:
         keys = ex.keys_of(t.initial, t)
         ex.replay(keys)  # the chart's run, followed through the model once more
         frag = f"scenario={c.scenario}" + (f"&mutant={mutant}" if mutant else "")
-        links[c.name] = f"{folder}/index.html#{frag}&path={','.join(keys)}"
+        frag += f"&path={','.join(keys)}&bounds={bounds_signature(c.bounds)}"
+        links[c.name] = f"{folder}/index.html#{frag}"
         (root / f"{c.name}.html").write_text(_redirect(c.name, links[c.name]), encoding="utf-8")
     (root / "charts.json").write_text(json.dumps(links, indent=2, sort_keys=True) + "\n")
     return links

@@ -7,7 +7,7 @@ const GRAPH = window.TCPSPEC_GRAPH || null; // set by graph.js in the static ver
 const $ = (sel, root = document) => root.querySelector(sel);
 let MSG = {}; // English -> the current language (from the catalogue)
 let INFO = null;
-const cur = { scenario: "", mutant: "", path: [], lang: "en" };
+const cur = { scenario: "", mutant: "", path: [], lang: "en", bounds: "" };
 let redo = [];
 let view = null;
 
@@ -140,12 +140,14 @@ function readHash() {
   cur.path = (h.get("path") || "").split(",").filter((k) => k);
   const lang = h.get("lang");
   if (lang === "en" || lang === "ko") cur.lang = lang;
+  cur.bounds = h.get("bounds") || "";
 }
 
 function hashFor(path) {
   const parts = [`scenario=${encodeURIComponent(cur.scenario)}`];
   if (cur.mutant) parts.push(`mutant=${encodeURIComponent(cur.mutant)}`);
   parts.push(`path=${path.map(encodeURIComponent).join(",")}`);
+  if (INFO.signature) parts.push(`bounds=${INFO.signature}`);
   parts.push(`lang=${cur.lang}`);
   return "#" + parts.join("&");
 }
@@ -309,6 +311,11 @@ async function load() {
   readHash();
   try {
     MSG = await api.messages(cur.lang);
+    if (cur.bounds !== INFO.signature) {
+      // the moves of a path are those of the bounds it was made with
+      const was = cur.bounds || t("the defaults");
+      throw new Error(`${t("This address was made for other bounds:")} ${was}; ${t("this explorer runs with:")} ${INFO.signature || t("the defaults")}`);
+    }
     view = await api.state();
     $("#error").hidden = true;
   } catch (e) {
