@@ -142,6 +142,7 @@ def test_wheel_installs_beside_pypi_diagrams(tmp_path: Path) -> None:
         names = z.namelist()
     assert not [n for n in names if n.endswith((".svg", ".mmd", ".dot"))]
     assert "tcpspec/locale/ko/LC_MESSAGES/tcpspec.po" in names
+    assert "tcpspec/explorer/assets/explore.js" in names  # the explorer's page ships too
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(_venv_python(venv))
