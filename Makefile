@@ -34,14 +34,18 @@ verify: $(STAMP)
 test: $(STAMP) system-tools
 	$(BIN)/pytest
 
-## system tools for the conformance tests: installed when we are root (CI), else explained
+## system tools for the conformance tests and the explorer's browser tests (headless Chromium,
+## its WebDriver and a Korean font for the screenshots): installed when we are root (CI), else
+## explained
 system-tools:
-	@if command -v tshark >/dev/null && command -v ip >/dev/null; then :; \
+	@if command -v tshark >/dev/null && command -v ip >/dev/null && command -v chromium \
+	  >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=ko | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing tshark and iproute2 for the capture tests"; \
+	  echo "installing tshark, iproute2, chromium, chromium-driver and fonts-nanum for the tests"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -qq tshark iproute2 >/dev/null; \
-	else echo "note: capture tests will skip: install tshark and iproute2 (as root) to run them"; fi
+	  apt-get install -y -qq tshark iproute2 chromium chromium-driver fonts-nanum >/dev/null; \
+	else echo "note: capture and browser tests will skip: install tshark, iproute2, chromium," \
+	  "chromium-driver and fonts-nanum (as root) to run them"; fi
 
 ## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) and the
 ## generated parts of the documentation (docs/generated/) from the model

@@ -40,14 +40,15 @@ class Trace:
         return [self.initial, *[s.world for s in self.steps]]
 
 
+def section(m: Model, name: str) -> str:
+    """``RFC 9293 3.10.7.2``: where the rule case ``name`` comes from."""
+    rfc = m.rules.case(name).rfc
+    return rfc if not rfc[0].isdigit() else f"RFC 9293 {rfc}"
+
+
 def rule_text(m: Model, names: tuple[str, ...]) -> str:
-    """``listen.syn (3.10.7.2)``: each fired case with its RFC section."""
-    parts = []
-    for n in names:
-        c = m.rules.case(n)
-        sec = c.rfc if not c.rfc[0].isdigit() else f"RFC 9293 {c.rfc}"
-        parts.append(f"{n} ({sec})")
-    return "; ".join(parts)
+    """``listen.syn (RFC 9293 3.10.7.2)``: each fired case with its RFC section."""
+    return "; ".join(f"{n} ({section(m, n)})" for n in names)
 
 
 def what(label: Label) -> str:

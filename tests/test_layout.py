@@ -73,6 +73,14 @@ def test_data_flows_one_way() -> None:
             allowed = ("tcpspec.spec", "tcpspec.checks", "tcpspec.diagrams", "tcpspec.i18n")
         elif mod == "tcpspec.i18n":
             allowed = ()
+        elif under(mod, "tcpspec.explorer"):  # a consumer, like the command line
+            allowed = (
+                "tcpspec.spec",
+                "tcpspec.checks",
+                "tcpspec.diagrams",
+                "tcpspec.i18n",
+                "tcpspec.explorer",
+            )
         else:
             continue  # the command line may use everything
         bad = sorted(d for d in deps if not under(d, *allowed))
@@ -134,6 +142,7 @@ def test_wheel_installs_beside_pypi_diagrams(tmp_path: Path) -> None:
         names = z.namelist()
     assert not [n for n in names if n.endswith((".svg", ".mmd", ".dot"))]
     assert "tcpspec/locale/ko/LC_MESSAGES/tcpspec.po" in names
+    assert "tcpspec/explorer/assets/explore.js" in names  # the explorer's page ships too
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(_venv_python(venv))

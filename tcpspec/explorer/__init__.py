@@ -1,0 +1,1 @@
+"""`tcpspec explore`: the model in a browser (see `core`, `server`, `static`)."""
