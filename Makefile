@@ -42,6 +42,13 @@ system-tools:
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq tshark iproute2 >/dev/null; \
 	else echo "note: capture tests will skip: install tshark and iproute2 (as root) to run them"; fi
+	@# headless Chromium for the browser checks of the documentation site (tests/test_site.py)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver for the site's browser checks"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium chromium-driver fonts-nanum >/dev/null; \
+	else echo "note: browser checks will skip: install chromium and chromium-driver (as root)"; fi
 
 ## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) and the
 ## generated parts of the documentation (docs/generated/) from the model

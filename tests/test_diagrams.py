@@ -50,7 +50,8 @@ def expected_names(t: Trace) -> set[str]:
 
 def test_every_svg_parses(fresh: Path) -> None:
     svgs = [p for p in _generated(fresh) if p.suffix == ".svg"]
-    assert len(svgs) == 1 + len(PRODUCTS) + len(derive.CHARTS) + len(MUTANTS)
+    # every sequence chart twice: in English, and in Korean under ko/
+    assert len(svgs) == 1 + len(PRODUCTS) + 2 * (len(derive.CHARTS) + len(MUTANTS))
     for p in svgs:
         assert ET.parse(p).getroot().tag.endswith("svg"), p
 
@@ -92,6 +93,60 @@ def test_mutant_chart_names_every_state_and_segment(fresh: Path, name: str) -> N
     assert name in svg and prop in svg
     for n in expected_names(t):
         assert n in svg, n
+
+
+def _texts(path: Path) -> list[str]:
+    """Each text of an SVG (its <text> and <title> elements), and all of it joined (a message
+    may be wrapped over lines)."""
+    root = ET.parse(path).getroot()
+    each = [
+        " ".join(e.itertext()) for e in root.iter() if e.tag.split("}")[-1] in ("text", "title")
+    ]
+    return [*each, " ".join(each)]
+
+
+@pytest.mark.parametrize("kind", ["scenarios", "mutants"])
+def test_korean_charts_are_all_korean(fresh: Path, kind: str) -> None:
+    """Every text of a Korean chart is translated (state, flag and rule names stay as the RFC
+    writes them), and it shows the same run: the same states and segments as the English one."""
+    from tcpspec.i18n import gettext
+    from tcpspec.messages import untranslated
+
+    names = [c.name for c in derive.CHARTS] if kind == "scenarios" else list(MUTANTS)
+    hangul = 0
+    for name in names:
+        ko = fresh / "ko" / kind / f"{name}.svg"
+        texts = _texts(ko)
+        assert not untranslated(texts), (name, untranslated(texts)[:3])
+        hangul += sum(any("\uac00" <= ch <= "\ud7a3" for ch in t) for t in texts)
+        t = (
+            derive.chart_trace(next(c for c in derive.CHARTS if c.name == name))
+            if (kind == "scenarios")
+            else derive.mutant_trace(name)[1]
+        )
+        text = _text(ko)
+        for n in expected_names(t):
+            assert gettext(n, "ko") in text, (name, n)
+        mmd = (fresh / "ko" / kind / f"{name}.mmd").read_text()
+        assert not untranslated(mmd.splitlines()), (name, untranslated(mmd.splitlines())[:3])
+    assert hangul > 5 * len(names)
+    # and the check bites: the English charts are full of catalogue messages
+    english = _texts(fresh / kind / f"{names[0]}.svg")
+    assert len(untranslated(english)) > 5
+
+
+def test_seed_numbers_in_the_close() -> None:
+    # seeds 000 and 002: FIN seq=300; ACK ack=301; FIN seq=400; ACK ack=401
+    t = derive.chart_trace(next(c for c in derive.CHARTS if c.name == "close-seeds"))
+    sent = [s.label.sent.describe() for s in t.steps if s.label.sent is not None]
+    assert sent == [
+        "FIN+ACK seq=300 ack=400",
+        "ACK seq=400 ack=301",
+        "FIN+ACK seq=400 ack=301",
+        "ACK seq=301 ack=401",
+    ]
+    assert t.steps[-1].world.eps[CLIENT].st == State.CLOSED
+    assert t.steps[-1].world.eps[SERVER].st == State.CLOSED
 
 
 def test_seed_numbers_in_the_handshake() -> None:
@@ -176,6 +231,17 @@ def test_chart_command_writes_the_committed_chart(tmp_path: Path) -> None:
     r = _cli("chart", "two-way-handshake", "--format", "mermaid")
     assert r.exit_code == 0
     assert r.output == (ROOT / "mutants" / "two-way-handshake.mmd").read_text()
+    # in Korean: --lang ko, or the environment's LANG, draws the committed Korean chart
+    r = _cli("--lang", "ko", "chart", "close-seeds", "--format", "mermaid")
+    assert r.exit_code == 0
+    assert r.output == (ROOT / "ko" / "scenarios" / "close-seeds.mmd").read_text()
+    from typer.testing import CliRunner
+
+    from tcpspec.cli import app
+
+    r = CliRunner().invoke(app, ["chart", "no-time-wait"], env={"LANG": "ko_KR.UTF-8"})
+    assert r.exit_code == 0
+    assert r.output == (ROOT / "ko" / "scenarios" / "no-time-wait.svg").read_text()
 
 
 @pytest.mark.parametrize(

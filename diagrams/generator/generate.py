@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tcpspec.checks.trace import Trace
 from tcpspec.diagrams import derive, graphs, msc
+from tcpspec.i18n import LANGS, gettext
 from tcpspec.spec.model import Bounds
 from tcpspec.spec.mutants import MUTANTS
 
@@ -65,7 +66,7 @@ def _write(path: Path, text: str, written: list[Path]) -> None:
 
 #: What `generate` writes, and so may delete when it no longer writes it.
 SUFFIXES = (".svg", ".mmd", ".dot")
-FOLDERS = (".", "product", "scenarios", "mutants")
+FOLDERS = (".", "product", "scenarios", "mutants", "ko/scenarios", "ko/mutants")
 
 
 def generate(out: Path) -> list[Path]:
@@ -85,24 +86,46 @@ def prune(out: Path, written: list[Path]) -> None:
                 p.unlink()
 
 
-def chart_subtitle(c: derive.Chart, steps: int) -> str:
-    broken = f" with the broken rules of mutant {c.mutant}" if c.mutant else ""
-    return (
-        f"scenario {c.scenario}{broken}, shortest run to the goal; {steps} steps; "
+#: The templates of the titles and subtitles below (msgids of the catalogue).
+TEXTS = (
+    "scenario {sc}, shortest run to the goal; {n} steps; client ISS 100, server ISS 200",
+    "scenario {sc} with the broken rules of mutant {m}, shortest run to the goal; {n} steps; "
+    "client ISS 100, server ISS 200",
+    "Mutant {m}: {prop} fails",
+    "{summary} (scenario {sc}, {network}; {n} steps)",
+    "{text}; {note}",
+)
+
+
+def chart_subtitle(c: derive.Chart, steps: int, lang: str = "en") -> str:
+    broken = " with the broken rules of mutant {m}" if c.mutant else ""
+    template = (
+        f"scenario {{sc}}{broken}, shortest run to the goal; {{n}} steps; "
         "client ISS 100, server ISS 200"
     )
+    return gettext(template, lang).format(sc=c.scenario, m=c.mutant, n=steps)
 
 
-def mutant_title(name: str, prop: str) -> str:
-    return f"Mutant {name}: {prop} fails"
+def mutant_title(name: str, prop: str, lang: str = "en") -> str:
+    return gettext("Mutant {m}: {prop} fails", lang).format(m=name, prop=prop)
 
 
-def mutant_subtitle(name: str, t: Trace) -> str:
+def mutant_subtitle(name: str, t: Trace, lang: str = "en") -> str:
     m = MUTANTS[name]
-    sub = (
-        f"{m.summary} (scenario {m.scenario}, {derive.mutant_network(name)}; {len(t.steps)} steps)"
+    sub = gettext("{summary} (scenario {sc}, {network}; {n} steps)", lang).format(
+        summary=gettext(m.summary, lang),
+        sc=m.scenario,
+        network=gettext(derive.mutant_network(name), lang),
+        n=len(t.steps),
     )
-    return sub + (f"; {t.note}" if t.note else "")
+    if not t.note:
+        return sub
+    return gettext("{text}; {note}", lang).format(text=sub, note=gettext(t.note, lang))
+
+
+def folder(lang: str) -> str:
+    """Where the charts of ``lang`` go: English at the top, the others under their code."""
+    return "" if lang == "en" else f"{lang}/"
 
 
 def _diagrams(out: Path, written: list[Path]) -> None:
@@ -128,16 +151,15 @@ def _diagrams(out: Path, written: list[Path]) -> None:
         _write(out / "product" / f"{stem}.dot", dot, written)
         _write(out / "product" / f"{stem}.svg", graphs.render(dot), written)
 
-    for c in derive.CHARTS:
-        t = derive.chart_trace(c)
-        sub = chart_subtitle(c, len(t.steps))
-        _write(out / "scenarios" / f"{c.name}.svg", msc.svg(t, c.title, sub), written)
-        _write(out / "scenarios" / f"{c.name}.mmd", msc.mermaid(t, c.title), written)
-
-    for name in MUTANTS:
-        prop, t = derive.mutant_trace(name)
-        title = mutant_title(name, prop)
-        _write(
-            out / "mutants" / f"{name}.svg", msc.svg(t, title, mutant_subtitle(name, t)), written
-        )
-        _write(out / "mutants" / f"{name}.mmd", msc.mermaid(t, title), written)
+    for lang in LANGS:
+        at = out / folder(lang)
+        for c in derive.CHARTS:
+            t = derive.chart_trace(c)
+            title, sub = gettext(c.title, lang), chart_subtitle(c, len(t.steps), lang)
+            _write(at / "scenarios" / f"{c.name}.svg", msc.svg(t, title, sub, lang), written)
+            _write(at / "scenarios" / f"{c.name}.mmd", msc.mermaid(t, title, lang), written)
+        for name in MUTANTS:
+            prop, t = derive.mutant_trace(name)
+            title, sub = mutant_title(name, prop, lang), mutant_subtitle(name, t, lang)
+            _write(at / "mutants" / f"{name}.svg", msc.svg(t, title, sub, lang), written)
+            _write(at / "mutants" / f"{name}.mmd", msc.mermaid(t, title, lang), written)

@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tcpspec.checks.symbolic import PROVED, VIOLATED
-from tcpspec.checks.trace import Trace, endpoint_text, row
+from tcpspec.checks.trace import Trace
 from tcpspec.checks.verify import Catch, Report, Result
-from tcpspec.spec.model import CLIENT, SERVER, Model
+from tcpspec.diagrams import words
+from tcpspec.i18n import gettext
+from tcpspec.spec.model import Model
 
 
-def trace_table(m: Model, t: Trace, title: str) -> Table:
-    table = Table(title=title, show_lines=False, title_justify="left")
-    for col in ("step", "actor", "event", "rule (RFC section)", "sends", "client", "server"):
-        table.add_column(col, overflow="fold")
-    init = t.initial
-    in_flight = ", ".join(
-        s.describe() + (" [old]" if s.stale else "") for c in init.chans for s in c
-    )
-    table.add_row(
-        "0",
-        "",
-        "initial state" + (f"; in flight: {in_flight}" if in_flight else ""),
-        "",
-        "",
-        endpoint_text(init.eps[CLIENT]),
-        endpoint_text(init.eps[SERVER]),
-    )
-    for k, step in enumerate(t.steps, 1):
-        r = row(m, k, step)
-        mark = (
-            "↻ "
-            if t.loop_start is not None and k - 1 == t.loop_start and t.loop_start < len(t.steps)
-            else ""
-        )
-        table.add_row(
-            mark + str(k), r["actor"], r["event"], r["rule"], r["sends"], r["client"], r["server"]
-        )
+def trace_table(m: Model, t: Trace, title: str, lang: str = "en") -> Table:
+    """The trace as `tcpspec trace` prints it: the rows the site shows (`diagrams.words`)."""
+    # Every cell is data, not markup: rich would swallow "[old incarnation]" and "[rto=1]".
+    table = Table(title=escape(title), show_lines=False, title_justify="left")
+    for header in words.headers(lang):
+        table.add_column(escape(header), overflow="fold")
+    loop = t.loop_start if t.loop_start is not None and t.loop_start < len(t.steps) else None
+    for k, r in enumerate(words.rows(m, t, lang)):
+        mark = "↻ " if loop is not None and k - 1 == loop else ""
+        table.add_row(mark + r["step"], *(escape(r[c]) for c, _ in words.COLUMNS[1:]))
     if t.note:
-        table.caption = t.note
+        table.caption = escape(gettext(t.note, lang))
     return table
 
 
