@@ -309,3 +309,21 @@ def test_graph_too_large_to_draw_is_refused_quickly() -> None:
     assert "too many to draw" in r.output and "--summary" in r.output
     r = _cli("graph", "--scenario", "close", "--summary", "--format", "dot")
     assert r.exit_code == 0 and "client ESTABLISHED\\nserver ESTABLISHED" in r.output
+
+
+def test_summary_edge_counts_are_boxed_apart(fresh: Path) -> None:
+    """Each count of a summary graph sits in its own box, so that neighbouring counts never
+    read as one number ("12" and "3" as "123")."""
+    for stem, _, _, kind, _ in PRODUCTS:
+        if kind != "summary":
+            continue
+        dot = (fresh / "product" / f"{stem}.dot").read_text()
+        edges = [ln for ln in dot.splitlines() if " -> " in ln]
+        assert edges and all('cellborder="1"' in ln for ln in edges), stem
+        svg = ET.parse(fresh / "product" / f"{stem}.svg").getroot()
+        counts = [
+            t
+            for t in svg.iter("{http://www.w3.org/2000/svg}text")
+            if (t.text or "").strip().isdigit()
+        ]
+        assert len(counts) == len(edges), stem

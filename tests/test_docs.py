@@ -185,14 +185,15 @@ def test_mutant_pages_reproduce_commands_print_the_trace_shown() -> None:
         (command,) = REPRODUCE.findall(sec)
         _same_steps(command, _table(sec.splitlines()))
     # the tutorial's trace too, and its command is the one the tutorial shows
-    tut = (GENERATED / "tutorial-en.md").read_text(encoding="utf-8").splitlines()
-    command = tut[1]
+    block = (GENERATED / "tutorial-command-en.md").read_text(encoding="utf-8")
+    command = " ".join(block.split("```bash\n")[1].split("```")[0].replace("\\\n", " ").split())
     assert command.startswith("tcpspec trace ")
+    tut = (GENERATED / "tutorial-en.md").read_text(encoding="utf-8").splitlines()
     _same_steps(command, _table(tut))
-    for page in ("tutorial.md", "tutorial.ko.md"):
-        assert f'--8<-- "tutorial-{"ko" if "ko" in page else "en"}.md"' in (DOCS / page).read_text(
-            encoding="utf-8"
-        )
+    for lang, page in (("en", "tutorial.md"), ("ko", "tutorial.ko.md")):
+        text = (DOCS / page).read_text(encoding="utf-8")
+        for part in ("tutorial-command", "tutorial"):
+            assert f'--8<-- "{part}-{lang}.md"' in text, (page, part)
 
 
 def test_property_pages_reproduce_commands_give_the_steps_they_say() -> None:

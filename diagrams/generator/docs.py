@@ -326,15 +326,11 @@ def machine_fragment(lang: str) -> str:
 def tutorial_fragment(lang: str) -> str:
     """The example of the tutorial: the two-way-handshake mutant's counterexample."""
     n = "two-way-handshake"
-    prop, t = derive.mutant_trace(n)
+    _, t = derive.mutant_trace(n)
     m = make_model(MUTANTS[n].scenario, derive.mutant_bounds(n), n)
     return (
         "\n".join(
             [
-                "```bash",
-                reproduce(prop, n),
-                "```",
-                "",
                 zoomable(n, diagram("mutants", n, lang, "")),
                 "",
                 *steps_table(m, t, lang),
@@ -342,6 +338,16 @@ def tutorial_fragment(lang: str) -> str:
         )
         + "\n"
     )
+
+
+def tutorial_command() -> str:
+    """The tutorial's command, as a shell block (one option group a line, so that it fits the
+    page): exactly what prints the tutorial's trace."""
+    n = "two-way-handshake"
+    prop, _ = derive.mutant_trace(n)
+    flags = words.bound_flags(derive.mutant_bounds(n))
+    head = f"tcpspec trace {prop} --mutant {n}"
+    return "```bash\n" + (f"{head} \\\n    {flags}" if flags else head) + "\n```\n"
 
 
 def fragments() -> dict[str, str]:
@@ -357,6 +363,7 @@ def fragments() -> dict[str, str]:
         out[f"mutants-{lang}.md"] = mutants_fragment(lang)
         out[f"state-machine-{lang}.md"] = machine_fragment(lang)
         out[f"tutorial-{lang}.md"] = tutorial_fragment(lang)
+        out[f"tutorial-command-{lang}.md"] = tutorial_command()
     return out
 
 

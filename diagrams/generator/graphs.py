@@ -308,14 +308,23 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
             g.edge(
                 nid(ka),
                 nid(kb),
-                label=str(count),
+                label=_count_label(count, HIGHLIGHT),
                 penwidth=width,
                 color=HIGHLIGHT,
                 fontcolor=HIGHLIGHT,
             )
         else:
-            g.edge(nid(ka), nid(kb), label=str(count), penwidth=width)
+            g.edge(nid(ka), nid(kb), label=_count_label(count, "#555"), penwidth=width)
     return g.source
+
+
+def _count_label(count: int, colour: str) -> str:
+    """An edge's count in a small white box, so that counts of neighbouring edges never run
+    together into one number."""
+    return (
+        f'<<table border="0" cellborder="1" cellpadding="1" cellspacing="0" bgcolor="white" '
+        f'color="{colour}"><tr><td>{count}</td></tr></table>>'
+    )
 
 
 def graphml(ex: Exploration, path: list[int] | None = None) -> str:
