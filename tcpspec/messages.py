@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 from tcpspec import i18n
 from tcpspec.checks.properties import PROPERTIES
-from tcpspec.diagrams import derive, docs, generate, msc, words
+from tcpspec.diagrams import derive, docs, generate, graphs, msc, words
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import SCENARIOS
 
@@ -44,6 +44,7 @@ def collect() -> dict[str, str]:
     add("trace", *words.TEXTS)
     add("sequence chart", *msc.TEXTS)
     add("chart title template", *generate.TEXTS)
+    add("state machine title", *graphs.MACHINE_TITLE)
     add("site fragment", *docs.WORDS.values(), *docs.KINDS.values(), *docs.BOUND_WORDS)
     return out
 

@@ -51,7 +51,7 @@ def expected_names(t: Trace) -> set[str]:
 def test_every_svg_parses(fresh: Path) -> None:
     svgs = [p for p in _generated(fresh) if p.suffix == ".svg"]
     # every sequence chart twice: in English, and in Korean under ko/
-    assert len(svgs) == 1 + len(PRODUCTS) + 2 * (len(derive.CHARTS) + len(MUTANTS))
+    assert len(svgs) == 2 * (1 + len(derive.CHARTS) + len(MUTANTS)) + len(PRODUCTS)
     for p in svgs:
         assert ET.parse(p).getroot().tag.endswith("svg"), p
 
@@ -133,6 +133,18 @@ def test_korean_charts_are_all_korean(fresh: Path, kind: str) -> None:
     # and the check bites: the English charts are full of catalogue messages
     english = _texts(fresh / kind / f"{names[0]}.svg")
     assert len(untranslated(english)) > 5
+
+
+def test_korean_state_machine_is_the_same_machine_titled_in_korean(fresh: Path) -> None:
+    from tcpspec.messages import untranslated
+
+    en = (fresh / "state-machine.dot").read_text()
+    ko = (fresh / "ko" / "state-machine.dot").read_text()
+    # everything after the graph's title (its nodes, edges and labels) is the same
+    assert ko.split("\tnode [", 1)[1] == en.split("\tnode [", 1)[1]
+    assert "TCP 끝점 상태 기계" in ko.split("\tnode [", 1)[0]
+    assert not untranslated(_texts(fresh / "ko" / "state-machine.svg"))
+    assert untranslated(_texts(fresh / "state-machine.svg"))
 
 
 def test_seed_numbers_in_the_close() -> None:

@@ -240,7 +240,7 @@ def test_every_page_is_legible_in_the_browser(
         for img in m["imgs"]:
             if not img["ok"] or img["width"] < 100:
                 problems.append(f"{page}: image {img['src']} did not load ({img})")
-            chart = "/scenarios/" in img["src"] or "/mutants/" in img["src"]
+            chart = any(k in img["src"] for k in ("/scenarios/", "/mutants/", "state-machine"))
             if lang == "ko" and chart and "/ko/" not in img["src"]:
                 problems.append(f"{page}: an English chart {img['src']} on a Korean page")
         for t in m["tables"]:

@@ -66,7 +66,7 @@ def _write(path: Path, text: str, written: list[Path]) -> None:
 
 #: What `generate` writes, and so may delete when it no longer writes it.
 SUFFIXES = (".svg", ".mmd", ".dot")
-FOLDERS = (".", "product", "scenarios", "mutants", "ko/scenarios", "ko/mutants")
+FOLDERS = (".", "product", "scenarios", "mutants", "ko", "ko/scenarios", "ko/mutants")
 
 
 def generate(out: Path) -> list[Path]:
@@ -129,9 +129,10 @@ def folder(lang: str) -> str:
 
 
 def _diagrams(out: Path, written: list[Path]) -> None:
-    dot = graphs.state_machine(derive.machine_transitions(), derive.usual_paths())
-    _write(out / "state-machine.dot", dot, written)
-    _write(out / "state-machine.svg", graphs.render(dot), written)
+    for lang in LANGS:  # the Korean one differs in its title only (labels are RFC notation)
+        dot = graphs.state_machine(derive.machine_transitions(), derive.usual_paths(), lang)
+        _write(out / folder(lang) / "state-machine.dot", dot, written)
+        _write(out / folder(lang) / "state-machine.svg", graphs.render(dot), written)
 
     for stem, scenario, bounds, kind, title in PRODUCTS:
         ex = derive.exploration(scenario, bounds)

@@ -20,6 +20,7 @@ import networkx as nx
 from tcpspec.checks.explicit import Exploration
 from tcpspec.checks.trace import Trace, endpoint_text
 from tcpspec.diagrams.derive import Transition
+from tcpspec.i18n import gettext
 from tcpspec.spec.model import CLIENT, CLOCK, NETWORK, SERVER, Label, World
 from tcpspec.spec.states import State
 
@@ -76,12 +77,27 @@ def _cases_text(variants: list[tuple[str, ...]]) -> str:
     return ", ".join(always) + (f" ({', '.join(sometimes)})" if sometimes else "")
 
 
+#: The state machine's title, line by line (msgids: the Korean chart translates them; the
+#: labels themselves are RFC 9293 Figure 5's notation, "rcv SYN / snd SYN+ACK", and stay).
+MACHINE_TITLE = (
+    "TCP endpoint state machine, derived from the model's rules (compare RFC 9293 Figure 5)",
+    "Blue solid: the client's usual path (active OPEN, closes first).   "
+    "Green dashed: the server's usual path (passive OPEN, closes second).   "
+    "Grey: every other transition.",
+    "Each label: event / action [rule cases; in parentheses: cases that fire in some of these "
+    "moves only]",
+)
+
+
 def state_machine(
-    transitions: list[Transition], paths: dict[int, frozenset[tuple[str, str, str]]]
+    transitions: list[Transition],
+    paths: dict[int, frozenset[tuple[str, str, str]]],
+    lang: str = "en",
 ) -> str:
     """Every endpoint state and every observed transition, 'event / action [rule cases]', laid
     out like RFC 9293 Figure 5; ``paths`` (client, server) are drawn in their own colours."""
     g = graphviz.Digraph("tcp_endpoint")
+    title = "\n".join(gettext(line, lang) for line in MACHINE_TITLE) + "\n "
     g.attr(
         rankdir="TB",
         fontname=FONT,
@@ -91,11 +107,7 @@ def state_machine(
         newrank="true",
         labelloc="t",
         pad="0.6",
-        label="TCP endpoint state machine, derived from the model's rules (compare RFC 9293 "
-        "Figure 5)\nBlue solid: the client's usual path (active OPEN, closes first).   "
-        "Green dashed: the server's usual path (passive OPEN, closes second).   "
-        "Grey: every other transition.\nEach label: event / action [rule cases; "
-        "in parentheses: cases that fire in some of these moves only]\n ",
+        label=title,
     )
     g.attr("node", fontname=FONT, fontsize="12")
     g.attr("edge", fontname=FONT, fontsize="9")
