@@ -339,3 +339,62 @@ def test_summary_edge_counts_are_boxed_apart(fresh: Path) -> None:
             if (t.text or "").strip().isdigit()
         ]
         assert len(counts) == len(edges), stem
+
+
+def _bezier_points(d: str) -> list[tuple[float, float]]:
+    """Points along an SVG path of cubic Bézier pieces (what Graphviz draws edges with)."""
+    import re
+
+    nums = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", d)]
+    pts = []
+    for k in range(0, len(nums) - 3, 3):
+        p0, p1, p2, p3 = nums[k : k + 4]
+        for i in range(21):
+            t = i / 20
+            a, b, c, e = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t**3
+            pts.append(
+                (
+                    a * p0[0] + b * p1[0] + c * p2[0] + e * p3[0],
+                    a * p0[1] + b * p1[1] + c * p2[1] + e * p3[1],
+                )
+            )
+    return pts
+
+
+def label_crossings(svg: Path) -> list[tuple[str, str, str]]:
+    """(edge, label line, other edge) for each line of an edge's label that another edge's
+    curve passes through (a line's box: about half an em a letter, the font's height)."""
+    ns = "{http://www.w3.org/2000/svg}"
+    edges = []
+    for g in ET.parse(svg).getroot().iter(ns + "g"):
+        if g.get("class") != "edge":
+            continue
+        curves = [_bezier_points(p.get("d", "")) for p in g.findall(ns + "path")]
+        boxes = []
+        for t in g.findall(ns + "text"):
+            x, y, size = float(t.get("x", 0)), float(t.get("y", 0)), float(t.get("font-size", 9))
+            w = 0.5 * size * len((t.text or "").strip())
+            x0 = x if t.get("text-anchor") == "start" else x - w / 2
+            boxes.append((x0, y - 0.8 * size, x0 + w, y + 0.1 * size, (t.text or "").strip()))
+        edges.append((g.findtext(ns + "title", ""), curves, boxes))
+    return [
+        (title, text, other)
+        for i, (title, _, boxes) in enumerate(edges)
+        for j, (other, curves, _) in enumerate(edges)
+        if i != j
+        for x0, y0, x1, y1, text in boxes
+        if any(x0 <= px <= x1 and y0 <= py <= y1 for pts in curves for px, py in pts)
+    ]
+
+
+def test_no_label_of_the_state_machine_is_crossed_by_an_edge(fresh: Path, tmp_path: Path) -> None:
+    for lang in ("", "ko/"):
+        crossed = label_crossings(fresh / f"{lang}state-machine.svg")
+        assert not crossed, crossed
+    # and the check bites: the layout as it was (states 1.1 in apart) had crossed labels
+    from tcpspec.diagrams import graphs
+
+    dot = (fresh / "state-machine.dot").read_text().replace("nodesep=1.5", "nodesep=1.1")
+    cramped = tmp_path / "cramped.svg"
+    cramped.write_text(graphs.render(dot))
+    assert any("rst.syn_received_passive" in text for _, text, _ in label_crossings(cramped))

@@ -102,7 +102,7 @@ def state_machine(
         rankdir="TB",
         fontname=FONT,
         fontsize="12",
-        nodesep="1.1",
+        nodesep="1.5",  # wide enough that no label of a row is crossed by another edge (tested)
         ranksep="0.9",
         newrank="true",
         labelloc="t",
