@@ -45,6 +45,8 @@ def collect() -> dict[str, str]:
     add("sequence chart", *msc.TEXTS)
     add("chart title template", *generate.TEXTS)
     add("state machine title", *graphs.MACHINE_TITLE)
+    add("summary graph", graphs.SUMMARY_NODE)
+    add("summary graph title", *(t for _, _, _, kind, t in generate.PRODUCTS if kind == "summary"))
     add("site fragment", *docs.WORDS.values(), *docs.KINDS.values(), *docs.BOUND_WORDS)
     return out
 

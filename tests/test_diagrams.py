@@ -51,7 +51,8 @@ def expected_names(t: Trace) -> set[str]:
 def test_every_svg_parses(fresh: Path) -> None:
     svgs = [p for p in _generated(fresh) if p.suffix == ".svg"]
     # every sequence chart twice: in English, and in Korean under ko/
-    assert len(svgs) == 2 * (1 + len(derive.CHARTS) + len(MUTANTS)) + len(PRODUCTS)
+    summaries = sum(1 for *_, kind, _ in PRODUCTS if kind == "summary")  # Korean ones too
+    assert len(svgs) == 2 * (1 + len(derive.CHARTS) + len(MUTANTS)) + len(PRODUCTS) + summaries
     for p in svgs:
         assert ET.parse(p).getroot().tag.endswith("svg"), p
 
@@ -145,6 +146,21 @@ def test_korean_state_machine_is_the_same_machine_titled_in_korean(fresh: Path) 
     assert "TCP 끝점 상태 기계" in ko.split("\tnode [", 1)[0]
     assert not untranslated(_texts(fresh / "ko" / "state-machine.svg"))
     assert untranslated(_texts(fresh / "state-machine.svg"))
+
+
+def test_korean_summary_graphs_are_the_same_graphs_in_korean(fresh: Path) -> None:
+    from tcpspec.messages import untranslated
+
+    for stem, *_, kind, _ in PRODUCTS:
+        if kind != "summary":
+            continue
+        ko, en = fresh / "ko" / "product" / f"{stem}.svg", fresh / "product" / f"{stem}.svg"
+        assert not untranslated(_texts(ko)), (stem, untranslated(_texts(ko))[:3])
+        assert untranslated(_texts(en))
+        count = "{http://www.w3.org/2000/svg}g"
+        assert sum(
+            1 for g in ET.parse(ko).getroot().iter(count) if g.get("class") == "edge"
+        ) == sum(1 for g in ET.parse(en).getroot().iter(count) if g.get("class") == "edge")
 
 
 def test_seed_numbers_in_the_close() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tcpspec.checks.explicit import Exploration
 from tcpspec.checks.trace import Trace
 from tcpspec.diagrams import derive, graphs, msc
 from tcpspec.i18n import LANGS, gettext
@@ -66,7 +67,7 @@ def _write(path: Path, text: str, written: list[Path]) -> None:
 
 #: What `generate` writes, and so may delete when it no longer writes it.
 SUFFIXES = (".svg", ".mmd", ".dot")
-FOLDERS = (".", "product", "scenarios", "mutants", "ko", "ko/scenarios", "ko/mutants")
+FOLDERS = (".", "product", "scenarios", "mutants", "ko", "ko/product", "ko/scenarios", "ko/mutants")
 
 
 def generate(out: Path) -> list[Path]:
@@ -94,6 +95,7 @@ TEXTS = (
     "Mutant {m}: {prop} fails",
     "{summary} (scenario {sc}, {network}; {n} steps)",
     "{text}; {note}",
+    "{title}: {n} states, {e} edges",
 )
 
 
@@ -123,6 +125,12 @@ def mutant_subtitle(name: str, t: Trace, lang: str = "en") -> str:
     return gettext("{text}; {note}", lang).format(text=sub, note=gettext(t.note, lang))
 
 
+def counted(title: str, ex: Exploration, lang: str) -> str:
+    """A product graph's title with its size."""
+    n, e = ex.graph.number_of_nodes(), ex.graph.number_of_edges()
+    return gettext("{title}: {n} states, {e} edges", lang).format(title=title, n=n, e=e)
+
+
 def folder(lang: str) -> str:
     """Where the charts of ``lang`` go: English at the top, the others under their code."""
     return "" if lang == "en" else f"{lang}/"
@@ -140,15 +148,14 @@ def _diagrams(out: Path, written: list[Path]) -> None:
             keep = derive.fault_free_view(ex)
             title = f"{title}: {len(keep)} states (of {ex.graph.number_of_nodes()} with timeouts)"
             dot = graphs.product_full(ex, title, keep)
-        else:
-            title = (
-                f"{title}: {ex.graph.number_of_nodes()} states, {ex.graph.number_of_edges()} edges"
-            )
-            dot = (
-                graphs.product_full(ex, title)
-                if kind == "full"
-                else graphs.product_summary(ex, title)
-            )
+        elif kind == "full":
+            dot = graphs.product_full(ex, counted(title, ex, "en"))
+        else:  # a summary is small: drawn in Korean too
+            for lang in LANGS[1:]:
+                ko = graphs.product_summary(ex, counted(gettext(title, lang), ex, lang), lang=lang)
+                _write(out / folder(lang) / "product" / f"{stem}.dot", ko, written)
+                _write(out / folder(lang) / "product" / f"{stem}.svg", graphs.render(ko), written)
+            dot = graphs.product_summary(ex, counted(title, ex, "en"))
         _write(out / "product" / f"{stem}.dot", dot, written)
         _write(out / "product" / f"{stem}.svg", graphs.render(dot), written)
 

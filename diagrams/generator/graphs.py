@@ -277,7 +277,13 @@ def _pair(ex: Exploration, n: int) -> tuple[State, State]:
     return w.eps[CLIENT].st, w.eps[SERVER].st
 
 
-def product_summary(ex: Exploration, title: str, path: list[int] | None = None) -> str:
+#: The words of a summary graph's boxes (msgids).
+SUMMARY_NODE = "client {c}\nserver {s}\n({n} states)"
+
+
+def product_summary(
+    ex: Exploration, title: str, path: list[int] | None = None, lang: str = "en"
+) -> str:
     """Global states grouped by (client state, server state); edges counted between groups.
     The groups and group changes a counterexample ``path`` passes through are drawn in red."""
     nodes: Counter[tuple[State, State]] = Counter(_pair(ex, n) for n in ex.graph.nodes)
@@ -310,7 +316,9 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
         extra = dict(color=HIGHLIGHT, penwidth="2.5") if k in on_path else {}
         g.node(
             nid(k),
-            f"client {k[0].name}\\nserver {k[1].name}\\n({count} states)",
+            gettext(SUMMARY_NODE, lang)
+            .format(c=k[0].name, s=k[1].name, n=count)
+            .replace("\n", "\\n"),
             fillcolor=fill,
             **extra,
         )
