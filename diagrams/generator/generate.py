@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from tcpspec.checks.explicit import Exploration
@@ -128,7 +129,9 @@ def mutant_subtitle(name: str, t: Trace, lang: str = "en") -> str:
 def counted(title: str, ex: Exploration, lang: str) -> str:
     """A product graph's title with its size."""
     n, e = ex.graph.number_of_nodes(), ex.graph.number_of_edges()
-    return gettext("{title}: {n} states, {e} edges", lang).format(title=title, n=n, e=e)
+    text = gettext("{title}: {n} states, {e} edges", lang).format(title=title, n=n, e=e)
+    # in lines: a one-line title would make the graph as wide as the title (Hangul: wider)
+    return "\n".join(textwrap.wrap(text, 100 if lang == "en" else 60))
 
 
 def folder(lang: str) -> str:
