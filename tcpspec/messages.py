@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 from tcpspec import i18n
 from tcpspec.checks.properties import PROPERTIES
+from tcpspec.cli import render
 from tcpspec.diagrams import derive, docs, generate, graphs, msc, words
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import SCENARIOS
@@ -47,6 +48,7 @@ def collect() -> dict[str, str]:
     add("state machine title", *graphs.MACHINE_TITLE)
     add("summary graph", graphs.SUMMARY_NODE)
     add("summary graph title", *(t for _, _, _, kind, t in generate.PRODUCTS if kind == "summary"))
+    add("verify and mutants tables", *render.TEXTS)
     add("site fragment", *docs.WORDS.values(), *docs.KINDS.values(), *docs.BOUND_WORDS)
     return out
 

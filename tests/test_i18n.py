@@ -119,3 +119,17 @@ def test_cli_speaks_korean_from_lang_or_the_environment() -> None:
     assert _cli("--lang", "en", *STALE, env={"LANG": "ko_KR.UTF-8"})[1] == _cli(*STALE)[1]
     code, out = _cli("--lang", "fr", "list")
     assert code == 2 and out.count("\n") == 1 and out.startswith("tcpspec: error: unknown language")
+
+
+def test_verify_and_mutants_tables_speak_korean() -> None:
+    from tcpspec.messages import untranslated
+
+    args = ("verify", "--scenario", "handshake", "--engine", "explicit")
+    code, ko = _cli("--lang", "ko", *args)
+    assert code == 0, ko
+    assert "속성" in ko and "성립" in ko and "도달 가능" in ko
+    cells = [c.strip() for ln in ko.splitlines() for c in ln.split("│")]
+    assert not untranslated(cells), untranslated(cells)[:3]
+    code, en = _cli(*args)
+    assert code == 0 and "holds" in en and "성립" not in en
+    assert len(untranslated([c.strip() for ln in en.splitlines() for c in ln.split("│")])) > 3

@@ -10,7 +10,7 @@ from tcpspec.checks.symbolic import PROVED, VIOLATED
 from tcpspec.checks.trace import Trace
 from tcpspec.checks.verify import Catch, Report, Result
 from tcpspec.diagrams import words
-from tcpspec.i18n import gettext
+from tcpspec.i18n import current, gettext
 from tcpspec.spec.model import Model
 
 
@@ -29,10 +29,52 @@ def trace_table(m: Model, t: Trace, title: str, lang: str = "en") -> Table:
     return table
 
 
+#: What the verify and mutants tables say (msgids: `tcpspec --lang ko` prints them in Korean).
+VERIFY_COLUMNS = (
+    "property",
+    "kind",
+    "explicit",
+    "z3",
+    "engines",
+    "witness (sometimes)",
+    "counterexample",
+)
+SWEEP_COLUMNS = ("mutant", "expected to break", "caught by", "trace", "states", "result")
+TEXTS = (
+    *VERIFY_COLUMNS,
+    *SWEEP_COLUMNS,
+    "holds",
+    "VIOLATED",
+    "VIOLATED in {sc}",
+    "VIOLATED in {sc} ({n} steps)",
+    "n/a (explicit only)",
+    "proved for all depths",
+    "no counterexample up to depth {d}",
+    "{text}; proved in {k} of {n} scenarios",
+    "agree",
+    "DISAGREE",
+    "reachable ({n} steps, {sc})",
+    "NOT reachable: vacuous?",
+    "not checked (needs scenario {sc})",
+    "{n} steps",
+    "caught",
+    "NOT CAUGHT",
+)
+
+
+def tr(message: str, **kw: object) -> str:
+    """``message`` in the language of this run's output (`--lang`, or LANG)."""
+    return gettext(message, current()).format(**kw)
+
+
 def explicit_verdict(report: Report, r: Result) -> str:
     if not report.explicit:
         return "-"
-    return "[green]holds[/]" if r.holds else f"[red]VIOLATED[/] in {r.scenario}"
+    return (
+        f"[green]{tr('holds')}[/]"
+        if r.holds
+        else f"[red]{tr('VIOLATED in {sc}', sc=r.scenario)}[/]"
+    )
 
 
 def z3_verdict(report: Report, r: Result) -> str:
@@ -40,51 +82,43 @@ def z3_verdict(report: Report, r: Result) -> str:
     if not report.z3:
         return "-"
     if not r.symbolic():
-        return "n/a (explicit only)"
+        return tr("n/a (explicit only)")
     status = r.z3_status()
     if status == VIOLATED:
         name, v = r.z3_counterexample()  # type: ignore[misc]
-        return f"[red]VIOLATED[/] in {name} ({v.depth} steps)"
+        return f"[red]{tr('VIOLATED in {sc} ({n} steps)', sc=name, n=v.depth)}[/]"
     if status == PROVED:
-        return "[green]proved for all depths[/]"
+        return f"[green]{tr('proved for all depths')}[/]"
     proved = [n for n, v in r.z3.items() if v.status == PROVED]
     depth = min(v.depth for v in r.z3.values() if v.status != PROVED)
-    text = f"no counterexample up to depth {depth}"
+    text = tr("no counterexample up to depth {d}", d=depth)
     if proved:
-        text += f"; proved in {len(proved)} of {len(r.z3)} scenarios"
+        text = tr("{text}; proved in {k} of {n} scenarios", text=text, k=len(proved), n=len(r.z3))
     return text
 
 
 def agreement(report: Report, r: Result) -> str:
     if report.engine != "both" or not r.symbolic():
         return "-"
-    return "[red]DISAGREE[/]" if r.disagreements else "[green]agree[/]"
+    return f"[red]{tr('DISAGREE')}[/]" if r.disagreements else f"[green]{tr('agree')}[/]"
 
 
 def verify_table(report: Report) -> Table:
     t = Table(title="tcpspec verify", title_justify="left")
-    for col in (
-        "property",
-        "kind",
-        "explicit",
-        "z3",
-        "engines",
-        "witness (sometimes)",
-        "counterexample",
-    ):
-        t.add_column(col)
+    for col in VERIFY_COLUMNS:
+        t.add_column(tr(col))
     for r in report.results.values():
         p = r.property
         if p.witness and report.explicit:
             if r.witness:
-                wit = f"reachable ({len(r.witness)} steps, {r.witness_scenario})"
+                wit = tr("reachable ({n} steps, {sc})", n=len(r.witness), sc=r.witness_scenario)
             elif p.scenario in report.stats:
-                wit = "[red]NOT reachable: vacuous?[/]"
+                wit = f"[red]{tr('NOT reachable: vacuous?')}[/]"
             else:
-                wit = f"not checked (needs scenario {p.scenario})"
+                wit = tr("not checked (needs scenario {sc})", sc=p.scenario)
         else:
             wit = "-"
-        cex = f"{len(r.trace)} steps" if r.trace else "-"
+        cex = tr("{n} steps", n=len(r.trace)) if r.trace else "-"
         t.add_row(
             p.id,
             p.kind,
@@ -110,16 +144,16 @@ def verify_table(report: Report) -> Table:
 
 def sweep_table(catches: list[Catch]) -> Table:
     t = Table(title="tcpspec mutants", title_justify="left")
-    for col in ("mutant", "expected to break", "caught by", "trace", "states", "result"):
-        t.add_column(col)
+    for col in SWEEP_COLUMNS:
+        t.add_column(tr(col))
     for c in catches:
         t.add_row(
             c.mutant.name,
             c.mutant.breaks,
             ", ".join(c.caught_by) or "-",
-            f"{len(c.trace)} steps" if c.trace else "-",
+            tr("{n} steps", n=len(c.trace)) if c.trace else "-",
             f"{c.stats.states:,}",
-            "[green]caught[/]" if c.ok else "[red]NOT CAUGHT[/]",
+            f"[green]{tr('caught')}[/]" if c.ok else f"[red]{tr('NOT CAUGHT')}[/]",
         )
     return t
 
