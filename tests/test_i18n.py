@@ -133,3 +133,17 @@ def test_verify_and_mutants_tables_speak_korean() -> None:
     code, en = _cli(*args)
     assert code == 0 and "holds" in en and "성립" not in en
     assert len(untranslated([c.strip() for ln in en.splitlines() for c in ln.split("│")])) > 3
+
+
+def test_messages_check_command_as_documented() -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "tcpspec.messages", "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().endswith("msgids, 0 untranslated in Korean"), r.stdout
