@@ -25,6 +25,7 @@ from tcpspec import i18n
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.cli import render
 from tcpspec.diagrams import derive, docs, generate, graphs, msc, words
+from tcpspec.spec.build import TCP
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import SCENARIOS
 
@@ -42,6 +43,11 @@ def collect() -> dict[str, str]:
     add("mutant summary", *(m.summary for m in MUTANTS.values()))
     add("chart title", *(c.title for c in derive.CHARTS))
     add("network of a mutant's chart", *(n for _, n in derive.MUTANT_NETWORKS))
+    cases = (c for step in TCP.arrival for c in step.cases)
+    add(
+        "rule case (RFC 9293's words; shown with the gloss)",
+        *(c.text for c in (*cases, *TCP.user, *TCP.timers)),
+    )
     add("trace", *words.TEXTS)
     add("sequence chart", *msc.TEXTS)
     add("chart title template", *generate.TEXTS)

@@ -4,6 +4,8 @@ scenario chart and property with its page, and `mkdocs build --strict` passing."
 from __future__ import annotations
 
 import functools
+import html
+import itertools
 import json
 import os
 import re
@@ -157,7 +159,7 @@ def _table(lines: list[str]) -> list[list[str]]:
             started = True
         elif started and ln.startswith("|") and not ln.startswith("|---"):
             cells = re.split(r"(?<!\\)\|", ln)[1:-1]
-            rows.append([c.strip().replace("\\|", "|") for c in cells])
+            rows.append([html.unescape(c.strip().replace("\\|", "|")) for c in cells])
         elif started and rows and not ln.startswith("|"):
             break
     return rows
@@ -264,11 +266,23 @@ def test_korean_fragments_are_all_korean() -> None:
 
     ko = sorted(GENERATED.glob("*-ko.md"))
     assert len(ko) == len(gen.fragments()) // 2
+    glossed = 0
     for path in ko:
         text = path.read_text(encoding="utf-8")
-        # the rules tables quote the RFC's text of each rule case: that stays English
-        text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("| `"))
+        # the rules tables quote the RFC's text of each rule case (that stays English) beside
+        # a Korean gloss
+        lines = text.splitlines()
+        rules: list[str] = []
+        for k, ln in enumerate(lines):
+            if ln.startswith("| 규칙 | RFC 9293 | 내용 (원문) | 우리말 풀이 |"):
+                rules += [x for x in itertools.takewhile(bool, lines[k + 2 :])]
+        for ln in rules:
+            gloss = re.split(r"(?<!\\)\|", ln)[-2]
+            assert HANGUL.search(gloss), (path.name, ln)
+        glossed += len(rules)
+        text = "\n".join(ln for ln in text.splitlines() if ln not in rules)
         found = untranslated(pieces(text))
         assert not found, (path.name, found[:3])
+    assert glossed > 50  # every scenario page's rules table
     english = (GENERATED / "mutants-en.md").read_text(encoding="utf-8")
     assert len(untranslated(pieces(english))) > 20

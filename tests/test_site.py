@@ -95,6 +95,14 @@ def test_every_link_is_a_file_relative_to_its_page(site: Path) -> None:
     assert checked > 1000
 
 
+def test_the_rfcs_notation_is_shown_not_swallowed_as_html(site: Path) -> None:
+    """<SEQ=ISS><CTL=SYN> in a rule's text must reach the reader, not become unknown tags."""
+    for page in ("scenarios/handshake.html", "ko/scenarios/handshake.html"):
+        html = (site / page).read_text(encoding="utf-8")
+        assert "&lt;SEQ=ISS&gt;&lt;CTL=SYN&gt;" in html, page
+        assert "<SEQ=" not in html, page
+
+
 def test_language_links_go_to_the_same_page(site: Path) -> None:
     for page in ("index.html", "scenarios/close.html", "properties/no_deadlock.html"):
         en = (site / page).read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ fails when the committed fragments are stale (`python -m tcpspec.diagrams` regen
 
 from __future__ import annotations
 
+import html
 import inspect
 from collections import defaultdict
 from pathlib import Path
@@ -40,6 +41,7 @@ WORDS: dict[str, str] = {
     "mermaid": "Mermaid source (GitHub renders it in Markdown)",
     "step_cols": "| # | who | what happens | rule (RFC section) | sends | client | server |",
     "rule_cols": "| rule case | RFC 9293 | what it says |",
+    "rule_cols_gloss": "| rule case | RFC 9293 | what it says | in other words |",
     "statement": "Statement (the model's words)",
     "kind": "Kind",
     "rfc": "From",
@@ -73,7 +75,9 @@ def w(key: str, lang: str, **kw: object) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell: the RFC's notation <SEQ=ISS><CTL=SYN> is text, not HTML tags (which the
+    browser would hide)."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 #: The words of `_bounds_text`.
@@ -140,10 +144,14 @@ def rules_table(m: Model, t: Trace, lang: str) -> list[str]:
     seen: list[str] = []
     for step in t.steps:
         seen += [c for c in step.label.cases if c not in seen]
-    out = [w("rule_cols", lang), "|---|---|---|"]
+    if lang == "en":
+        out = [w("rule_cols", lang), "|---|---|---|"]
+    else:  # the RFC's own words, and beside them a gloss in the reader's language
+        out = [w("rule_cols_gloss", lang), "|---|---|---|---|"]
     for name in seen:
         c = m.rules.case(name)
-        out.append(f"| `{name}` | {c.rfc} | {_cell(c.text)} |")
+        gloss = "" if lang == "en" else f" {_cell(gettext(c.text, lang))} |"
+        out.append(f"| `{name}` | {c.rfc} | {_cell(c.text)} |{gloss}")
     return out
 
 
