@@ -78,6 +78,10 @@ class Side:
     data: int = 0  # data units the application SENDs once ESTABLISHED
     closes: bool = True  # the application CLOSEs after sending
     abort: bool = False  # the application may ABORT at any moment
+    #: 0: the side starts unopened. Else it starts ESTABLISHED with SND.UNA = SND.NXT = this
+    #: (what it sent before the run, data included, is acknowledged) and RCV.NXT = the peer's
+    #: start_seq: a connection picked up mid-life, as the seeds' close example (FIN seq=300).
+    start_seq: int = 0
 
 
 class World(NamedTuple):
@@ -133,8 +137,10 @@ class Model:
 
     def initial(self) -> World:
         eps = tuple(
-            Endpoint(st=State.LISTEN, snd_una=s.iss, snd_nxt=s.iss) if s.passive and not s.active
-            else Endpoint() for s in self.sides
+            self._established(s, peer) if s.start_seq
+            else Endpoint(st=State.LISTEN, snd_una=s.iss, snd_nxt=s.iss)
+            if s.passive and not s.active
+            else Endpoint() for s, peer in zip(self.sides, self.sides[::-1], strict=True)
         )
         client = self.sides[CLIENT]
         old_server = self.sides[SERVER].old_iss
@@ -144,6 +150,15 @@ class Model:
         }
         c2s = self._canon(tuple(stale_segs[k] for k in self.stale))
         return World((eps[0], eps[1]), (c2s, ()), self.p.duplicates)
+
+    @staticmethod
+    def _established(s: Side, peer: Side) -> Endpoint:
+        """An ESTABLISHED endpoint whose earlier text is all acknowledged (RFC 9293 3.3.1: the
+        TCB after the handshake and some data; IRS is the peer's ISS). The data counters start
+        at 0: the properties count the text of this run only."""
+        return Endpoint(st=State.ESTABLISHED, irs=peer.iss, snd_una=s.start_seq,
+                        snd_nxt=s.start_seq, rcv_nxt=peer.start_seq, rcvd_syn=True,
+                        rcvd_ack_of_syn=True)
 
     # -- the relation --------------------------------------------------------------------------
 

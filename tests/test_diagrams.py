@@ -50,7 +50,9 @@ def expected_names(t: Trace) -> set[str]:
 
 def test_every_svg_parses(fresh: Path) -> None:
     svgs = [p for p in _generated(fresh) if p.suffix == ".svg"]
-    assert len(svgs) == 1 + len(PRODUCTS) + len(derive.CHARTS) + len(MUTANTS)
+    # every sequence chart twice: in English, and in Korean under ko/
+    summaries = sum(1 for *_, kind, _ in PRODUCTS if kind == "summary")  # Korean ones too
+    assert len(svgs) == 2 * (1 + len(derive.CHARTS) + len(MUTANTS)) + len(PRODUCTS) + summaries
     for p in svgs:
         assert ET.parse(p).getroot().tag.endswith("svg"), p
 
@@ -92,6 +94,87 @@ def test_mutant_chart_names_every_state_and_segment(fresh: Path, name: str) -> N
     assert name in svg and prop in svg
     for n in expected_names(t):
         assert n in svg, n
+
+
+def _texts(path: Path) -> list[str]:
+    """Each text of an SVG (its <text> and <title> elements), and all of it joined (a message
+    may be wrapped over lines)."""
+    root = ET.parse(path).getroot()
+    each = [
+        " ".join(e.itertext()) for e in root.iter() if e.tag.split("}")[-1] in ("text", "title")
+    ]
+    return [*each, " ".join(each)]
+
+
+@pytest.mark.parametrize("kind", ["scenarios", "mutants"])
+def test_korean_charts_are_all_korean(fresh: Path, kind: str) -> None:
+    """Every text of a Korean chart is translated (state, flag and rule names stay as the RFC
+    writes them), and it shows the same run: the same states and segments as the English one."""
+    from tcpspec.i18n import gettext
+    from tcpspec.messages import untranslated
+
+    names = [c.name for c in derive.CHARTS] if kind == "scenarios" else list(MUTANTS)
+    hangul = 0
+    for name in names:
+        ko = fresh / "ko" / kind / f"{name}.svg"
+        texts = _texts(ko)
+        assert not untranslated(texts), (name, untranslated(texts)[:3])
+        hangul += sum(any("\uac00" <= ch <= "\ud7a3" for ch in t) for t in texts)
+        t = (
+            derive.chart_trace(next(c for c in derive.CHARTS if c.name == name))
+            if (kind == "scenarios")
+            else derive.mutant_trace(name)[1]
+        )
+        text = _text(ko)
+        for n in expected_names(t):
+            assert gettext(n, "ko") in text, (name, n)
+        mmd = (fresh / "ko" / kind / f"{name}.mmd").read_text()
+        assert not untranslated(mmd.splitlines()), (name, untranslated(mmd.splitlines())[:3])
+    assert hangul > 5 * len(names)
+    # and the check bites: the English charts are full of catalogue messages
+    english = _texts(fresh / kind / f"{names[0]}.svg")
+    assert len(untranslated(english)) > 5
+
+
+def test_korean_state_machine_is_the_same_machine_titled_in_korean(fresh: Path) -> None:
+    from tcpspec.messages import untranslated
+
+    en = (fresh / "state-machine.dot").read_text()
+    ko = (fresh / "ko" / "state-machine.dot").read_text()
+    # everything after the graph's title (its nodes, edges and labels) is the same
+    assert ko.split("\tnode [", 1)[1] == en.split("\tnode [", 1)[1]
+    assert "TCP 끝점 상태 기계" in ko.split("\tnode [", 1)[0]
+    assert not untranslated(_texts(fresh / "ko" / "state-machine.svg"))
+    assert untranslated(_texts(fresh / "state-machine.svg"))
+
+
+def test_korean_summary_graphs_are_the_same_graphs_in_korean(fresh: Path) -> None:
+    from tcpspec.messages import untranslated
+
+    for stem, *_, kind, _ in PRODUCTS:
+        if kind != "summary":
+            continue
+        ko, en = fresh / "ko" / "product" / f"{stem}.svg", fresh / "product" / f"{stem}.svg"
+        assert not untranslated(_texts(ko)), (stem, untranslated(_texts(ko))[:3])
+        assert untranslated(_texts(en))
+        count = "{http://www.w3.org/2000/svg}g"
+        assert sum(
+            1 for g in ET.parse(ko).getroot().iter(count) if g.get("class") == "edge"
+        ) == sum(1 for g in ET.parse(en).getroot().iter(count) if g.get("class") == "edge")
+
+
+def test_seed_numbers_in_the_close() -> None:
+    # seeds 000 and 002: FIN seq=300; ACK ack=301; FIN seq=400; ACK ack=401
+    t = derive.chart_trace(next(c for c in derive.CHARTS if c.name == "close-seeds"))
+    sent = [s.label.sent.describe() for s in t.steps if s.label.sent is not None]
+    assert sent == [
+        "FIN+ACK seq=300 ack=400",
+        "ACK seq=400 ack=301",
+        "FIN+ACK seq=400 ack=301",
+        "ACK seq=301 ack=401",
+    ]
+    assert t.steps[-1].world.eps[CLIENT].st == State.CLOSED
+    assert t.steps[-1].world.eps[SERVER].st == State.CLOSED
 
 
 def test_seed_numbers_in_the_handshake() -> None:
@@ -176,6 +259,17 @@ def test_chart_command_writes_the_committed_chart(tmp_path: Path) -> None:
     r = _cli("chart", "two-way-handshake", "--format", "mermaid")
     assert r.exit_code == 0
     assert r.output == (ROOT / "mutants" / "two-way-handshake.mmd").read_text()
+    # in Korean: --lang ko, or the environment's LANG, draws the committed Korean chart
+    r = _cli("--lang", "ko", "chart", "close-seeds", "--format", "mermaid")
+    assert r.exit_code == 0
+    assert r.output == (ROOT / "ko" / "scenarios" / "close-seeds.mmd").read_text()
+    from typer.testing import CliRunner
+
+    from tcpspec.cli import app
+
+    r = CliRunner().invoke(app, ["chart", "no-time-wait"], env={"LANG": "ko_KR.UTF-8"})
+    assert r.exit_code == 0
+    assert r.output == (ROOT / "ko" / "scenarios" / "no-time-wait.svg").read_text()
 
 
 @pytest.mark.parametrize(
@@ -243,3 +337,80 @@ def test_graph_too_large_to_draw_is_refused_quickly() -> None:
     assert "too many to draw" in r.output and "--summary" in r.output
     r = _cli("graph", "--scenario", "close", "--summary", "--format", "dot")
     assert r.exit_code == 0 and "client ESTABLISHED\\nserver ESTABLISHED" in r.output
+
+
+def test_summary_edge_counts_are_boxed_apart(fresh: Path) -> None:
+    """Each count of a summary graph sits in its own box, so that neighbouring counts never
+    read as one number ("12" and "3" as "123")."""
+    for stem, _, _, kind, _ in PRODUCTS:
+        if kind != "summary":
+            continue
+        dot = (fresh / "product" / f"{stem}.dot").read_text()
+        edges = [ln for ln in dot.splitlines() if " -> " in ln]
+        assert edges and all('cellborder="1"' in ln for ln in edges), stem
+        svg = ET.parse(fresh / "product" / f"{stem}.svg").getroot()
+        counts = [
+            t
+            for t in svg.iter("{http://www.w3.org/2000/svg}text")
+            if (t.text or "").strip().isdigit()
+        ]
+        assert len(counts) == len(edges), stem
+
+
+def _bezier_points(d: str) -> list[tuple[float, float]]:
+    """Points along an SVG path of cubic Bézier pieces (what Graphviz draws edges with)."""
+    import re
+
+    nums = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", d)]
+    pts = []
+    for k in range(0, len(nums) - 3, 3):
+        p0, p1, p2, p3 = nums[k : k + 4]
+        for i in range(21):
+            t = i / 20
+            a, b, c, e = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t * t, t**3
+            pts.append(
+                (
+                    a * p0[0] + b * p1[0] + c * p2[0] + e * p3[0],
+                    a * p0[1] + b * p1[1] + c * p2[1] + e * p3[1],
+                )
+            )
+    return pts
+
+
+def label_crossings(svg: Path) -> list[tuple[str, str, str]]:
+    """(edge, label line, other edge) for each line of an edge's label that another edge's
+    curve passes through (a line's box: about half an em a letter, the font's height)."""
+    ns = "{http://www.w3.org/2000/svg}"
+    edges = []
+    for g in ET.parse(svg).getroot().iter(ns + "g"):
+        if g.get("class") != "edge":
+            continue
+        curves = [_bezier_points(p.get("d", "")) for p in g.findall(ns + "path")]
+        boxes = []
+        for t in g.findall(ns + "text"):
+            x, y, size = float(t.get("x", 0)), float(t.get("y", 0)), float(t.get("font-size", 9))
+            w = 0.5 * size * len((t.text or "").strip())
+            x0 = x if t.get("text-anchor") == "start" else x - w / 2
+            boxes.append((x0, y - 0.8 * size, x0 + w, y + 0.1 * size, (t.text or "").strip()))
+        edges.append((g.findtext(ns + "title", ""), curves, boxes))
+    return [
+        (title, text, other)
+        for i, (title, _, boxes) in enumerate(edges)
+        for j, (other, curves, _) in enumerate(edges)
+        if i != j
+        for x0, y0, x1, y1, text in boxes
+        if any(x0 <= px <= x1 and y0 <= py <= y1 for pts in curves for px, py in pts)
+    ]
+
+
+def test_no_label_of_the_state_machine_is_crossed_by_an_edge(fresh: Path, tmp_path: Path) -> None:
+    for lang in ("", "ko/"):
+        crossed = label_crossings(fresh / f"{lang}state-machine.svg")
+        assert not crossed, crossed
+    # and the check bites: the layout as it was (states 1.1 in apart) had crossed labels
+    from tcpspec.diagrams import graphs
+
+    dot = (fresh / "state-machine.dot").read_text().replace("nodesep=1.5", "nodesep=1.1")
+    cramped = tmp_path / "cramped.svg"
+    cramped.write_text(graphs.render(dot))
+    assert any("rst.syn_received_passive" in text for _, text, _ in label_crossings(cramped))

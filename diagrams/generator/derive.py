@@ -297,6 +297,15 @@ CHARTS: tuple[Chart, ...] = (
         guards=("close.normal_close_is_mutual", "liveness.close_completes"),
     ),
     Chart(
+        "close-seeds",
+        "The 4-way close with the seeds' numbers: FIN seq=300, ACK 301, FIN seq=400, ACK 401",
+        "close-seeds",
+        LOSSY,
+        (),
+        _closed_normally,
+        guards=("close.normal_close_is_mutual", "liveness.close_completes"),
+    ),
+    Chart(
         "normal",
         "A whole connection: open, one data segment each way, close",
         "connect-close",
@@ -427,24 +436,29 @@ MUTANT_NETWORKS: tuple[tuple[Bounds, str], ...] = (
 
 
 @cache
-def _mutant_run(name: str) -> tuple[str, Trace, str]:
+def _mutant_run(name: str) -> tuple[str, Trace, str, Bounds]:
     for bounds, network in MUTANT_NETWORKS:
         (catch,) = sweep(bounds, (name,))
         if catch.trace is not None:
-            return catch.mutant.breaks, catch.trace, network
+            return catch.mutant.breaks, catch.trace, network, bounds
     raise LookupError(f"mutant {name} is not caught by {MUTANTS[name].breaks}")
 
 
 def mutant_trace(name: str) -> tuple[str, Trace]:
     """The shortest counterexample of a mutant, on the calmest network that shows it:
     (property id, trace)."""
-    prop, t, _ = _mutant_run(name)
+    prop, t, _, _ = _mutant_run(name)
     return prop, t
 
 
 def mutant_network(name: str) -> str:
     """The network `mutant_trace` ran the mutant on, in words."""
     return _mutant_run(name)[2]
+
+
+def mutant_bounds(name: str) -> Bounds:
+    """The bounds of that network: what `tcpspec trace` needs to print the same trace."""
+    return _mutant_run(name)[3]
 
 
 def scenario_title(name: str) -> str:

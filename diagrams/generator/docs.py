@@ -10,139 +10,119 @@ fails when the committed fragments are stale (`python -m tcpspec.diagrams` regen
 
 from __future__ import annotations
 
+import html
 import inspect
 from collections import defaultdict
 from pathlib import Path
 
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
-from tcpspec.checks.trace import Trace, endpoint_text, row
-from tcpspec.diagrams import derive, msc
+from tcpspec.checks.trace import Trace
+from tcpspec.diagrams import derive, msc, words
+from tcpspec.i18n import gettext
 from tcpspec.spec.build import TCP, make_model
 from tcpspec.spec.model import CLIENT, SERVER, Model
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import SCENARIOS
 
 LANGS = ("en", "ko")
-#: Every heading and fixed phrase of the fragments, in both languages.
-WORDS: dict[str, dict[str, str]] = {
-    "chart": {"en": "The chart", "ko": "시퀀스 다이어그램"},
-    "source": {"en": "Where it comes from", "ko": "어디서 나온 그림인가"},
-    "shortest": {
-        "en": "The shortest run of scenario `{sc}` that shows it ({n} steps; bounds: {b})",
-        "ko": "시나리오 `{sc}`에서 이 상황을 보여 주는 가장 짧은 실행 ({n}단계, 범위: {b})",
-    },
-    "broken": {
-        "en": "The run uses the broken rules of mutant [`{m}`]({p}mutants.md#{m}).",
-        "ko": "이 실행은 뮤턴트 [`{m}`]({p}mutants.md#{m})의 망가진 규칙을 씁니다.",
-    },
-    "scenario": {"en": "Scenario `{sc}`: {t}", "ko": "시나리오 `{sc}`: {t}"},
-    "guards": {"en": "The property that guards it", "ko": "이 동작을 지키는 속성"},
-    "breaks": {"en": "The mutants that break it", "ko": "이 속성을 깨뜨리는 뮤턴트"},
-    "no_mutant": {
-        "en": "No mutant of the model breaks this property yet.",
-        "ko": "아직 이 속성을 깨뜨리는 뮤턴트는 없습니다.",
-    },
-    "steps": {"en": "Step by step", "ko": "단계별로 보기"},
-    "rules": {
-        "en": "The rules this run uses (RFC 9293, as the model writes them)",
-        "ko": "이 실행에 쓰인 규칙 (모델에 적힌 RFC 9293 문장)",
-    },
-    "mermaid": {
-        "en": "Mermaid source (GitHub renders it in Markdown)",
-        "ko": "Mermaid 소스 (GitHub Markdown에서 그대로 그려집니다)",
-    },
-    "step_cols": {
-        "en": "| # | who | what happens | rule (RFC section) | sends | client | server |",
-        "ko": "| # | 누가 | 무슨 일 | 규칙 (RFC 절) | 보내는 세그먼트 | 클라이언트 | 서버 |",
-    },
-    "initial": {"en": "initial state", "ko": "초기 상태"},
-    "in_flight": {"en": "in flight", "ko": "전송 중"},
-    "rule_cols": {
-        "en": "| rule case | RFC 9293 | what it says |",
-        "ko": "| 규칙 | RFC 9293 | 내용 (원문) |",
-    },
-    "statement": {"en": "Statement (the model's words)", "ko": "명제 (모델에 적힌 원문)"},
-    "kind": {"en": "Kind", "ko": "종류"},
-    "rfc": {"en": "From", "ko": "근거"},
-    "formula": {
-        "en": "The formula, as checked by both engines",
-        "ko": "두 엔진(explicit, Z3)이 똑같이 검사하는 식",
-    },
-    "witness": {
-        "en": 'Not vacuous: its "sometimes" companion',
-        "ko": '공허하지 않다는 증거: 짝이 되는 "언젠가는" 속성',
-    },
-    "charts": {"en": "Charts where it matters", "ko": "이 속성이 중요한 장면"},
-    "reproduce": {"en": "Reproduce it", "ko": "직접 재현하기"},
-    "breaks_prop": {"en": "breaks", "ko": "깨뜨리는 속성"},
-    "in_scenario": {"en": "shows in scenario", "ko": "드러나는 시나리오"},
-    "trans_cols": {
-        "en": "| from | to | event / action | rule cases | RFC 9293 | path |",
-        "ko": "| 이전 상태 | 다음 상태 | 사건 / 동작 | 규칙 | RFC 9293 | 경로 |",
-    },
-    "client_path": {"en": "client", "ko": "클라이언트"},
-    "server_path": {"en": "server", "ko": "서버"},
-    "prop_cols": {
-        "en": "| property | kind | statement | RFC 9293 |",
-        "ko": "| 속성 | 종류 | 명제 (원문) | RFC 9293 |",
-    },
-    "chart_cols": {
-        "en": "| chart | what it shows | guarded by |",
-        "ko": "| 다이어그램 | 보여 주는 것 | 지키는 속성 |",
-    },
-    "mutant_cols": {
-        "en": "| mutant | what is broken | caught by | steps |",
-        "ko": "| 뮤턴트 | 무엇을 망가뜨렸나 | 잡아내는 속성 | 단계 |",
-    },
-    "loop": {
-        "en": "from step {k} on the run may repeat forever (a lasso)",
-        "ko": "{k}단계부터는 같은 동작이 영원히 반복될 수 있습니다 (올가미 모양 반례)",
-    },
+#: Every heading and fixed phrase of the fragments, in English (the msgids: Korean comes from the
+#: catalogue, tcpspec/locale/ko/LC_MESSAGES/tcpspec.po).
+WORDS: dict[str, str] = {
+    "chart": "The chart",
+    "source": "Where it comes from",
+    "shortest": "The shortest run of scenario `{sc}` that shows it ({n} steps; bounds: {b})",
+    "broken": "The run uses the broken rules of mutant [`{m}`]({p}mutants.md#{m}).",
+    "scenario": "Scenario `{sc}`: {t}",
+    "guards": "The property that guards it",
+    "breaks": "The mutants that break it",
+    "no_mutant": "No mutant of the model breaks this property yet.",
+    "steps": "Step by step",
+    "rules": "The rules this run uses (RFC 9293, as the model writes them)",
+    "mermaid": "Mermaid source (GitHub renders it in Markdown)",
+    "step_cols": "| # | who | what happens | rule (RFC section) | sends | client | server |",
+    "rule_cols": "| rule case | RFC 9293 | what it says |",
+    "rule_cols_gloss": "| rule case | RFC 9293 | what it says | in other words |",
+    "statement": "Statement (the model's words)",
+    "kind": "Kind",
+    "rfc": "From",
+    "formula": "The formula, as checked by both engines",
+    "witness": 'Not vacuous: its "sometimes" companion',
+    "charts": "Charts where it matters",
+    "reproduce": "Reproduce it",
+    "breaks_prop": "breaks",
+    "in_scenario": "shows in scenario",
+    "trans_cols": "| from | to | event / action | rule cases | RFC 9293 | path |",
+    "client_path": "client",
+    "server_path": "server",
+    "prop_cols": "| property | kind | statement | RFC 9293 |",
+    "chart_cols": "| chart | what it shows | guarded by |",
+    "mutant_cols": "| mutant | what is broken | caught by | steps |",
+    "loop": "from step {k} on the run may repeat forever (a lasso)",
+    "n_steps": "{n} steps",
+    "network": "network",
 }
-KINDS = {
-    "invariant": {
-        "en": "invariant: holds in every reachable state",
-        "ko": "불변식: 도달 가능한 모든 상태에서 성립",
-    },
-    "action": {
-        "en": "action property: holds for every reachable step",
-        "ko": "동작 속성: 도달 가능한 모든 전이에서 성립",
-    },
-    "liveness": {
-        "en": "liveness: every fair run eventually gets there",
-        "ko": "활성(liveness): 공정한 실행이면 결국 도달",
-    },
-    "deadlock": {
-        "en": "no deadlock: every state without a move is a proper end",
-        "ko": "교착 없음: 더 움직일 수 없는 상태는 모두 정상적인 끝",
-    },
-    "reachable": {
-        "en": '"sometimes": some run gets there',
-        "ko": '"언젠가는": 어떤 실행은 그 상태에 도달',
-    },
+KINDS: dict[str, str] = {
+    "invariant": "invariant: holds in every reachable state",
+    "action": "action property: holds for every reachable step",
+    "liveness": "liveness: every fair run eventually gets there",
+    "deadlock": "no deadlock: every state without a move is a proper end",
+    "reachable": '"sometimes": some run gets there',
 }
 
 
 def w(key: str, lang: str, **kw: object) -> str:
-    return WORDS[key][lang].format(**kw)
+    return gettext(WORDS[key], lang).format(**kw)
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell: the RFC's notation <SEQ=ISS><CTL=SYN> is text, not HTML tags (which the
+    browser would hide)."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
-def _bounds_text(m: Model) -> str:
+#: The words of `_bounds_text`.
+BOUND_WORDS = (
+    "capacity {n}",
+    "loss",
+    "no loss",
+    "reordering",
+    "no reordering",
+    "{n} duplicate(s)",
+    "MSL {n}",
+    "RTO {n}",
+    "{n} retry",
+)
+
+
+def _bounds_text(m: Model, lang: str) -> str:
     b = m.p
     parts = [
-        f"capacity {b.capacity}",
-        "loss" if b.loss else "no loss",
-        "reordering" if b.reorder else "no reordering",
-        f"{b.duplicates} duplicate(s)",
-        f"MSL {b.msl}",
-        f"RTO {b.rto}",
-        f"{b.retries} retry",
+        gettext("capacity {n}", lang).format(n=b.capacity),
+        gettext("loss" if b.loss else "no loss", lang),
+        gettext("reordering" if b.reorder else "no reordering", lang),
+        gettext("{n} duplicate(s)", lang).format(n=b.duplicates),
+        gettext("MSL {n}", lang).format(n=b.msl),
+        gettext("RTO {n}", lang).format(n=b.rto),
+        gettext("{n} retry", lang).format(n=b.retries),
     ]
     return ", ".join(parts)
+
+
+def diagram(kind: str, name: str, lang: str, prefix: str) -> str:
+    """Where a chart is, from a page: Korean charts are drawn in Korean, under diagrams/ko/."""
+    return f"{prefix}diagrams/{'ko/' if lang != 'en' else ''}{kind}/{name}.svg"
+
+
+def zoomable(alt: str, src: str) -> str:
+    """An image that opens full size when clicked (a chart is wider than the page)."""
+    return f"[![{alt}]({src})]({src})"
+
+
+def reproduce(prop: str, mutant: str) -> str:
+    """The exact command that prints a mutant's trace as the site shows it: the bounds of the
+    network it was drawn on included."""
+    flags = words.bound_flags(derive.mutant_bounds(mutant))
+    return f"tcpspec trace {prop} --mutant {mutant}" + (f" {flags}" if flags else "")
 
 
 def _prop_link(pid: str, prefix: str) -> str:
@@ -152,24 +132,8 @@ def _prop_link(pid: str, prefix: str) -> str:
 def steps_table(m: Model, t: Trace, lang: str) -> list[str]:
     """The run as a Markdown table, one row per step (what `tcpspec trace` prints)."""
     out = [w("step_cols", lang), "|---|---|---|---|---|---|---|"]
-    flight = ", ".join(
-        s.describe() + (" [old]" if s.stale else "") for c in t.initial.chans for s in c
-    )
-    first = w("initial", lang) + (f"; {w('in_flight', lang)}: {flight}" if flight else "")
-    out.append(
-        f"| 0 | | {first} | | | {endpoint_text(t.initial.eps[CLIENT])} | "
-        f"{endpoint_text(t.initial.eps[SERVER])} |"
-    )
-    for k, step in enumerate(t.steps, 1):
-        r = row(m, k, step)
-        out.append(
-            "| "
-            + " | ".join(
-                _cell(str(r[c]))
-                for c in ("step", "actor", "event", "rule", "sends", "client", "server")
-            )
-            + " |"
-        )
+    for r in words.rows(m, t, lang):
+        out.append("| " + " | ".join(_cell(r[c]) for c, _ in words.COLUMNS) + " |")
     if t.loop_start is not None and t.loop_start < len(t.steps):
         out += ["", f"↻ {w('loop', lang, k=t.loop_start + 1)}"]
     return out
@@ -180,10 +144,14 @@ def rules_table(m: Model, t: Trace, lang: str) -> list[str]:
     seen: list[str] = []
     for step in t.steps:
         seen += [c for c in step.label.cases if c not in seen]
-    out = [w("rule_cols", lang), "|---|---|---|"]
+    if lang == "en":
+        out = [w("rule_cols", lang), "|---|---|---|"]
+    else:  # the RFC's own words, and beside them a gloss in the reader's language
+        out = [w("rule_cols_gloss", lang), "|---|---|---|---|"]
     for name in seen:
         c = m.rules.case(name)
-        out.append(f"| `{name}` | {c.rfc} | {_cell(c.text)} |")
+        gloss = "" if lang == "en" else f" {_cell(gettext(c.text, lang))} |"
+        out.append(f"| `{name}` | {c.rfc} | {_cell(c.text)} |{gloss}")
     return out
 
 
@@ -195,26 +163,28 @@ def scenario_fragment(c: derive.Chart, lang: str) -> str:
     t = derive.chart_trace(c)
     m = make_model(c.scenario, c.bounds, c.mutant or None)
     p = "../"
+    title = gettext(c.title, lang)
     out = [
         f"## {w('chart', lang)}",
         "",
-        f"![{c.title}]({p}diagrams/scenarios/{c.name}.svg)",
+        zoomable(title, diagram("scenarios", c.name, lang, p)),
         "",
         f"## {w('source', lang)}",
         "",
     ]
-    out.append(w("shortest", lang, sc=c.scenario, n=len(t.steps), b=_bounds_text(m)))
+    out.append(w("shortest", lang, sc=c.scenario, n=len(t.steps), b=_bounds_text(m, lang)))
     if c.mutant:
         out += ["", w("broken", lang, m=c.mutant, p=p)]
-    out += ["", w("scenario", lang, sc=c.scenario, t=SCENARIOS[c.scenario].title), ""]
+    out += ["", w("scenario", lang, sc=c.scenario, t=gettext(SCENARIOS[c.scenario].title, lang))]
+    out += ["", f"{w('reproduce', lang)}: `tcpspec chart {c.name} --format mermaid`", ""]
     out += [f"## {w('guards', lang)}", ""]
     for pid in c.guards:
-        out.append(f"- {_prop_link(pid, p)}: {PROPERTIES[pid].statement}")
+        out.append(f"- {_prop_link(pid, p)}: {gettext(PROPERTIES[pid].statement, lang)}")
     out += ["", f"## {w('breaks', lang)}", ""]
     mutants = [n for pid in c.guards for n in _mutants_of(pid)]
     for n in mutants:
         out.append(
-            f"- [`{n}`]({p}mutants.md#{n}): {MUTANTS[n].summary} "
+            f"- [`{n}`]({p}mutants.md#{n}): {gettext(MUTANTS[n].summary, lang)} "
             f"({w('breaks_prop', lang)} {_prop_link(MUTANTS[n].breaks, p)})"
         )
     if not mutants:
@@ -233,7 +203,7 @@ def scenario_fragment(c: derive.Chart, lang: str) -> str:
         "",
         "    ```text",
     ]
-    out += [f"    {ln}" for ln in msc.mermaid(t, c.title).splitlines()] + ["    ```"]
+    out += [f"    {ln}" for ln in msc.mermaid(t, title, lang).splitlines()] + ["    ```"]
     return "\n".join(out) + "\n"
 
 
@@ -244,12 +214,12 @@ def _formula(p: Property) -> str:
 def property_fragment(p: Property, lang: str) -> str:
     pre = "../"
     out = [
-        f"**{w('kind', lang)}:** {KINDS[p.kind][lang]}  ",
+        f"**{w('kind', lang)}:** {gettext(KINDS[p.kind], lang)}  ",
         f"**{w('rfc', lang)}:** {p.rfc}",
         "",
         f"## {w('statement', lang)}",
         "",
-        f"> {p.statement}",
+        f"> {gettext(p.statement, lang)}",
         "",
         f"## {w('formula', lang)}",
         "",
@@ -263,7 +233,7 @@ def property_fragment(p: Property, lang: str) -> str:
         out += [
             f"## {w('witness', lang)}",
             "",
-            f"`{wp.id}`: {wp.statement} ({wp.rfc})",
+            f"`{wp.id}`: {gettext(wp.statement, lang)} ({wp.rfc})",
             "",
             "```python",
             _formula(wp),
@@ -272,7 +242,7 @@ def property_fragment(p: Property, lang: str) -> str:
         ]
     charts = [c for c in derive.CHARTS if p.id in c.guards]
     out += [f"## {w('charts', lang)}", ""]
-    out += [f"- [{c.title}]({pre}scenarios/{c.name}.md)" for c in charts] or ["-"]
+    out += [f"- [{gettext(c.title, lang)}]({pre}scenarios/{c.name}.md)" for c in charts] or ["-"]
     out += ["", f"## {w('breaks', lang)}", ""]
     names = _mutants_of(p.id)
     if not names:
@@ -282,11 +252,12 @@ def property_fragment(p: Property, lang: str) -> str:
         out += [
             f"### `{n}`",
             "",
-            MUTANTS[n].summary,
+            gettext(MUTANTS[n].summary, lang),
             "",
-            f"![{n}]({pre}diagrams/mutants/{n}.svg)",
+            zoomable(n, diagram("mutants", n, lang, pre)),
             "",
-            f"{w('reproduce', lang)}: `tcpspec trace {prop} --mutant {n}` ({len(t.steps)} steps)",
+            f"{w('reproduce', lang)}: `{reproduce(prop, n)}` "
+            f"({w('n_steps', lang, n=len(t.steps))})",
             "",
         ]
     return "\n".join(out).rstrip() + "\n"
@@ -296,7 +267,7 @@ def properties_fragment(lang: str) -> str:
     out = [w("prop_cols", lang), "|---|---|---|---|"]
     for p in PROPERTIES.values():
         name = _prop_link(p.id, "../") if p in CHECKED else f"`{p.id}`"
-        out.append(f"| {name} | {p.kind} | {_cell(p.statement)} | {p.rfc} |")
+        out.append(f"| {name} | {p.kind} | {_cell(gettext(p.statement, lang))} | {p.rfc} |")
     return "\n".join(out) + "\n"
 
 
@@ -304,7 +275,7 @@ def charts_fragment(lang: str) -> str:
     out = [w("chart_cols", lang), "|---|---|---|"]
     for c in derive.CHARTS:
         guards = ", ".join(_prop_link(g, "../") for g in c.guards)
-        out.append(f"| [{c.name}]({c.name}.md) | {c.title} | {guards} |")
+        out.append(f"| [{c.name}]({c.name}.md) | {gettext(c.title, lang)} | {guards} |")
     return "\n".join(out) + "\n"
 
 
@@ -313,22 +284,25 @@ def mutants_fragment(lang: str) -> str:
     for n, mu in MUTANTS.items():
         prop, t = derive.mutant_trace(n)
         out.append(
-            f"| [`{n}`](#{n}) | {_cell(mu.summary)} | {_prop_link(prop, '')} | {len(t.steps)} |"
+            f"| [`{n}`](#{n}) | {_cell(gettext(mu.summary, lang))} | {_prop_link(prop, '')} "
+            f"| {len(t.steps)} |"
         )
     out.append("")
     for n, mu in MUTANTS.items():
         prop, t = derive.mutant_trace(n)
-        m = make_model(mu.scenario, None, n)
+        m = make_model(mu.scenario, derive.mutant_bounds(n), n)
         out += [
             f"## {n}",
             "",
-            mu.summary,
+            gettext(mu.summary, lang),
             "",
             f"**{w('breaks_prop', lang)}:** {_prop_link(prop, '')} · "
             f"**{w('in_scenario', lang)}:** `{mu.scenario}` · "
-            f"**{w('reproduce', lang)}:** `tcpspec trace {prop} --mutant {n}`",
+            f"**{w('network', lang)}:** {gettext(derive.mutant_network(n), lang)}",
             "",
-            f"![{n}](diagrams/mutants/{n}.svg)",
+            f"**{w('reproduce', lang)}:** `{reproduce(prop, n)}`",
+            "",
+            zoomable(n, diagram("mutants", n, lang, "")),
             "",
             f'??? note "{w("steps", lang)}"',
             "",
@@ -361,8 +335,27 @@ def tutorial_fragment(lang: str) -> str:
     """The example of the tutorial: the two-way-handshake mutant's counterexample."""
     n = "two-way-handshake"
     _, t = derive.mutant_trace(n)
-    m = make_model(MUTANTS[n].scenario, None, n)
-    return "\n".join([f"![{n}](diagrams/mutants/{n}.svg)", "", *steps_table(m, t, lang)]) + "\n"
+    m = make_model(MUTANTS[n].scenario, derive.mutant_bounds(n), n)
+    return (
+        "\n".join(
+            [
+                zoomable(n, diagram("mutants", n, lang, "")),
+                "",
+                *steps_table(m, t, lang),
+            ]
+        )
+        + "\n"
+    )
+
+
+def tutorial_command() -> str:
+    """The tutorial's command, as a shell block (one option group a line, so that it fits the
+    page): exactly what prints the tutorial's trace."""
+    n = "two-way-handshake"
+    prop, _ = derive.mutant_trace(n)
+    flags = words.bound_flags(derive.mutant_bounds(n))
+    head = f"tcpspec trace {prop} --mutant {n}"
+    return "```bash\n" + (f"{head} \\\n    {flags}" if flags else head) + "\n```\n"
 
 
 def fragments() -> dict[str, str]:
@@ -378,6 +371,7 @@ def fragments() -> dict[str, str]:
         out[f"mutants-{lang}.md"] = mutants_fragment(lang)
         out[f"state-machine-{lang}.md"] = machine_fragment(lang)
         out[f"tutorial-{lang}.md"] = tutorial_fragment(lang)
+        out[f"tutorial-command-{lang}.md"] = tutorial_command()
     return out
 
 

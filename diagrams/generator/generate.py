@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
+from tcpspec.checks.explicit import Exploration
 from tcpspec.checks.trace import Trace
 from tcpspec.diagrams import derive, graphs, msc
+from tcpspec.i18n import LANGS, gettext
 from tcpspec.spec.model import Bounds
 from tcpspec.spec.mutants import MUTANTS
 
@@ -65,7 +68,7 @@ def _write(path: Path, text: str, written: list[Path]) -> None:
 
 #: What `generate` writes, and so may delete when it no longer writes it.
 SUFFIXES = (".svg", ".mmd", ".dot")
-FOLDERS = (".", "product", "scenarios", "mutants")
+FOLDERS = (".", "product", "scenarios", "mutants", "ko", "ko/product", "ko/scenarios", "ko/mutants")
 
 
 def generate(out: Path) -> list[Path]:
@@ -85,30 +88,62 @@ def prune(out: Path, written: list[Path]) -> None:
                 p.unlink()
 
 
-def chart_subtitle(c: derive.Chart, steps: int) -> str:
-    broken = f" with the broken rules of mutant {c.mutant}" if c.mutant else ""
-    return (
-        f"scenario {c.scenario}{broken}, shortest run to the goal; {steps} steps; "
+#: The templates of the titles and subtitles below (msgids of the catalogue).
+TEXTS = (
+    "scenario {sc}, shortest run to the goal; {n} steps; client ISS 100, server ISS 200",
+    "scenario {sc} with the broken rules of mutant {m}, shortest run to the goal; {n} steps; "
+    "client ISS 100, server ISS 200",
+    "Mutant {m}: {prop} fails",
+    "{summary} (scenario {sc}, {network}; {n} steps)",
+    "{text}; {note}",
+    "{title}: {n} states, {e} edges",
+)
+
+
+def chart_subtitle(c: derive.Chart, steps: int, lang: str = "en") -> str:
+    broken = " with the broken rules of mutant {m}" if c.mutant else ""
+    template = (
+        f"scenario {{sc}}{broken}, shortest run to the goal; {{n}} steps; "
         "client ISS 100, server ISS 200"
     )
+    return gettext(template, lang).format(sc=c.scenario, m=c.mutant, n=steps)
 
 
-def mutant_title(name: str, prop: str) -> str:
-    return f"Mutant {name}: {prop} fails"
+def mutant_title(name: str, prop: str, lang: str = "en") -> str:
+    return gettext("Mutant {m}: {prop} fails", lang).format(m=name, prop=prop)
 
 
-def mutant_subtitle(name: str, t: Trace) -> str:
+def mutant_subtitle(name: str, t: Trace, lang: str = "en") -> str:
     m = MUTANTS[name]
-    sub = (
-        f"{m.summary} (scenario {m.scenario}, {derive.mutant_network(name)}; {len(t.steps)} steps)"
+    sub = gettext("{summary} (scenario {sc}, {network}; {n} steps)", lang).format(
+        summary=gettext(m.summary, lang),
+        sc=m.scenario,
+        network=gettext(derive.mutant_network(name), lang),
+        n=len(t.steps),
     )
-    return sub + (f"; {t.note}" if t.note else "")
+    if not t.note:
+        return sub
+    return gettext("{text}; {note}", lang).format(text=sub, note=gettext(t.note, lang))
+
+
+def counted(title: str, ex: Exploration, lang: str) -> str:
+    """A product graph's title with its size."""
+    n, e = ex.graph.number_of_nodes(), ex.graph.number_of_edges()
+    text = gettext("{title}: {n} states, {e} edges", lang).format(title=title, n=n, e=e)
+    # in lines: a one-line title would make the graph as wide as the title (Hangul: wider)
+    return "\n".join(textwrap.wrap(text, 100 if lang == "en" else 60))
+
+
+def folder(lang: str) -> str:
+    """Where the charts of ``lang`` go: English at the top, the others under their code."""
+    return "" if lang == "en" else f"{lang}/"
 
 
 def _diagrams(out: Path, written: list[Path]) -> None:
-    dot = graphs.state_machine(derive.machine_transitions(), derive.usual_paths())
-    _write(out / "state-machine.dot", dot, written)
-    _write(out / "state-machine.svg", graphs.render(dot), written)
+    for lang in LANGS:  # the Korean one differs in its title only (labels are RFC notation)
+        dot = graphs.state_machine(derive.machine_transitions(), derive.usual_paths(), lang)
+        _write(out / folder(lang) / "state-machine.dot", dot, written)
+        _write(out / folder(lang) / "state-machine.svg", graphs.render(dot), written)
 
     for stem, scenario, bounds, kind, title in PRODUCTS:
         ex = derive.exploration(scenario, bounds)
@@ -116,28 +151,26 @@ def _diagrams(out: Path, written: list[Path]) -> None:
             keep = derive.fault_free_view(ex)
             title = f"{title}: {len(keep)} states (of {ex.graph.number_of_nodes()} with timeouts)"
             dot = graphs.product_full(ex, title, keep)
-        else:
-            title = (
-                f"{title}: {ex.graph.number_of_nodes()} states, {ex.graph.number_of_edges()} edges"
-            )
-            dot = (
-                graphs.product_full(ex, title)
-                if kind == "full"
-                else graphs.product_summary(ex, title)
-            )
+        elif kind == "full":
+            dot = graphs.product_full(ex, counted(title, ex, "en"))
+        else:  # a summary is small: drawn in Korean too
+            for lang in LANGS[1:]:
+                ko = graphs.product_summary(ex, counted(gettext(title, lang), ex, lang), lang=lang)
+                _write(out / folder(lang) / "product" / f"{stem}.dot", ko, written)
+                _write(out / folder(lang) / "product" / f"{stem}.svg", graphs.render(ko), written)
+            dot = graphs.product_summary(ex, counted(title, ex, "en"))
         _write(out / "product" / f"{stem}.dot", dot, written)
         _write(out / "product" / f"{stem}.svg", graphs.render(dot), written)
 
-    for c in derive.CHARTS:
-        t = derive.chart_trace(c)
-        sub = chart_subtitle(c, len(t.steps))
-        _write(out / "scenarios" / f"{c.name}.svg", msc.svg(t, c.title, sub), written)
-        _write(out / "scenarios" / f"{c.name}.mmd", msc.mermaid(t, c.title), written)
-
-    for name in MUTANTS:
-        prop, t = derive.mutant_trace(name)
-        title = mutant_title(name, prop)
-        _write(
-            out / "mutants" / f"{name}.svg", msc.svg(t, title, mutant_subtitle(name, t)), written
-        )
-        _write(out / "mutants" / f"{name}.mmd", msc.mermaid(t, title), written)
+    for lang in LANGS:
+        at = out / folder(lang)
+        for c in derive.CHARTS:
+            t = derive.chart_trace(c)
+            title, sub = gettext(c.title, lang), chart_subtitle(c, len(t.steps), lang)
+            _write(at / "scenarios" / f"{c.name}.svg", msc.svg(t, title, sub, lang), written)
+            _write(at / "scenarios" / f"{c.name}.mmd", msc.mermaid(t, title, lang), written)
+        for name in MUTANTS:
+            prop, t = derive.mutant_trace(name)
+            title, sub = mutant_title(name, prop, lang), mutant_subtitle(name, t, lang)
+            _write(at / "mutants" / f"{name}.svg", msc.svg(t, title, sub, lang), written)
+            _write(at / "mutants" / f"{name}.mmd", msc.mermaid(t, title, lang), written)

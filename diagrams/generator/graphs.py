@@ -20,6 +20,7 @@ import networkx as nx
 from tcpspec.checks.explicit import Exploration
 from tcpspec.checks.trace import Trace, endpoint_text
 from tcpspec.diagrams.derive import Transition
+from tcpspec.i18n import gettext
 from tcpspec.spec.model import CLIENT, CLOCK, NETWORK, SERVER, Label, World
 from tcpspec.spec.states import State
 
@@ -76,26 +77,37 @@ def _cases_text(variants: list[tuple[str, ...]]) -> str:
     return ", ".join(always) + (f" ({', '.join(sometimes)})" if sometimes else "")
 
 
+#: The state machine's title, line by line (msgids: the Korean chart translates them; the
+#: labels themselves are RFC 9293 Figure 5's notation, "rcv SYN / snd SYN+ACK", and stay).
+MACHINE_TITLE = (
+    "TCP endpoint state machine, derived from the model's rules (compare RFC 9293 Figure 5)",
+    "Blue solid: the client's usual path (active OPEN, closes first).   "
+    "Green dashed: the server's usual path (passive OPEN, closes second).   "
+    "Grey: every other transition.",
+    "Each label: event / action [rule cases; in parentheses: cases that fire in some of these "
+    "moves only]",
+)
+
+
 def state_machine(
-    transitions: list[Transition], paths: dict[int, frozenset[tuple[str, str, str]]]
+    transitions: list[Transition],
+    paths: dict[int, frozenset[tuple[str, str, str]]],
+    lang: str = "en",
 ) -> str:
     """Every endpoint state and every observed transition, 'event / action [rule cases]', laid
     out like RFC 9293 Figure 5; ``paths`` (client, server) are drawn in their own colours."""
     g = graphviz.Digraph("tcp_endpoint")
+    title = "\n".join(gettext(line, lang) for line in MACHINE_TITLE) + "\n "
     g.attr(
         rankdir="TB",
         fontname=FONT,
         fontsize="12",
-        nodesep="1.1",
+        nodesep="1.5",  # wide enough that no label of a row is crossed by another edge (tested)
         ranksep="0.9",
         newrank="true",
         labelloc="t",
         pad="0.6",
-        label="TCP endpoint state machine, derived from the model's rules (compare RFC 9293 "
-        "Figure 5)\nBlue solid: the client's usual path (active OPEN, closes first).   "
-        "Green dashed: the server's usual path (passive OPEN, closes second).   "
-        "Grey: every other transition.\nEach label: event / action [rule cases; "
-        "in parentheses: cases that fire in some of these moves only]\n ",
+        label=title,
     )
     g.attr("node", fontname=FONT, fontsize="12")
     g.attr("edge", fontname=FONT, fontsize="9")
@@ -265,7 +277,13 @@ def _pair(ex: Exploration, n: int) -> tuple[State, State]:
     return w.eps[CLIENT].st, w.eps[SERVER].st
 
 
-def product_summary(ex: Exploration, title: str, path: list[int] | None = None) -> str:
+#: The words of a summary graph's boxes (msgids).
+SUMMARY_NODE = "client {c}\nserver {s}\n({n} states)"
+
+
+def product_summary(
+    ex: Exploration, title: str, path: list[int] | None = None, lang: str = "en"
+) -> str:
     """Global states grouped by (client state, server state); edges counted between groups.
     The groups and group changes a counterexample ``path`` passes through are drawn in red."""
     nodes: Counter[tuple[State, State]] = Counter(_pair(ex, n) for n in ex.graph.nodes)
@@ -298,7 +316,9 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
         extra = dict(color=HIGHLIGHT, penwidth="2.5") if k in on_path else {}
         g.node(
             nid(k),
-            f"client {k[0].name}\\nserver {k[1].name}\\n({count} states)",
+            gettext(SUMMARY_NODE, lang)
+            .format(c=k[0].name, s=k[1].name, n=count)
+            .replace("\n", "\\n"),
             fillcolor=fill,
             **extra,
         )
@@ -308,14 +328,23 @@ def product_summary(ex: Exploration, title: str, path: list[int] | None = None) 
             g.edge(
                 nid(ka),
                 nid(kb),
-                label=str(count),
+                label=_count_label(count, HIGHLIGHT),
                 penwidth=width,
                 color=HIGHLIGHT,
                 fontcolor=HIGHLIGHT,
             )
         else:
-            g.edge(nid(ka), nid(kb), label=str(count), penwidth=width)
+            g.edge(nid(ka), nid(kb), label=_count_label(count, "#555"), penwidth=width)
     return g.source
+
+
+def _count_label(count: int, colour: str) -> str:
+    """An edge's count in a small white box, so that counts of neighbouring edges never run
+    together into one number."""
+    return (
+        f'<<table border="0" cellborder="1" cellpadding="1" cellspacing="0" bgcolor="white" '
+        f'color="{colour}"><tr><td>{count}</td></tr></table>>'
+    )
 
 
 def graphml(ex: Exploration, path: list[int] | None = None) -> str:

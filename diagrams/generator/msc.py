@@ -9,11 +9,12 @@ TIME-WAIT are drawn as bars along the lifeline.
 from __future__ import annotations
 
 import math
-import textwrap
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 
 from tcpspec.checks.trace import Trace, endpoint_text, what
+from tcpspec.i18n import gettext
 from tcpspec.spec.endpoint import OFF, Endpoint
 from tcpspec.spec.model import CLIENT, CLOCK, NETWORK, SERVER, SIDE_NAMES
 from tcpspec.spec.segment import Segment
@@ -21,8 +22,10 @@ from tcpspec.spec.states import State as S
 
 ROW = 36
 TOP = 92
-X = (310, 710)  # lifelines
-WIDTH = 1020
+X = (300, 620)  # lifelines
+WIDTH = 920  # narrow enough that the site's column (about 690 px) shrinks it only to 3/4
+NOTE = 12  # font size of the rule notes at the edges: about 9 px on the page
+NOTE_ROOM = X[0] - 118  # their width: from the edge to the state names beside the lifeline
 FONT = 'font-family="Helvetica, Arial, sans-serif"'
 COLOURS = {
     "seg": "#1f4e9c",
@@ -53,11 +56,64 @@ class Layout:
     rows: int = 0
 
 
+#: Every English text a chart shows (the msgids the catalogue must translate).
+LEGEND = (
+    "arrow: segment (sent -> delivered); X: lost; amber bar: retransmission timer; "
+    "purple bar: TIME-WAIT; bold: a side's state from that step on; "
+    "grey: rule cases that fired"
+)
+TEXTS: tuple[str, ...] = (
+    LEGEND,
+    "client (ISS 100)",
+    "server (ISS 200)",
+    "client",
+    "server",
+    "lost",
+    "expired",
+    "channel full",
+    "still in flight",
+    "tick",
+    "tick (segment expires)",
+    "network {event}",
+    "↻ from here on, the run can repeat forever",
+    "TIME-WAIT (2*MSL timer)",
+    "retransmission timer running",
+    "{event}  ({cases})",
+    "{seg} (lost)",
+    "{seg} (expired)",
+    "{seg} (channel full)",
+    "in flight from before: {seg}",
+    "network duplicates {seg}",
+    "still in flight from {side}: {seg}",
+)
+
+
+def width(text: str, size: float) -> float:
+    """About how wide ``text`` is at font size ``size``: Hangul (and other wide letters) take
+    a full em, Latin letters about 0.6 of one."""
+    return sum(size * (1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6) for c in text)
+
+
+def _wrap(text: str, room: float, size: float) -> list[str]:
+    """``text`` in lines no wider than ``room`` pixels (broken between words)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and width(lines[-1] + " " + word, size) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
 def _key(seg: Segment) -> Segment:
     return seg._replace(age=0)
 
 
-def layout(t: Trace) -> Layout:
+def _state(e: Endpoint, lang: str) -> str:
+    return gettext(endpoint_text(e).split(" [")[0], lang)
+
+
+def layout(t: Trace, lang: str = "en") -> Layout:
     lay = Layout()
     pending: dict[int, list[Arrow]] = {CLIENT: [], SERVER: []}
     for i, chan in enumerate(t.initial.chans):
@@ -68,7 +124,7 @@ def layout(t: Trace) -> Layout:
     prev = t.initial.eps
     prev_chans = t.initial.chans
     for i in (CLIENT, SERVER):
-        lay.states.append((i, -1.0, endpoint_text(prev[i]).split(" [")[0]))
+        lay.states.append((i, -1.0, _state(prev[i], lang)))
     open_bar: dict[tuple[int, str], float] = {}
 
     def bars(r: float, eps: tuple[Endpoint, Endpoint]) -> None:
@@ -101,7 +157,10 @@ def layout(t: Trace) -> Layout:
                 if lab.cases:
                     lay.notes.append((i, r, ", ".join(lab.cases)))
             else:
-                lay.notes.append((i, r, f"{what(lab)}  ({', '.join(lab.cases)})"))
+                note = gettext("{event}  ({cases})", lang)
+                lay.notes.append(
+                    (i, r, note.format(event=gettext(what(lab), lang), cases=", ".join(lab.cases)))
+                )
             if lab.sent is not None:
                 a = Arrow(i, r, lab.sent, stale=lab.sent.stale)
                 lay.arrows.append(a)
@@ -120,16 +179,18 @@ def layout(t: Trace) -> Layout:
                 pending[side].append(copy)
                 lay.arrows.append(copy)
             if lab.kind != "lose":  # a loss is drawn as the cross
-                lay.events.append((r, f"network {what(lab)}"))
+                event = gettext(what(lab), lang)
+                lay.events.append((r, gettext("network {event}", lang).format(event=event)))
         elif lab.actor == CLOCK:
             for seg in lab.expired:
                 side = CLIENT if seg in prev_chans[CLIENT] else SERVER
                 a = take(side, seg)
                 a.row1, a.lost = r, "expired"
-            lay.events.append((r, "tick" + (" (segment expires)" if lab.expired else "")))
+            tick = "tick (segment expires)" if lab.expired else "tick"
+            lay.events.append((r, gettext(tick, lang)))
         for i in (CLIENT, SERVER):
-            if endpoint_text(w.eps[i]).split(" [")[0] != endpoint_text(prev[i]).split(" [")[0]:
-                lay.states.append((i, r, endpoint_text(w.eps[i]).split(" [")[0]))
+            if _state(w.eps[i], lang) != _state(prev[i], lang):
+                lay.states.append((i, r, _state(w.eps[i], lang)))
         bars(r, w.eps)
         prev = w.eps
         prev_chans = w.chans
@@ -150,11 +211,17 @@ def _y(r: float) -> float:
     return TOP + (r + 1) * ROW
 
 
-def svg(t: Trace, title: str, subtitle: str = "") -> str:
-    lay = layout(t)
-    sub = textwrap.wrap(subtitle, 165)  # about 6 px a character: what fits the width
-    extra = 14 * max(len(sub) - 1, 0)  # the chart moves down under a longer subtitle
-    height = int(_y(lay.rows) + 40) + extra
+def svg(t: Trace, title: str, subtitle: str = "", lang: str = "en") -> str:
+    """The chart of ``t``; ``title`` and ``subtitle`` are already in ``lang``."""
+    lay = layout(t, lang)
+
+    def tr(text: str) -> str:
+        return gettext(text, lang)
+
+    sub = _wrap(subtitle, WIDTH - 40, 12)
+    legend = _wrap(tr(LEGEND), WIDTH - 24, 11.5)
+    extra = 15 * max(len(sub) - 1, 0)  # the chart moves down under a longer subtitle
+    height = int(_y(lay.rows) + 26 + 15 * len(legend)) + extra
     out: list[str] = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
@@ -169,13 +236,13 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
             if k in ("seg", "stale")
         ),
         "</defs>",
-        f'<text x="{WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold" '
+        f'<text x="{WIDTH / 2}" y="24" text-anchor="middle" font-size="17" font-weight="bold" '
         f"{FONT}>{escape(title)}</text>",
     ]
     for k, line in enumerate(sub):
         out.append(
-            f'<text x="{WIDTH / 2}" y="{42 + 14 * k}" text-anchor="middle" '
-            f'font-size="11" fill="#444" {FONT}>{escape(line)}</text>'
+            f'<text x="{WIDTH / 2}" y="{42 + 15 * k}" text-anchor="middle" '
+            f'font-size="12" fill="#444" {FONT}>{escape(line)}</text>'
         )
     out.append(f'<g transform="translate(0 {extra})">')
     if t.loop_start is not None and t.loop_start < len(t.steps):  # a lasso: mark the loop
@@ -186,17 +253,17 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         )
         out.append(
             f'<text x="{WIDTH - 12}" y="{y - 4}" text-anchor="end" '
-            f'font-size="10" fill="#b3261e" {FONT}>↻ from here on, the run can repeat '
-            "forever</text>"
+            f'font-size="10" fill="#b3261e" {FONT}>'
+            f"{escape(tr('↻ from here on, the run can repeat forever'))}</text>"
         )
-    for i, name in ((CLIENT, "client (ISS 100)"), (SERVER, "server (ISS 200)")):
+    for i, name in ((CLIENT, tr("client (ISS 100)")), (SERVER, tr("server (ISS 200)"))):
         x: float = X[i]
         out.append(
-            f'<rect x="{x - 70}" y="52" width="140" height="24" rx="4" fill="#eef" stroke="#333"/>'
+            f'<rect x="{x - 80}" y="52" width="160" height="24" rx="4" fill="#eef" stroke="#333"/>'
         )
         out.append(
             f'<text x="{x}" y="68" text-anchor="middle" font-size="12" font-weight="bold" '
-            f"{FONT}>{name}</text>"
+            f"{FONT}>{escape(name)}</text>"
         )
         out.append(
             f'<line x1="{x}" y1="76" x2="{x}" y2="{_y(lay.rows)}" stroke="#888" '
@@ -208,7 +275,7 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         off = 0 if kind == "tw" else (-8 if i == CLIENT else 8)
         x = X[i] + off - w / 2
         y0, y1 = _y(r0), _y(r1)
-        tip = "TIME-WAIT (2*MSL timer)" if kind == "tw" else "retransmission timer running"
+        tip = tr("TIME-WAIT (2*MSL timer)" if kind == "tw" else "retransmission timer running")
         out.append(
             f'<rect x="{x}" y="{y0}" width="{w}" height="{max(y1 - y0, 2)}" '
             f'fill="{COLOURS[kind]}" opacity="0.75"><title>{tip}</title></rect>'
@@ -219,7 +286,7 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
     for _, y, text in events:
         out.append(
             f'<text x="{(X[0] + X[1]) / 2}" y="{y}" text-anchor="middle" '
-            f'font-size="9" fill="#777" font-style="italic" stroke="white" '
+            f'font-size="11" fill="#666" font-style="italic" stroke="white" '
             f'stroke-width="3" paint-order="stroke" {FONT}>{escape(text)}</text>'
         )
     # arrows first, then their labels, each placed where it touches no other arrow or label
@@ -239,9 +306,9 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
             )
             out.append(
                 f'<text x="{xe + (6 if x1 > x0 else -6)}" y="{ye + 4}" '
-                f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
-                f'fill="#777" stroke="white" stroke-width="3" paint-order="stroke" '
-                f"{FONT}>still in flight</text>"
+                f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="10" '
+                f'fill="#666" stroke="white" stroke-width="3" paint-order="stroke" '
+                f"{FONT}>{escape(tr('still in flight'))}</text>"
             )
         elif a.lost:
             xe = x0 + (x1 - x0) * 0.55
@@ -257,9 +324,9 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
             )
             out.append(
                 f'<text x="{xe + (10 if x1 > x0 else -10)}" y="{ye + 12}" '
-                f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="9" '
+                f'text-anchor="{"start" if x1 > x0 else "end"}" font-size="10" '
                 f'fill="{c}" stroke="white" stroke-width="3" paint-order="stroke" '
-                f"{FONT}>{a.lost}</text>"
+                f"{FONT}>{escape(tr(a.lost))}</text>"
             )
         else:
             xe, ye = x1, y1
@@ -270,21 +337,25 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
             )
         lines.append((a, (x0, y0), (xe, ye)))
         if a.lost == "in flight":  # its note
-            note = xe + (6 if x1 > x0 else -6 - 70)
-            crosses.append(((note, ye), (note + 70, ye), 4.0))
+            wide = width(tr("still in flight"), 10)
+            note = xe + (6 if x1 > x0 else -6 - wide)
+            crosses.append(((note, ye), (note + wide, ye), 4.0))
         elif a.lost:  # the cross and its note
-            note = xe + (10 if x1 > x0 else -10 - 5 * len(a.lost))
+            wide = width(tr(a.lost), 10)
+            note = xe + (10 if x1 > x0 else -10 - wide)
             crosses.append(((xe - 7, ye), (xe + 7, ye), 4.0))
-            crosses.append(((note, ye + 8), (note + 5 * len(a.lost), ye + 8), 3.0))
+            crosses.append(((note, ye + 8), (note + wide, ye + 8), 3.0))
     obstacles: list[tuple[Point, Point, float]] = [(p, q, 0.0) for _, p, q in lines] + crosses
     for _, y, text in events:  # the grey network/clock notes in the middle
-        half = 2.6 * len(text)
+        half = width(text, 11) / 2
         mid = (X[0] + X[1]) / 2
         obstacles.append(((mid - half, y - 4), (mid + half, y - 4), 3.0))
     for a, p, q in lines:
-        label = a.seg.describe() + (" [old]" if a.stale else "")
+        label = a.seg.describe()
+        if a.stale:
+            label = tr("{seg} [old]").format(seg=label)
         colour = COLOURS["stale"] if a.stale else COLOURS["seg"]
-        centre, p0, p1 = _place_label(p, q, 6.6 * len(label), obstacles)
+        centre, p0, p1 = _place_label(p, q, max(7.2 * len(label), width(label, 12)), obstacles)
         obstacles.append((p0, p1, 6.0))
         angle = math.degrees(math.atan2(q[1] - p[1], q[0] - p[0]))
         if abs(angle) > 90:  # never upside down
@@ -292,7 +363,7 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         out.append(
             f'<text x="{centre[0]:.1f}" y="{centre[1] + 4:.1f}" text-anchor="middle" '
             f'transform="rotate({angle:.2f} {centre[0]:.1f} {centre[1]:.1f})" '
-            f'font-size="11" fill="{colour}" font-family="monospace" stroke="white" '
+            f'font-size="12" fill="{colour}" font-family="monospace" stroke="white" '
             f'stroke-width="3" paint-order="stroke">{escape(label)}</text>'
         )
     # states (outside) and rule notes (outside, smaller)
@@ -301,24 +372,28 @@ def svg(t: Trace, title: str, subtitle: str = "") -> str:
         anchor = "end" if i == CLIENT else "start"
         y = _y(r) + (14 if r >= 0 else 4)
         out.append(
-            f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="11" '
+            f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="12" '
             f'font-weight="bold" fill="#111" {FONT}>{escape(text)}</text>'
         )
     for i, r, text in lay.notes:
         x = 12 if i == CLIENT else WIDTH - 12
         anchor = "start" if i == CLIENT else "end"
+        note_lines = _note_lines(text)
+        spans = "".join(
+            f'<tspan x="{x}" dy="{0 if k == 0 else NOTE + 1}">{escape(line)}</tspan>'
+            for k, line in enumerate(note_lines)
+        )
+        y = _y(r) + 4 - (NOTE + 1) * (len(note_lines) - 1) / 2
         out.append(
-            f'<text x="{x}" y="{_y(r) + 4}" text-anchor="{anchor}" font-size="9" '
-            f'fill="#555" {FONT}>{escape(_short(text))}</text>'
+            f'<text x="{x}" y="{y:.1f}" text-anchor="{anchor}" font-size="{NOTE}" '
+            f'fill="#555" {FONT}>{spans}</text>'
         )
     legend_y = height - 14 - extra  # inside the group moved down by extra
-    out.append(
-        f'<text x="12" y="{legend_y}" font-size="10" fill="#444" {FONT}>'
-        "arrow: segment (sent -> delivered); X: lost; amber bar: retransmission timer; "
-        "purple bar: TIME-WAIT; bold: a side's state from that step on; "
-        "grey: rule cases that fired"
-        "</text>"
-    )
+    for k, line in enumerate(legend):
+        y = legend_y - 15 * (len(legend) - 1 - k)
+        out.append(
+            f'<text x="12" y="{y}" font-size="11.5" fill="#444" {FONT}>{escape(line)}</text>'
+        )
     out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -383,28 +458,46 @@ def _seg_dist(a: Point, b: Point, c: Point, d: Point) -> float:
     return min(point(a, c, d), point(b, c, d), point(c, a, b), point(d, a, b))
 
 
-def _short(text: str, limit: int = 52) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _note_lines(text: str, room: float = NOTE_ROOM, most: int = 2) -> list[str]:
+    """A rule note in at most ``most`` lines that fit between the edge and the state names
+    (the last one cut with … if need be)."""
+    lines = _wrap(text, room, NOTE)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], " ".join(lines[most - 1 :])]
+    return [_cut(line, room) for line in lines]
 
 
-def mermaid(t: Trace, title: str) -> str:
+def _cut(line: str, room: float) -> str:
+    if width(line, NOTE) <= room:
+        return line
+    while width(line + "…", NOTE) > room:
+        line = line[:-1]
+    return line + "…"
+
+
+def mermaid(t: Trace, title: str, lang: str = "en") -> str:
+    """The chart as Mermaid text; ``title`` is already in ``lang``."""
+
+    def _(text: str, **kw: str) -> str:
+        return gettext(text, lang).format(**kw)
+
     lines = [
         "sequenceDiagram",
         f"    title {title}",
-        "    participant C as client",
-        "    participant S as server",
+        f"    participant C as {_('client')}",
+        f"    participant S as {_('server')}",
     ]
     who = {CLIENT: "C", SERVER: "S"}
     prev = t.initial.eps
     chans = t.initial.chans
-    lines.append(f"    Note over C: {endpoint_text(prev[CLIENT])}")
-    lines.append(f"    Note over S: {endpoint_text(prev[SERVER])}")
+    lines.append(f"    Note over C: {_(endpoint_text(prev[CLIENT]))}")
+    lines.append(f"    Note over S: {_(endpoint_text(prev[SERVER]))}")
     for seg in (s for c in chans for s in c):
-        lines.append(f"    Note over C,S: in flight from before: {seg.describe()}")
+        lines.append(f"    Note over C,S: {_('in flight from before: {seg}', seg=seg.describe())}")
     loop = t.loop_start if t.loop_start is not None and t.loop_start < len(t.steps) else -1
     for k, step in enumerate(t.steps):
         if k == loop:
-            lines.append("    Note over C,S: ↻ from here on, the run can repeat forever")
+            lines.append(f"    Note over C,S: {_('↻ from here on, the run can repeat forever')}")
         lab = step.label
         w = step.world
         if lab.actor in (CLIENT, SERVER):
@@ -413,28 +506,33 @@ def mermaid(t: Trace, title: str) -> str:
                 a, b = who[1 - i], who[i]
                 lines.append(f"    {a}->>{b}: {lab.seg.describe()}")
             else:
-                lines.append(f"    Note over {who[i]}: {what(lab)}")
+                lines.append(f"    Note over {who[i]}: {_(what(lab))}")
             if lab.overflow and lab.sent is not None:
-                lines.append(f"    {who[i]}-x{who[1 - i]}: {lab.sent.describe()} (channel full)")
+                sent = _("{seg} (channel full)", seg=lab.sent.describe())
+                lines.append(f"    {who[i]}-x{who[1 - i]}: {sent}")
         elif lab.actor == NETWORK and lab.seg is not None:
             side = CLIENT if lab.seg in chans[CLIENT] else SERVER
             if lab.kind == "lose":
-                lines.append(f"    {who[side]}-x{who[1 - side]}: {lab.seg.describe()} (lost)")
+                lost = _("{seg} (lost)", seg=lab.seg.describe())
+                lines.append(f"    {who[side]}-x{who[1 - side]}: {lost}")
             else:
-                lines.append(f"    Note over C,S: network duplicates {lab.seg.describe()}")
+                dup = _("network duplicates {seg}", seg=lab.seg.describe())
+                lines.append(f"    Note over C,S: {dup}")
         elif lab.actor == CLOCK:
             for seg in lab.expired:
                 side = CLIENT if seg in chans[CLIENT] else SERVER
-                lines.append(f"    {who[side]}-x{who[1 - side]}: {seg.describe()} (expired)")
+                gone = _("{seg} (expired)", seg=seg.describe())
+                lines.append(f"    {who[side]}-x{who[1 - side]}: {gone}")
         for i in (CLIENT, SERVER):
-            now = endpoint_text(w.eps[i]).split(" [")[0]
-            if now != endpoint_text(prev[i]).split(" [")[0]:
+            now = _state(w.eps[i], lang)
+            if now != _state(prev[i], lang):
                 lines.append(f"    Note over {who[i]}: {now}")
         prev = w.eps
         chans = w.chans
     for i in (CLIENT, SERVER):  # sent, never delivered: Mermaid draws arrows on delivery only
         for seg in chans[i]:
-            lines.append(
-                f"    Note over C,S: still in flight from {SIDE_NAMES[i]}: {seg.describe()}"
+            still = _(
+                "still in flight from {side}: {seg}", side=_(SIDE_NAMES[i]), seg=seg.describe()
             )
+            lines.append(f"    Note over C,S: {still}")
     return "\n".join(lines) + "\n"

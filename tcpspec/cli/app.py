@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn, TypeVar, cast, get_type_hints
 
 import typer
 
-from tcpspec import __version__
+from tcpspec import __version__, i18n
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
@@ -51,9 +51,21 @@ def _main(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of traces and charts: en or ko (default: from LANG, so "
+            "LANG=ko_KR.UTF-8 gives Korean). 출력 언어: ko는 한국어.",
+        ),
+    ] = None,
 ) -> None:
     """A machine-checked model of TCP connection setup and teardown (RFC 9293): verify its
     properties, study counterexamples."""
+    try:
+        i18n.use(lang or i18n.detect())
+    except ValueError as e:
+        fail(str(e))
 
 
 # -- options shared by the commands that build a model -------------------------------------------

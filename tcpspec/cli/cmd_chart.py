@@ -14,6 +14,7 @@ import typer
 
 from tcpspec.cli.app import app, check_output, fail, write_text
 from tcpspec.diagrams import derive, generate, graphs, msc
+from tcpspec.i18n import current, gettext
 from tcpspec.spec.mutants import MUTANTS
 
 CHART_FORMATS = ("svg", "mermaid", "dot")
@@ -40,17 +41,20 @@ def chart_cmd(
         fail(f"unknown format {fmt!r}; choose one of: {', '.join(CHART_FORMATS)}")
     check_output(output)
     chart = next((c for c in derive.CHARTS if c.name == name), None)
+    lang = current()
     if chart is not None:
         t = derive.chart_trace(chart)
-        title, sub = chart.title, generate.chart_subtitle(chart, len(t.steps))
+        title = gettext(chart.title, lang)
+        sub = generate.chart_subtitle(chart, len(t.steps), lang)
     elif name in MUTANTS:
         prop, t = derive.mutant_trace(name)
-        title, sub = generate.mutant_title(name, prop), generate.mutant_subtitle(name, t)
+        title = generate.mutant_title(name, prop, lang)
+        sub = generate.mutant_subtitle(name, t, lang)
     else:
         fail(f"unknown chart {name!r}; choose one of: {', '.join(chart_names())}")
     doc = {
-        "svg": lambda: msc.svg(t, title, sub),
-        "mermaid": lambda: msc.mermaid(t, title),
+        "svg": lambda: msc.svg(t, title, sub, lang),
+        "mermaid": lambda: msc.mermaid(t, title, lang),
         "dot": lambda: graphs.trace_dot(t, title),
     }[fmt]()
     if output is not None:

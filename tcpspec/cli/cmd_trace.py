@@ -22,6 +22,8 @@ from tcpspec.cli.app import (
     write_text,
 )
 from tcpspec.cli.formats import FORMATS
+from tcpspec.diagrams import words
+from tcpspec.i18n import current
 from tcpspec.spec.build import UnknownName, make_model
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
@@ -79,8 +81,7 @@ def trace_cmd(
             + "."
         )
         raise typer.Exit(1 if prop.kind == "reachable" else 0)
-    kind = "witness for" if prop.kind == "reachable" else "counterexample to"
-    title = f"{kind} {property_id} ({sc}" + (f", mutant {mutant})" if mutant else ")")
+    title = words.title(property_id, sc, mutant, prop.kind == "reachable", current())
     doc = FORMATS[fmt][0](model, v.trace, title)
     if output is not None:
         write_text(output, doc)

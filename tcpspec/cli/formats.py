@@ -13,6 +13,7 @@ from tcpspec.checks.conformance.pcap import trace_pcap
 from tcpspec.checks.trace import Trace, to_json
 from tcpspec.cli.render import console, trace_table
 from tcpspec.diagrams import graphs, msc
+from tcpspec.i18n import current
 from tcpspec.spec.model import Model
 
 Writer = Callable[[Model, Trace, str], "str | bytes"]
@@ -21,16 +22,16 @@ Writer = Callable[[Model, Trace, str], "str | bytes"]
 def _text(m: Model, t: Trace, title: str) -> str:
     out = console()
     with out.capture() as cap:
-        out.print(trace_table(m, t, title))
+        out.print(trace_table(m, t, title, current()))
     return cap.get()
 
 
 FORMATS: dict[str, tuple[Writer, str]] = {
     "text": (_text, "a table: each step, the rule that fired (with its RFC section), both sides"),
     "json": (lambda m, t, title: json.dumps(to_json(m, t), indent=2) + "\n", "for programs"),
-    "svg": (lambda m, t, title: msc.svg(t, title), "a message sequence chart"),
+    "svg": (lambda m, t, title: msc.svg(t, title, lang=current()), "a message sequence chart"),
     "mermaid": (
-        lambda m, t, title: msc.mermaid(t, title),
+        lambda m, t, title: msc.mermaid(t, title, current()),
         "the chart as Mermaid text (GitHub renders it)",
     ),
     "dot": (

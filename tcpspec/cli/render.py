@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tcpspec.checks.symbolic import PROVED, VIOLATED
-from tcpspec.checks.trace import Trace, endpoint_text, row
+from tcpspec.checks.trace import Trace
 from tcpspec.checks.verify import Catch, Report, Result
-from tcpspec.spec.model import CLIENT, SERVER, Model
+from tcpspec.diagrams import words
+from tcpspec.i18n import current, gettext
+from tcpspec.spec.model import Model
 
 
 def plural(n: int, noun: str) -> str:
@@ -16,42 +19,73 @@ def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
-def trace_table(m: Model, t: Trace, title: str) -> Table:
-    table = Table(title=title, show_lines=False, title_justify="left")
-    for col in ("step", "actor", "event", "rule (RFC section)", "sends", "client", "server"):
-        table.add_column(col, overflow="fold")
-    init = t.initial
-    in_flight = ", ".join(
-        s.describe() + (" [old]" if s.stale else "") for c in init.chans for s in c
-    )
-    table.add_row(
-        "0",
-        "",
-        "initial state" + (f"; in flight: {in_flight}" if in_flight else ""),
-        "",
-        "",
-        endpoint_text(init.eps[CLIENT]),
-        endpoint_text(init.eps[SERVER]),
-    )
-    for k, step in enumerate(t.steps, 1):
-        r = row(m, k, step)
-        mark = (
-            "↻ "
-            if t.loop_start is not None and k - 1 == t.loop_start and t.loop_start < len(t.steps)
-            else ""
-        )
-        table.add_row(
-            mark + str(k), r["actor"], r["event"], r["rule"], r["sends"], r["client"], r["server"]
-        )
+def trace_table(m: Model, t: Trace, title: str, lang: str = "en") -> Table:
+    """The trace as `tcpspec trace` prints it: the rows the site shows (`diagrams.words`)."""
+    # Every cell is data, not markup: rich would swallow "[old incarnation]" and "[rto=1]".
+    table = Table(title=escape(title), show_lines=False, title_justify="left")
+    for header in words.headers(lang):
+        table.add_column(escape(header), overflow="fold")
+    loop = t.loop_start if t.loop_start is not None and t.loop_start < len(t.steps) else None
+    for k, r in enumerate(words.rows(m, t, lang)):
+        mark = "↻ " if loop is not None and k - 1 == loop else ""
+        table.add_row(mark + r["step"], *(escape(r[c]) for c, _ in words.COLUMNS[1:]))
     if t.note:
-        table.caption = t.note
+        table.caption = escape(gettext(t.note, lang))
     return table
+
+
+#: What the verify and mutants tables say (msgids: `tcpspec --lang ko` prints them in Korean).
+VERIFY_COLUMNS = (
+    "property",
+    "kind",
+    "explicit",
+    "z3",
+    "engines",
+    "witness (sometimes)",
+    "counterexample",
+)
+SWEEP_COLUMNS = ("mutant", "expected to break", "caught by", "trace", "states", "result")
+TEXTS = (
+    *VERIFY_COLUMNS,
+    *SWEEP_COLUMNS,
+    "holds",
+    "VIOLATED",
+    "VIOLATED in {sc}",
+    "VIOLATED in {sc} ({steps})",
+    "n/a (explicit only)",
+    "proved for all depths",
+    "no counterexample up to depth {d}",
+    "{text}; proved in {k} of {n} scenarios",
+    "agree",
+    "DISAGREE",
+    "reachable ({steps}, {sc})",
+    "never reached: vacuous (see below)",
+    "not checked (needs scenario {sc})",
+    "1 step",
+    "{n} steps",
+    "caught",
+    "NOT CAUGHT",
+)
+
+
+def tr(message: str, **kw: object) -> str:
+    """``message`` in the language of this run's output (`--lang`, or LANG)."""
+    return gettext(message, current()).format(**kw)
+
+
+def steps(n: int) -> str:
+    """``1 step``, ``12 steps``, in this run's language."""
+    return tr("1 step") if n == 1 else tr("{n} steps", n=n)
 
 
 def explicit_verdict(report: Report, r: Result) -> str:
     if not report.explicit:
         return "-"
-    return "[green]holds[/]" if r.holds else f"[red]VIOLATED[/] in {r.scenario}"
+    return (
+        f"[green]{tr('holds')}[/]"
+        if r.holds
+        else f"[red]{tr('VIOLATED in {sc}', sc=r.scenario)}[/]"
+    )
 
 
 def z3_verdict(report: Report, r: Result) -> str:
@@ -59,51 +93,43 @@ def z3_verdict(report: Report, r: Result) -> str:
     if not report.z3:
         return "-"
     if not r.symbolic():
-        return "n/a (explicit only)"
+        return tr("n/a (explicit only)")
     status = r.z3_status()
     if status == VIOLATED:
         name, v = r.z3_counterexample()  # type: ignore[misc]
-        return f"[red]VIOLATED[/] in {name} ({plural(v.depth, 'step')})"
+        return f"[red]{tr('VIOLATED in {sc} ({steps})', sc=name, steps=steps(v.depth))}[/]"
     if status == PROVED:
-        return "[green]proved for all depths[/]"
+        return f"[green]{tr('proved for all depths')}[/]"
     proved = [n for n, v in r.z3.items() if v.status == PROVED]
     depth = min(v.depth for v in r.z3.values() if v.status != PROVED)
-    text = f"no counterexample up to depth {depth}"
+    text = tr("no counterexample up to depth {d}", d=depth)
     if proved:
-        text += f"; proved in {len(proved)} of {len(r.z3)} scenarios"
+        text = tr("{text}; proved in {k} of {n} scenarios", text=text, k=len(proved), n=len(r.z3))
     return text
 
 
 def agreement(report: Report, r: Result) -> str:
     if report.engine != "both" or not r.symbolic():
         return "-"
-    return "[red]DISAGREE[/]" if r.disagreements else "[green]agree[/]"
+    return f"[red]{tr('DISAGREE')}[/]" if r.disagreements else f"[green]{tr('agree')}[/]"
 
 
 def verify_table(report: Report) -> Table:
     t = Table(title="tcpspec verify", title_justify="left")
-    for col in (
-        "property",
-        "kind",
-        "explicit",
-        "z3",
-        "engines",
-        "witness (sometimes)",
-        "counterexample",
-    ):
-        t.add_column(col)
+    for col in VERIFY_COLUMNS:
+        t.add_column(tr(col))
     for r in report.results.values():
         p = r.property
         if p.witness and report.explicit:
             if r.witness:
-                wit = f"reachable ({plural(len(r.witness), 'step')}, {r.witness_scenario})"
+                wit = tr("reachable ({steps}, {sc})", steps=steps(len(r.witness)), sc=r.witness_scenario)
             elif p.scenario in report.stats:
-                wit = "[red]never reached: vacuous (see below)[/]"
+                wit = f"[red]{tr('never reached: vacuous (see below)')}[/]"
             else:
-                wit = f"not checked (needs scenario {p.scenario})"
+                wit = tr("not checked (needs scenario {sc})", sc=p.scenario)
         else:
             wit = "-"
-        cex = plural(len(r.trace), "step") if r.trace else "-"
+        cex = steps(len(r.trace)) if r.trace else "-"
         t.add_row(
             p.id,
             p.kind,
@@ -129,16 +155,16 @@ def verify_table(report: Report) -> Table:
 
 def sweep_table(catches: list[Catch]) -> Table:
     t = Table(title="tcpspec mutants", title_justify="left")
-    for col in ("mutant", "expected to break", "caught by", "trace", "states", "result"):
-        t.add_column(col)
+    for col in SWEEP_COLUMNS:
+        t.add_column(tr(col))
     for c in catches:
         t.add_row(
             c.mutant.name,
             c.mutant.breaks,
             ", ".join(c.caught_by) or "-",
-            plural(len(c.trace), "step") if c.trace else "-",
+            steps(len(c.trace)) if c.trace else "-",
             f"{c.stats.states:,}",
-            "[green]caught[/]" if c.ok else "[red]NOT CAUGHT[/]",
+            f"[green]{tr('caught')}[/]" if c.ok else f"[red]{tr('NOT CAUGHT')}[/]",
         )
     return t
 
