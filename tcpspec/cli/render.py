@@ -122,7 +122,9 @@ def verify_table(report: Report) -> Table:
         p = r.property
         if p.witness and report.explicit:
             if r.witness:
-                wit = tr("reachable ({steps}, {sc})", steps=steps(len(r.witness)), sc=r.witness_scenario)
+                wit = tr(
+                    "reachable ({steps}, {sc})", steps=steps(len(r.witness)), sc=r.witness_scenario
+                )
             elif p.scenario in report.stats:
                 wit = f"[red]{tr('never reached: vacuous (see below)')}[/]"
             else:
