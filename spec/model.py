@@ -78,6 +78,7 @@ class Side:
     data: int = 0  # data units the application SENDs once ESTABLISHED
     closes: bool = True  # the application CLOSEs after sending
     abort: bool = False  # the application may ABORT at any moment
+    rst_ack: bool = False  # ABORT's reset carries ACK=RCV.NXT, as Linux sends it (3.10.5)
 
 
 class World(NamedTuple):
@@ -208,6 +209,15 @@ class Model:
         chans = self._set(w.chans, i, rest)
         label = Label(j, "deliver", fired, seg=seg)
         return self._emit(World(self._set(w.eps, j, after), chans, w.dups), j, emit, label)
+
+    def arrival(self, j: int, before: Endpoint, seg: Segment) -> Arrived:
+        """What ``seg`` does to endpoint ``j`` alone (the one-sided check delivers segments
+        from an arbitrary environment this way)."""
+        return self._arrival_at(j, before, seg)
+
+    def local_moves(self, i: int, me: Endpoint) -> tuple[Local, ...]:
+        """The user calls and timeouts endpoint ``i`` can take in ``me``."""
+        return self._local_moves(i, me)
 
     def _arrival_at(self, j: int, before: Endpoint, seg: Segment) -> Arrived:
         """What ``seg`` does to endpoint ``j``: the cases fired, the endpoint after (ghosts and

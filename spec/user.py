@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tcpspec.spec.logic import And, Not
 from tcpspec.spec.rules import Case
-from tcpspec.spec.segment import DATA, FIN, RST, SYN
+from tcpspec.spec.segment import DATA, FIN, RST, RST_ACK, SYN
 from tcpspec.spec.states import Reason
 from tcpspec.spec.states import State as S
 
@@ -50,6 +50,14 @@ USER: tuple[Case, ...] = (
          ST({S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT}),
          lambda c: c.side.abort,
          lambda c: dict(st=S.CLOSED, reason=Reason.ABORT, emit=RST(c.me.snd_nxt))),
+    Case("user.abort_reset_ack", "3.10.5",
+         "ABORT as Linux sends it (tcp_send_active_reset): the reset carries the ACK bit, "
+         "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>; RFC 9293 writes <SEQ=SND.NXT><CTL=RST>. "
+         "Both forms are accepted; this one only for sides that say so (Side.rst_ack).",
+         ST({S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT}),
+         lambda c: And(c.side.abort, c.side.rst_ack),
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT,
+                        emit=RST_ACK(c.me.snd_nxt, c.me.rcv_nxt))),
     Case("user.abort_quiet", "3.10.5",
          "ABORT, LISTEN, SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: delete the TCB, enter CLOSED "
          "(no reset is sent).",

@@ -206,6 +206,52 @@ OUT: dict[str, OutOfScope] = {
             "of the capture is explained",
         ),
         OutOfScope(
+            "fast-open",
+            "TCP Fast Open",
+            "RFC 7413",
+            "a SYN that carries a cookie and data, and data accepted before the handshake "
+            "completes: the model's handshake carries no data",
+        ),
+        OutOfScope(
+            "ecn",
+            "Explicit Congestion Notification",
+            "RFC 3168",
+            "the ECE and CWR flags and the IP ECN codepoints are not modelled (nor is "
+            "congestion control)",
+        ),
+        OutOfScope(
+            "urgent",
+            "urgent data",
+            "RFC 9293 section 3.8.5; RFC 6093",
+            "the URG flag and the urgent pointer are not modelled (the sixth check of 3.10.7.4)",
+        ),
+        OutOfScope(
+            "icmp",
+            "ICMP messages",
+            "RFC 9293 section 3.9.1.2; RFC 5927",
+            "the model has no ICMP: soft and hard errors reported by ICMP are not modelled",
+        ),
+        OutOfScope(
+            "not-tcp",
+            "a packet or socket that is not TCP",
+            "RFC 9293 section 3.1",
+            "the model is TCP alone",
+        ),
+        OutOfScope(
+            "several-connections",
+            "several connections on one endpoint",
+            "RFC 9293 section 3.3.1",
+            "the one-sided check runs one model endpoint, one TCB: a listener that accepts a "
+            "second connection is checked one connection at a time",
+        ),
+        OutOfScope(
+            "mid-stream",
+            "the connection started before the capture",
+            "RFC 9293 section 3.3.2",
+            "without the SYNs the ISNs, and so the state, are unknown: the model checks "
+            "connections from their first segment",
+        ),
+        OutOfScope(
             "new-incarnation",
             "a second connection on the same port pair",
             "RFC 9293 section 3.4.1; RFC 6191 (TIME-WAIT reuse by a SYN)",

@@ -10,6 +10,7 @@ import typer
 from tcpspec.checks.conformance.conform import OUT, Assume, ConformError, Report, check_file
 from tcpspec.checks.conformance.pcap import CaptureError
 from tcpspec.cli.app import app, fail, write_json
+from tcpspec.cli.cmd_endpoint import one_sided
 
 
 @app.command("conform")
@@ -44,6 +45,14 @@ def conform_cmd(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the reports as JSON to this file.")
     ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="Check only this endpoint (ADDRESS or ADDRESS:PORT), one-sided: what it "
+            "received is an arbitrary input (a scripted peer), what it sent must be what one "
+            "model endpoint sends. packetdrill scripts (.pkt) are always checked this way."
+        ),
+    ] = None,
 ) -> None:
     """Check each TCP connection in CAPTURE against the model (RFC 9293 sections 3.5-3.10).
 
@@ -60,6 +69,8 @@ def conform_cmd(
     """
     if min_rto < 0:
         fail(f"--min-rto must be at least 0 (got {min_rto})")
+    if endpoint is not None or any(p.suffix == ".pkt" for p in captures):
+        one_sided(captures, endpoint, port, json_path)
     assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
     results: list[tuple[Path, str, Report]] = []
     for path in captures:

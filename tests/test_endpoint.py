@@ -1,0 +1,326 @@
+"""One-sided (endpoint) checking: the mapper, the packetdrill reader, the search, the CLI, and
+the negative control."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tcpspec.checks.conformance import endpoint, mapping, packetdrill
+from tcpspec.checks.conformance.conform import OUT
+from tcpspec.checks.conformance.mapping import PEER_ISS, Spaces, Wire
+from tcpspec.cli import app
+from tcpspec.spec.build import TCP
+from tcpspec.spec.endpoint import Endpoint
+from tcpspec.spec.model import Bounds, Model, Side
+from tcpspec.spec.states import State
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCRIPTS = sorted((FIXTURES / "packetdrill").glob("*.pkt"))
+runner = CliRunner()
+
+
+def wire(inbound: bool = True, **kw: object) -> Wire:
+    base = dict(
+        syn=False, ack=True, fin=False, rst=False, seq=0, ackno=0, dlen=0, where="#0", text="t"
+    )
+    base.update(kw)
+    return Wire(inbound, **base)  # type: ignore[arg-type]
+
+
+# an ESTABLISHED endpoint: its ISS 200 is wire 5000, the peer's ISN (model 1000) is wire 70000;
+# it has sent one unit (wire 5001..5101) and received nothing yet
+EST = Endpoint(st=State.ESTABLISHED, irs=PEER_ISS, snd_una=201, snd_nxt=202, rcv_nxt=PEER_ISS + 1)
+SP = Spaces(
+    snd=((200, 5000), (201, 5001), (202, 5101)), rcv=((PEER_ISS, 70000), (PEER_ISS + 1, 70001))
+)
+
+
+def read_seq(seq: int, n: int = 0, sp: Spaces = SP) -> list[tuple[int, int]]:
+    got = mapping.inbound(wire(seq=seq, ackno=5001, dlen=n), (seq, n, False, False), EST, sp, 2)
+    assert not isinstance(got, mapping.Unmapped)
+    return [(p.seg.seq, p.wire_len) for p in got]
+
+
+def test_the_mapper_reads_seg_seq_by_the_classes_of_the_acceptability_test() -> None:
+    nxt = PEER_ISS + 1
+    assert read_seq(70001) == [(nxt, 0)]  # at RCV.NXT
+    assert read_seq(70001 + 99) == [(nxt + 1, 0)]  # in the window, not exact
+    assert read_seq(70001 - 500) == [(nxt - 3, 0)]  # below: far below the window
+    assert read_seq(70000) == [(PEER_ISS, 0)]  # below, on a boundary: that very number
+    assert read_seq(70001 + (1 << 30)) == [(nxt + 2, 0)]  # surely beyond any window
+    assert read_seq(70001 + 100_000) == [(nxt + 1, 0), (nxt + 2, 0)]  # window unknown: both
+    assert read_seq(70001 + 100_000, sp=SP._replace(win=65535)) == [(nxt + 2, 0)]
+    assert read_seq(69991, n=100) == [(nxt, 90)]  # overlapping RCV.NXT: trimmed
+
+
+def test_the_mapper_reads_seg_ack_against_snd_una_and_snd_nxt() -> None:
+    def ack(a: int) -> object:
+        return mapping._ack_class(a, EST, SP)
+
+    assert ack(5101) == 202  # a boundary: exactly
+    assert ack(5001) == 201
+    assert ack(4000) == 200  # at or below SND.UNA (not a boundary): SND.UNA-1
+    assert ack(6000) == 203  # above SND.NXT: SND.NXT+1
+    partial = ack(5050)
+    assert isinstance(partial, mapping.Unmapped) and partial.out == "resegmented"
+
+
+def test_echoes_translate_a_reset_back_to_the_wire() -> None:
+    closed = Endpoint()
+    w = wire(syn=True, ack=False, seq=123456, ackno=None)
+    (part,) = mapping.inbound(w, (123456, 0, True, False), closed, Spaces(), 2)  # type: ignore[misc]
+    m = Model((Side("e", 100, 40), Side("x", 200, 140)), Bounds(), TCP)
+    fired, _, reply = m.arrival(0, closed, part.seg)
+    assert fired == ("closed.reset_ack",) and reply is not None
+    e = mapping.expect(reply, part.spaces, tuple(fired))
+    assert e.seqs == {0} and e.acks == {123457}  # <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+
+
+# ---------------------------------------------------------------------------------------------
+# packetdrill
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_reader_takes_times_comments_calls_and_segments() -> None:
+    sc = packetdrill.parse(
+        "--tolerance_usecs=10000\n"
+        "`sysctl -q net.ipv4.tcp_timestamps=0`\n"
+        "/* a comment\n   over lines */\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3 // trailing\n"
+        "+0 setsockopt(3, SOL_SOCKET, SO_LINGER,\n   {onoff=1, linger=0}, 8) = 0\n"
+        "+0...0.1 listen(3, 1) = 0\n"
+        "* < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
+        "~+.1 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 8>\n"
+        "+.1 < . 1:1(0) ack 1 win 257\n"
+    )
+    kinds = [type(e).__name__ for e in sc.events]
+    assert kinds == ["Call", "Wire", "Wire", "Wire"]
+    syn, synack, ack = sc.events[1:]
+    assert isinstance(syn, Wire) and syn.inbound and syn.syn and not syn.ack
+    assert isinstance(synack, Wire) and not synack.inbound and synack.ackno == 1
+    assert synack.where == "line 10"
+    assert isinstance(ack, Wire) and ack.ack and ack.seq == 1 and ack.ackno == 1
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 frobnicate(3) = 0\n",
+            "line 2: `frobnicate` is not supported",
+        ),
+        ("0 < S 0:0(0) win 1\n+0 > XQ 0:0(0)\n", "line 2: cannot read the TCP flags 'XQ'"),
+        ("0 < S 0:0(0) win 1\nhello\n", "line 2: expected a time"),
+        ("0 listen(3, 1) = 0\n", "no TCP segment"),
+        ("0 < S 0:0(0) win\n", "line 1: `win` needs a number"),
+        ("0 setsockopt(3, SOL_SOCKET,\n", "line 1: unterminated statement"),
+    ],
+)
+def test_bad_scripts_get_one_message_naming_the_line(text: str, message: str) -> None:
+    with pytest.raises(packetdrill.ScriptError, match=message.replace("(", r"\(")):
+        packetdrill.parse(text)
+
+
+EXPECTED = {
+    "ecn.pkt": "out-of-scope",
+    "fast-open.pkt": "out-of-scope",
+}
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_every_script_of_section_3_is_accepted_or_out_of_scope_by_name(path: Path) -> None:
+    rep = packetdrill.check_script(packetdrill.read(path))
+    assert rep.status == EXPECTED.get(path.name, "accepted"), rep.text()
+    if rep.out_of_scope:
+        assert rep.out_of_scope in OUT and rep.out_of_scope == path.stem
+
+
+def test_scripts_cover_section_3_for_a_listening_and_a_connecting_kernel() -> None:
+    fired: set[str] = set()
+    for path in SCRIPTS:
+        rep = packetdrill.check_script(packetdrill.read(path))
+        fired |= {c for r in rep.rows for c in r.cases}
+    for case in (
+        "closed.reset",
+        "closed.reset_ack",
+        "listen.ack_reset",
+        "listen.rst_ignored",
+        "syn_sent.reset",
+        "syn_sent.bad_ack_reset",
+        "rst.challenge_ack",
+        "syn.challenge_ack",
+        "rst.reset",
+        "user.abort_reset_ack",
+        "user.abort_quiet",
+        "time_wait.fin_retransmitted",
+        "user.close",
+        "fin.time_wait",
+    ):
+        assert case in fired, case
+
+
+def test_a_missing_reply_is_a_rejection_that_says_what_was_expected() -> None:
+    text = (FIXTURES / "packetdrill" / "listen-challenge-rst.pkt").read_text()
+    bad = text.replace("+0  > . 1:1(0) ack 1\n", "+0  > R. 1:1(0) ack 1\n")
+    rep = packetdrill.check_script(packetdrill.parse(bad))
+    assert rep.status == "rejected"
+    assert rep.failed_at == "line 11"
+    assert "expected ACK seq=1 ack=1 (answering line 10, rst.challenge_ack)" in rep.reason
+    assert rep.possible_states == ["ESTABLISHED"]
+
+
+def test_a_reply_missing_at_the_end_of_a_capture_is_a_rejection() -> None:
+    syn = wire(syn=True, ack=False, seq=10, ackno=None, where="#0", text="SYN")
+    events: list[endpoint.Event] = [syn]
+    closed = endpoint.setups(events)[-1]
+    rep = endpoint.check(events, "e", [closed], capture=True)
+    assert rep.status == "rejected" and "until the end of the capture" in rep.reason
+    rep = endpoint.check(events, "e", [closed], capture=False)  # a script checks no further
+    assert rep.status == "accepted"
+
+
+# ---------------------------------------------------------------------------------------------
+# captures
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_harness_captures_checked_one_sided() -> None:
+    got = {}
+    for path in sorted((FIXTURES / "pcap").glob("*.pcap")):
+        for _, rep in endpoint.check_capture(path, "10.99.0.1"):
+            got[path.name] = rep.status, rep.out_of_scope
+    assert got.pop("simultaneous-open-fig7.pcap") == ("out-of-scope", "synack-in-syn-received")
+    assert got and all(v == ("accepted", "") for v in got.values()), got
+
+
+def test_a_capture_without_a_syn_says_the_connection_started_before_it(tmp_path: Path) -> None:
+    from tcpspec.checks.conformance.pcap import ACK, ethernet, ipv4_tcp, pcap_image
+
+    frames = [
+        (1.0 + k, ethernet(ipv4_tcp("10.0.0.1", "10.0.0.2", 1, 2, 100 + k, 7, ACK), True))
+        for k in range(2)
+    ]
+    path = tmp_path / "late.pcap"
+    path.write_bytes(pcap_image(frames))
+    ((_, rep),) = endpoint.check_capture(path, "10.0.0.1")
+    assert rep.out_of_scope == "mid-stream"
+    assert "no SYN captured from 10.0.0.1:1: the connection started before the capture" in (
+        rep.reason
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# negative control
+# ---------------------------------------------------------------------------------------------
+
+
+def corruptions(w: Wire) -> list[tuple[str, Wire]]:
+    out = [
+        (f"flip {f}", dataclasses.replace(w, **{f: not getattr(w, f)}))
+        for f in ("syn", "ack", "fin", "rst")
+    ]
+    out += [
+        ("seq+1", dataclasses.replace(w, seq=w.seq + 1)),
+        ("seq-1", dataclasses.replace(w, seq=w.seq - 1)),
+    ]
+    if w.ackno is not None:
+        out += [
+            ("ack+1", dataclasses.replace(w, ackno=w.ackno + 1)),
+            ("ack-1", dataclasses.replace(w, ackno=w.ackno - 1)),
+        ]
+    return out
+
+
+def still_tcp(w: Wire, name: str, rep: endpoint.EndpointReport) -> str | None:
+    """Why a corruption that is not rejected at its segment is still a behaviour of TCP."""
+    if w.syn and name.startswith("seq"):
+        return "the ISN is the endpoint's free choice (3.4.1): shifting it is another run"
+    if w.rst and w.ack and name == "flip ack" and rep.accepted:
+        return "ABORT's reset in the RFC's form <SEQ=SND.NXT><CTL=RST> (3.10.5)"
+    if rep.out_of_scope == "data-on-syn" and name == "flip syn":
+        return "a SYN with data is Fast Open"
+    if rep.out_of_scope == "resegmented" and name == "seq-1":
+        return "a segment at SND.NXT-1 is a keep-alive or window probe"
+    return None
+
+
+def test_negative_control_every_corruption_of_a_sent_segment_is_caught_or_explained() -> None:
+    caught = explained = 0
+    for path in SCRIPTS:
+        sc = packetdrill.read(path)
+        if sc.out is not None:
+            continue
+        for k, ev in enumerate(sc.events):
+            if not isinstance(ev, Wire) or ev.inbound:
+                continue
+            for name, bad in corruptions(ev):
+                events = list(sc.events)
+                events[k] = bad
+                rep = packetdrill.check_script(dataclasses.replace(sc, events=events))
+                if rep.status == "rejected" and rep.failed_at == ev.where:
+                    caught += 1
+                    continue
+                why = still_tcp(ev, name, rep)
+                assert why is not None, (path.name, ev.where, name, rep.text())
+                explained += 1
+    assert caught > 5 * explained > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------
+
+
+def test_conform_reads_packetdrill_scripts_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["conform", *map(str, SCRIPTS), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"{len(SCRIPTS)} traces: {len(SCRIPTS) - 2} accepted, 2 out of scope, 0 rejected" in (
+        res.output
+    )
+    assert "OUT OF SCOPE (fast-open: TCP Fast Open)" in res.output
+    doc = json.loads(out.read_text())
+    assert {d["status"] for d in doc} == {"accepted", "out-of-scope"}
+
+
+def test_conform_endpoint_on_captures() -> None:
+    res = runner.invoke(
+        app, ["conform", "--endpoint", "10.99.0.1", str(FIXTURES / "pcap" / "normal.pcap")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "ACCEPTED: endpoint 10.99.0.1:" in res.output
+    assert "1 traces: 1 accepted, 0 out of scope, 0 rejected" in res.output
+
+
+def test_conform_rejects_with_exit_1_and_bad_input_with_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pkt"
+    text = (FIXTURES / "packetdrill" / "listen-challenge-rst.pkt").read_text()
+    bad.write_text(text.replace("+0  > . 1:1(0) ack 1\n", "+0  > R. 1:1(0) ack 1\n"))
+    res = runner.invoke(app, ["conform", str(bad)])
+    assert res.exit_code == 1 and "REJECTED: endpoint kernel at line 11" in res.output
+    broken = tmp_path / "broken.pkt"
+    broken.write_text("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 frobnicate(3) = 0\n")
+    res = runner.invoke(app, ["conform", str(broken)])
+    assert res.exit_code == 2 and "line 2: `frobnicate` is not supported" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(
+        app, ["conform", "--endpoint", "10.1.2.3", str(FIXTURES / "pcap" / "normal.pcap")]
+    )
+    assert res.exit_code == 2 and "no TCP connection of 10.1.2.3" in res.output
+
+
+def test_abort_with_ack_is_only_for_sides_that_say_so() -> None:
+    case = TCP.case("user.abort_reset_ack")
+    assert case.rfc == "3.10.5"
+    from tcpspec.spec.rules import Ctx
+
+    me = Endpoint(st=State.ESTABLISHED, snd_nxt=5, rcv_nxt=9)
+    p = Bounds().resolved()
+    assert not case.when(Ctx(me, None, Side("a", 1, 0, abort=True), p))
+    assert case.when(Ctx(me, None, Side("a", 1, 0, abort=True, rst_ack=True), p))
+    assert case.then(Ctx(me, None, Side("a", 1, 0), p))["emit"].describe() == "RST+ACK seq=5 ack=9"
