@@ -255,7 +255,7 @@ class _Search:
                 row = Row("", "(unobserved)", "", label.cases, after.st.name)
                 if n.waiting and case in n.waiting[0].cases:
                     owed = n.owed + (
-                        (expect(emit, sp, label.cases, n.waiting[0].where),)
+                        (expect(emit, n.sp, label.cases, n.waiting[0].where),)
                         if emit is not None
                         else ()
                     )
@@ -280,6 +280,7 @@ class _Search:
                     owed = node.owed
                     if emit is not None:
                         owed += (expect(emit, sp, tuple(fired), w.where),)
+                    sp = sp.forget(after.st)
                     row = Row(
                         w.where, w.text, f"in {part.seg.describe()}", tuple(fired), after.st.name
                     )
@@ -304,6 +305,7 @@ class _Search:
             if matches(head, w, piece):
                 sp = sent(head, w, piece, n.sp)
                 if sp is not None:
+                    sp = sp.forget(n.ep.st)
                     row = Row(
                         w.where, w.text, f"out {head.seg.describe()}", head.cases, n.ep.st.name
                     )
@@ -322,11 +324,11 @@ class _Search:
         for label, after, seg in self.m.local_moves(0, n.ep):
             if seg is None or not self._free(label.cases[0]):
                 continue
-            sp0 = n.sp.forget(after.st)
-            e = expect(seg, sp0, label.cases)
+            e = expect(seg, n.sp, label.cases)
             if matches(e, w, piece):
-                sp = sent(e, w, piece, sp0)
+                sp = sent(e, w, piece, n.sp)
                 if sp is not None:
+                    sp = sp.forget(after.st)
                     row = Row(w.where, w.text, f"out {seg.describe()}", label.cases, after.st.name)
                     out.append(_Node(after, sp, (), n.waiting, n, row))
         return out
@@ -337,12 +339,9 @@ class _Search:
             if n.owed:
                 got.add(f"{n.owed[0].describe()} (owed: {', '.join(n.owed[0].cases)})")
                 continue
-            for label, after, seg in self.m.local_moves(0, n.ep):
+            for label, _after, seg in self.m.local_moves(0, n.ep):
                 if seg is not None and self._free(label.cases[0]):
-                    got.add(
-                        f"{expect(seg, n.sp.forget(after.st), label.cases).describe()} "
-                        f"({label.cases[0]})"
-                    )
+                    got.add(f"{expect(seg, n.sp, label.cases).describe()} ({label.cases[0]})")
         return sorted(got)
 
     # -- the search ----------------------------------------------------------------------------

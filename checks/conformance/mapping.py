@@ -226,7 +226,7 @@ def learned(before: Endpoint, after: Endpoint, part: Part) -> Spaces:
         assert at is not None
         step = part.wire_len if seg.dlen else 1
         sp = sp._replace(rcv=_add(sp.rcv, after.rcv_nxt, at + step))
-    return sp.forget(after.st)
+    return sp  # the caller translates the reply first, then forgets (`Spaces.forget`)
 
 
 class Expect(NamedTuple):

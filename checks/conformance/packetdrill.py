@@ -218,8 +218,8 @@ def parse(text: str, name: str = "script") -> Script:
         if call is not None:
             sc.events.append(call)
             sc.calls.append(call)
-    if not any(isinstance(e, Wire) for e in sc.events):
-        raise ScriptError(f"{name}: no TCP segment (no `<` or `>` line)")
+    if not sc.events and sc.out is None:
+        raise ScriptError(f"{name}: no event (no `<` or `>` line, no system call)")
     return sc
 
 
