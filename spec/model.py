@@ -79,6 +79,7 @@ class Side:
     closes: bool = True  # the application CLOSEs after sending
     abort: bool = False  # the application may ABORT at any moment
     rst_ack: bool = False  # ABORT's reset carries ACK=RCV.NXT, as Linux sends it (3.10.5)
+    full_close: bool = False  # its CLOSE is close(): no more reading (RFC 1122 4.2.2.13)
 
 
 class World(NamedTuple):

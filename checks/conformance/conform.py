@@ -245,6 +245,29 @@ OUT: dict[str, OutOfScope] = {
             "second connection is checked one connection at a time",
         ),
         OutOfScope(
+            "keep-alive",
+            "a keep-alive or zero-window probe",
+            "RFC 9293 sections 3.8.4, 3.8.6.1; RFC 1122 4.2.3.6",
+            "a segment at SND.UNA-1 (no text, or one old byte) to make the peer answer: the "
+            "model has neither keep-alive timers nor zero windows",
+        ),
+        OutOfScope(
+            "tail-loss-probe",
+            "a retransmission of text other than the oldest unacknowledged",
+            "RFC 8985 section 7 (tail-loss probes); RFC 6675 (SACK loss recovery)",
+            "the model's retransmission timer resends the oldest unacknowledged unit (RFC 6298 "
+            "(5.4)); a probe of the last segment before the RTO, or a SACK-driven "
+            "retransmission of a later one, is not modelled",
+        ),
+        OutOfScope(
+            "reassembly",
+            "out-of-order text queued, acknowledged once the gap is filled",
+            'RFC 9293 section 3.10.7.4 ("segments with higher beginning sequence numbers '
+            'SHOULD be held for later processing")',
+            "the model acknowledges RCV.NXT and drops text beyond a gap (the sender retransmits "
+            "it); a stack that queues it acknowledges more once the gap is filled",
+        ),
+        OutOfScope(
             "mid-stream",
             "the connection started before the capture",
             "RFC 9293 section 3.3.2",
@@ -768,8 +791,8 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
         b = bounds_for(events, data, assume.fifo)
         at, host = None, assume.host
         if host is not None:
-            at = CLIENT if host in (client, client.split(":")[0]) else SERVER
-            if not any(host in (x.src, x.src.split(":")[0]) for x in segments):
+            at = CLIENT if host in (client, _host(client)) else SERVER
+            if not any(host in (x.src, _host(x.src)) for x in segments):
                 raise ConformError(f"no segment of this connection is sent by {host}")
         for cfg in configs(events, data, old_syn):
             m = Model((cfg.client, cfg.server), b, TCP, stale=cfg.stale)
@@ -782,6 +805,11 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
                 best = rep
     assert best is not None
     return best
+
+
+def _host(addr: str) -> str:
+    """``10.0.0.1`` of ``10.0.0.1:80``, ``2001:db8::1`` of ``[2001:db8::1]:80``."""
+    return addr.rsplit(":", 1)[0].strip("[]")
 
 
 def _rank(rep: Report) -> tuple[bool, int]:

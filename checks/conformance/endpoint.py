@@ -47,6 +47,7 @@ from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import Bounds, Model, Side, World
 from tcpspec.spec.rules import Rules
 from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
+from tcpspec.spec.states import State
 
 #: Give up when one gap between two observed events needs more nodes than this.
 MAX_NODES = 100_000
@@ -411,6 +412,9 @@ class _Search:
                 "Figure 7 completes the handshake there, the text of 3.10.7.4 does not",
                 "synack-in-syn-received",
             )
+        named = _named(ev, before, nodes)
+        if named is not None:
+            return named
         inside = [n for n in nodes if _inside_sent(ev, n.sp)]
         if inside:
             return (
@@ -456,6 +460,56 @@ class _Search:
         return rep
 
 
+def _wire(pairs: tuple[tuple[int, int], ...], model: int) -> int | None:
+    return next((c for m, c in pairs if m == model), None)
+
+
+def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] | None:
+    """An unexplained segment the endpoint sent that shows a behaviour the model leaves out."""
+    if ev.inbound:
+        return None
+    syns = [e.seq for e in before if e.inbound and e.syn and not e.ack]
+    ended = any(n.ep.st in (State.TIME_WAIT, State.CLOSED) for n in nodes)
+    if ev.syn and ev.ack and len(set(syns)) > 1 and ended:
+        return (
+            "it answers a SYN with a new ISN: a new connection on the same port pair",
+            "new-incarnation",
+        )
+    control = ev.syn or ev.fin or ev.rst
+    for n in nodes:
+        una = _wire(n.sp.snd, n.ep.snd_una)
+        nxt = _wire(n.sp.snd, n.ep.snd_nxt)
+        rcv = _wire(n.sp.rcv, n.ep.rcv_nxt)
+        if una is not None and not control and ev.dlen <= 1 and signed(ev.seq - una) == -1:
+            return (
+                "it is sent at SND.UNA-1, below everything unacknowledged: a keep-alive or a "
+                "zero-window probe",
+                "keep-alive",
+            )
+        later = {c for m, c in n.sp.snd if n.ep.snd_una < m < n.ep.snd_nxt}
+        if ev.dlen and not control and ev.seq in later:
+            return (
+                "it retransmits text other than the oldest unacknowledged (a tail-loss "
+                "probe, or a SACK-driven retransmission)",
+                "tail-loss-probe",
+            )
+        ends = {(e.seq + e.dlen) % (1 << 32) for e in before if e.inbound and e.dlen}
+        if (
+            ev.ack
+            and ev.ackno is not None
+            and rcv is not None
+            and nxt is not None
+            and signed(ev.ackno - rcv) > 0
+            and ev.ackno in ends
+        ):
+            return (
+                "it acknowledges text that arrived out of order and was queued: the model "
+                "drops such text and acknowledges RCV.NXT",
+                "reassembly",
+            )
+    return None
+
+
 def _dedup(nodes: list[_Node]) -> list[_Node]:
     out: dict[tuple[Any, ...], _Node] = {}
     for n in nodes:
@@ -481,7 +535,7 @@ def _inside_sent(w: Wire, sp: Spaces) -> bool:
     return any(signed(a - first) < rel < signed(b - first) for a, b in pairs)
 
 
-def _side(active: bool, passive: bool, data: int, abort: bool) -> Side:
+def _side(active: bool, passive: bool, data: int, abort: bool, full_close: bool = False) -> Side:
     iss, old = (CLIENT_ISS, OLD_CLIENT_ISS) if active else (SERVER_ISS, OLD_SERVER_ISS)
     return Side(
         "endpoint",
@@ -493,6 +547,7 @@ def _side(active: bool, passive: bool, data: int, abort: bool) -> Side:
         closes=True,
         abort=abort,
         rst_ack=True,
+        full_close=full_close,
     )
 
 
@@ -504,7 +559,10 @@ def data_units(events: list[Event]) -> int:
 
 
 def setups(
-    events: list[Event], calls: list[Call] | None = None, linger: bool = False
+    events: list[Event],
+    calls: list[Call] | None = None,
+    linger: bool = False,
+    full_close: bool = False,
 ) -> list[Setup]:
     """The application behaviours worth trying, most likely first. With recorded calls the
     calls decide; from a capture: who sent the first SYN, and whether the endpoint sends RST
@@ -515,7 +573,7 @@ def setups(
         active = "user.open_active" in cases
         passive = "user.open_passive" in cases
         name = "connect()" if active else "listen()" if passive else "no socket"
-        return [Setup(name, _side(active, passive, data, linger), True)]
+        return [Setup(name, _side(active, passive, data, linger, full_close), True)]
     wires = [e for e in events if isinstance(e, Wire)]
     rst = any(e.rst for e in wires if not e.inbound)
     syn = next((e for e in wires if e.syn and not e.rst), None)

@@ -71,6 +71,7 @@ class Script:
     calls: list[Call] = field(default_factory=list)
     out: Unsupported | None = None  # the first out-of-scope behaviour, if any
     abort: bool = False  # some call is an ABORT
+    full_close: bool = False  # the connection is closed by close(), never half-closed
 
 
 # a time: ``0``, ``+.1``, ``*``, ``~+0.1``, ``0.1~0.2``, ``+0...0.2`` (a blocking call's span)
@@ -124,6 +125,7 @@ def parse(text: str, name: str = "script") -> Script:
     fds: dict[int, str] = {}  # fd -> "socket", "listener" or "conn"
     linger: set[int] = set()
     accepted = False
+    half_closed = False
     unread = 0  # bytes of text delivered to the kernel and not yet read by the application
     wscale: dict[str, int] = {}
 
@@ -193,6 +195,7 @@ def parse(text: str, name: str = "script") -> Script:
         elif fn == "shutdown":
             if "SHUT_WR" in args or "SHUT_RDWR" in args or (len(argv) > 1 and argv[1] in "12"):
                 call = Call(where, event, HALF_CLOSE)
+                half_closed = True
         elif fn == "close":
             kind = fds.get(fd if fd is not None else -1, "conn")
             if kind == "listener" and accepted:
@@ -203,6 +206,7 @@ def parse(text: str, name: str = "script") -> Script:
             else:
                 call = Call(where, event, CLOSE)
                 sc.abort = True  # CLOSE in LISTEN or SYN-SENT deletes the TCB (abort_quiet)
+                sc.full_close = not half_closed
         elif fn == "setsockopt":
             if "TCP_FASTOPEN" in args:
                 mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
@@ -319,4 +323,10 @@ def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
         rep.out_of_scope = sc.out.name
         return rep
     # a close() that resets, or deletes a half-made TCB, is an ABORT of the model's side
-    return check(sc.events, "kernel", setups(sc.events, sc.calls, sc.abort), rules, capture=False)
+    return check(
+        sc.events,
+        "kernel",
+        setups(sc.events, sc.calls, sc.abort, sc.full_close),
+        rules,
+        capture=False,
+    )
