@@ -22,7 +22,7 @@ there it is not.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,9 @@ from tcpspec.spec.states import State
 
 #: Give up when one gap between two observed events needs more nodes than this.
 MAX_NODES = 100_000
-#: Replies the endpoint may owe at once (a script may show them after later inbound lines).
-MAX_OWED = 4
+#: Replies the endpoint may owe at once (a script may show them after later inbound lines;
+#: a run of pure ACKs, each covered by the next, may be long).
+MAX_OWED = 64
 #: The user calls a trace that records them fires only at the recorded call.
 CALLED = frozenset(
     {
@@ -63,6 +64,9 @@ CALLED = frozenset(
         "user.abort_reset",
         "user.abort_reset_ack",
         "user.abort_quiet",
+        "user.close_listen",
+        "user.close_syn_sent",
+        "user.close_syn_received",
     }
 )
 
@@ -311,7 +315,7 @@ class _Search:
                         w.where, w.text, f"out {head.seg.describe()}", head.cases, n.ep.st.name
                     )
                     out.append(_Node(n.ep, sp, n.owed[1:], n.waiting, n, row))
-            elif head.pure_ack and _covers(w, head):
+            if head.pure_ack and _covers(w, head):
                 # a delayed ACK, covered by this later segment (RFC 1122 4.2.3.2)
                 row = Row(
                     head.after,
@@ -563,6 +567,7 @@ def setups(
     calls: list[Call] | None = None,
     linger: bool = False,
     full_close: bool = False,
+    half_closed: bool = False,
 ) -> list[Setup]:
     """The application behaviours worth trying, most likely first. With recorded calls the
     calls decide; from a capture: who sent the first SYN, and whether the endpoint sends RST
@@ -573,7 +578,17 @@ def setups(
         active = "user.open_active" in cases
         passive = "user.open_passive" in cases
         name = "connect()" if active else "listen()" if passive else "no socket"
-        return [Setup(name, _side(active, passive, data, linger, full_close), True)]
+        out = [Setup(name, _side(active, passive, data, linger, full_close), True)]
+        if half_closed:
+            # text that arrived between shutdown() and close() was still read
+            out.append(
+                Setup(
+                    name + ", reading until close()",
+                    _side(active, passive, data, linger, False),
+                    True,
+                )
+            )
+        return out
     wires = [e for e in events if isinstance(e, Wire)]
     rst = any(e.rst for e in wires if not e.inbound)
     syn = next((e for e in wires if e.syn and not e.rst), None)
@@ -587,6 +602,13 @@ def setups(
     if syn is not None and syn.inbound and connects:
         out.reverse()
     out.append(Setup("no socket on that port", _side(False, False, data, False), False))
+    # a sockets application that calls close() (it may close before ESTABLISHED, and reads
+    # nothing after it): tried when the readings above fail
+    out += [
+        Setup(s.name + ", closed by close()", replace(s.side, full_close=True), False)
+        for s in out
+        if s.side.active or s.side.passive
+    ]
     return out
 
 

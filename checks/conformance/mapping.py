@@ -88,6 +88,16 @@ def _model_of(pairs: Pairs, wire: int) -> int | None:
     return None
 
 
+def _ahead(pairs: Pairs, model: int) -> int:
+    """The wire number of ``model``; one the wire has not shown yet (a FIN the endpoint owes,
+    its line further down a script) is counted on from the last boundary shown."""
+    got = _get(pairs, model)
+    if got is not None:
+        return got
+    m, c = max((p for p in pairs if p[0] <= model), default=pairs[0])
+    return (c + model - m) % MOD
+
+
 def _add(pairs: Pairs, model: int, wire: int) -> Pairs:
     return tuple(sorted({*((m, c) for m, c in pairs if m != model), (model, wire % MOD)}))
 
@@ -198,8 +208,10 @@ def _ack_class(ack_w: int, me: Endpoint, sp: Spaces) -> int | Unmapped:
     exact = _model_of(sp.snd, ack_w)
     if exact is not None:
         return exact
-    una_w, nxt_w = _get(sp.snd, me.snd_una), _get(sp.snd, me.snd_nxt)
-    assert una_w is not None and nxt_w is not None
+    for m in range(me.snd_una, me.snd_nxt + 1):
+        if _ahead(sp.snd, m) == ack_w % MOD:
+            return m  # a number the wire has not shown yet (an owed FIN), counted on
+    una_w, nxt_w = _ahead(sp.snd, me.snd_una), _ahead(sp.snd, me.snd_nxt)
     if signed(ack_w - nxt_w) > 0:
         return me.snd_nxt + 1
     if signed(ack_w - una_w) <= 0:

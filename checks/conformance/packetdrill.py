@@ -36,8 +36,17 @@ from tcpspec.spec.rules import Rules
 
 OPEN_ACTIVE = frozenset({"user.open_active"})
 OPEN_PASSIVE = frozenset({"user.open_passive"})
-#: CLOSE (3.10.4): a FIN after the queued text; in LISTEN and SYN-SENT it deletes the TCB.
-CLOSE = frozenset({"user.close", "user.close_close_wait", "user.abort_quiet"})
+#: close(), the full close (3.10.4): a FIN after the queued text; in LISTEN and SYN-SENT it
+#: deletes the TCB, in SYN-RECEIVED it sends a FIN.
+CLOSE = frozenset(
+    {
+        "user.close",
+        "user.close_close_wait",
+        "user.close_listen",
+        "user.close_syn_sent",
+        "user.close_syn_received",
+    }
+)
 HALF_CLOSE = frozenset({"user.close", "user.close_close_wait"})
 ABORT = frozenset({"user.abort_reset", "user.abort_reset_ack", "user.abort_quiet"})
 
@@ -71,7 +80,8 @@ class Script:
     calls: list[Call] = field(default_factory=list)
     out: Unsupported | None = None  # the first out-of-scope behaviour, if any
     abort: bool = False  # some call is an ABORT
-    full_close: bool = False  # the connection is closed by close(), never half-closed
+    full_close: bool = False  # the connection is closed by close()
+    half_closed: bool = False  # ... after shutdown(SHUT_WR): text may arrive in between
 
 
 # a time: ``0``, ``+.1``, ``*``, ``~+0.1``, ``0.1~0.2``, ``+0...0.2`` (a blocking call's span)
@@ -205,8 +215,8 @@ def parse(text: str, name: str = "script") -> Script:
                 sc.abort = True
             else:
                 call = Call(where, event, CLOSE)
-                sc.abort = True  # CLOSE in LISTEN or SYN-SENT deletes the TCB (abort_quiet)
-                sc.full_close = not half_closed
+                sc.full_close = True
+                sc.half_closed = half_closed
         elif fn == "setsockopt":
             if "TCP_FASTOPEN" in args:
                 mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
@@ -326,7 +336,7 @@ def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
     return check(
         sc.events,
         "kernel",
-        setups(sc.events, sc.calls, sc.abort, sc.full_close),
+        setups(sc.events, sc.calls, sc.abort, sc.full_close, sc.half_closed),
         rules,
         capture=False,
     )
