@@ -481,3 +481,17 @@ def test_a_capture_cut_by_the_snapshot_length_is_read_from_the_ip_header(tmp_pat
     ((_, rep),) = endpoint.check_capture(path, a)
     assert rep.accepted, rep.text()
     assert any("cut short by the snapshot length" in r.observed for r in rep.rows)
+
+
+def test_ip_header_notes_are_read_and_ecn_codepoints_named() -> None:
+    base = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n"
+    sc = packetdrill.parse(base + "+0 < (tos 0x0) S 0:0(0) win 1000\n")
+    assert sc.out is None and isinstance(sc.events[-1], Wire) and sc.events[-1].syn
+    sc = packetdrill.parse(base + "+0 < (tos 0x2) S 0:0(0) win 1000\n")
+    assert sc.out is not None and sc.out.name == "ecn" and sc.out.where == "line 3"
+    sc = packetdrill.parse(base + "+0 < [ce] S 0:0(0) win 1000\n")
+    assert sc.out is not None and sc.out.name == "ecn"
+    sc = packetdrill.parse(
+        base + "+0 setsockopt(3, IPPROTO_TCP, TCP_MD5SIG, {}, 4) = 0\n+0 < S 0:0(0) win 1\n"
+    )
+    assert sc.out is not None and sc.out.name == "tcp-md5"

@@ -268,6 +268,13 @@ OUT: dict[str, OutOfScope] = {
             "it); a stack that queues it acknowledges more once the gap is filled",
         ),
         OutOfScope(
+            "tcp-md5",
+            "segments signed by TCP MD5 or the TCP Authentication Option",
+            "RFC 2385; RFC 5925",
+            "a stack that checks signatures drops unsigned or badly signed segments before "
+            "RFC 9293's processing: the model has no signatures",
+        ),
+        OutOfScope(
             "mid-stream",
             "the connection started before the capture",
             "RFC 9293 section 3.3.2",

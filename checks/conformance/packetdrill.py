@@ -56,7 +56,8 @@ QUIET_CALLS = frozenset(
     {
         "socket", "bind", "accept", "accept4", "setsockopt", "getsockopt", "fcntl", "poll",
         "select", "ioctl", "getsockname", "getpeername", "epoll_create", "epoll_ctl",
-        "epoll_wait", "usleep", "sleep", "open", "pipe",
+        "epoll_wait", "usleep", "sleep", "open", "pipe", "mmap", "munmap", "madvise",
+        "nanosleep", "clock_gettime", "gettimeofday", "socketpair", "dup", "dup2",
     }
 )  # fmt: skip
 
@@ -207,8 +208,10 @@ def parse(text: str, name: str = "script") -> Script:
                 call = Call(where, event, HALF_CLOSE)
                 half_closed = True
         elif fn == "close":
-            kind = fds.get(fd if fd is not None else -1, "conn")
-            if kind == "listener" and accepted:
+            kind = fds.get(fd if fd is not None else -1, "other")
+            if kind not in ("listener", "conn"):
+                call = Call(where, event, frozenset())  # not the connection's socket
+            elif kind == "listener" and accepted:
                 call = Call(where, event, frozenset())  # the connection lives on
             elif kind == "listener" or fd in linger or unread > 0:
                 call = Call(where, event, ABORT)
@@ -218,6 +221,10 @@ def parse(text: str, name: str = "script") -> Script:
                 sc.full_close = True
                 sc.half_closed = half_closed
         elif fn == "setsockopt":
+            if "TCP_MD5SIG" in args or "TCP_AO" in args:
+                mark("tcp-md5", where, "segments signed by TCP MD5 or TCP-AO")
+            if "TCP_REPAIR" in args:
+                mark("not-tcp", where, "a socket in repair mode (TCP_REPAIR)")
             if "TCP_FASTOPEN" in args:
                 mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
             if "SO_LINGER" in args and fd is not None:
@@ -251,11 +258,17 @@ def _packet(event: str, where: str, mark, wscale: dict[str, int]) -> Wire | None
     opts = ""
     if "<" in body:
         body, opts = body.split("<", 1)
-    toks = body.split()
-    while (toks and toks[0].startswith("[")) or (toks and toks[0].startswith("(")):
-        if toks[0].strip("[]()").lower() in ("ect0", "ect1", "ce", "ect01"):
+    body = body.strip()
+    while body[:1] in ("(", "["):
+        # an IP header note, "(tos 0x2)", "(class 0x1)", or an ECN mark, "[ect0]", "[ce]"
+        end = body.find(")" if body[0] == "(" else "]")
+        if end < 0:
+            raise ScriptError(f"{where}: unclosed {body[0]!r} in a packet line")
+        note, body = body[1:end].lower(), body[end + 1 :].strip()
+        tos = re.search(r"(?:tos|class)\s+(0x[0-9a-f]+|\d+)", note)
+        if (tos and int(tos.group(1), 0) & 3) or note in ("ect0", "ect1", "ce", "ect01"):
             mark("ecn", where, "an ECN codepoint on the IP header")
-        toks = toks[1:]
+    toks = body.split()
     if not toks:
         raise ValueError(where)
     if toks[0] in ("udp", "icmp", "ICMP", "UDP"):
