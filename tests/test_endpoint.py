@@ -495,3 +495,37 @@ def test_ip_header_notes_are_read_and_ecn_codepoints_named() -> None:
         base + "+0 setsockopt(3, IPPROTO_TCP, TCP_MD5SIG, {}, 4) = 0\n+0 < S 0:0(0) win 1\n"
     )
     assert sc.out is not None and sc.out.name == "tcp-md5"
+
+
+@pytest.mark.parametrize("scenario", ["normal", "half-close", "refused", "challenge-ack"])
+def test_live_captures_checked_one_sided(scenario: str, tmp_path: Path) -> None:
+    """The harness captures a real kernel (10.99.0.1) again; checked alone, it is accepted."""
+    from conftest import need
+
+    from tcpspec.checks.conformance import capture
+
+    need(capture.unavailable_reason())
+    path = capture.capture(scenario, tmp_path / f"{scenario}.pcap")
+    reports = endpoint.check_capture(path, "10.99.0.1")
+    assert reports and all(rep.accepted for _, rep in reports), [r.text() for _, r in reports]
+
+
+@pytest.mark.parametrize(
+    "setup, name",
+    [
+        ("listen", "ESTABLISHED: rst.challenge_ack"),
+        ("connect", "SYN_SENT: syn_sent.bad_ack_reset"),
+        ("listen", "SYN_RECEIVED: rst.syn_received_passive"),
+    ],
+)
+def test_generated_tests_live_against_this_kernel(setup: str, name: str) -> None:
+    """A few generated tests run against this machine's kernel by the harness (`make
+    packetdrill-live` runs every one it can)."""
+    from conftest import need
+
+    from tcpspec.checks.conformance import capture, mbt, testgen
+
+    need(capture.unavailable_reason())
+    t = next(t for t in testgen.live_tests(setup) if t.name == name)
+    out = mbt.run(t)
+    assert out.result == "agree", out.detail

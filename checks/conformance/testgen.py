@@ -17,7 +17,7 @@ whose rules differ rejects at least one of them (`tests/test_endpoint.py`).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tcpspec.checks.conformance import mbt
@@ -229,3 +229,55 @@ def write(setups: list[str], out: Path) -> list[Generated]:
         (out / g.name).write_text(g.text)
     (out / "README.md").write_text(readme(scripts))
     return scripts
+
+
+def live_tests(setup: str) -> list[mbt.Test]:
+    """The generated tests the harness can run against this machine's kernel as they are: those
+    in which the kernel's application only opens (the harness's programs listen, or connect,
+    then wait) and no timeout Linux takes minutes to reach is on the way (`mbt.SLOW`), read as
+    tests of `mbt`'s setups with the same ISNs."""
+    twin = {"listen": "kernel-listens", "connect": "kernel-connects"}[setup]
+    tests, _ = mbt.explore(SETUPS[setup])
+    k = SETUPS[setup].kernel
+    return [
+        replace(t, setup=twin)
+        for t in tests
+        if not any(
+            lab.actor == k
+            and (
+                (lab.kind == "user" and lab.cases != ("user.open_active",))
+                or mbt.SLOW & set(lab.cases)  # Linux takes minutes to give up
+            )
+            for lab in t.labels
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the generated tests the harness can run against the local kernel (root): report
+    coverage and every disagreement, as `make mbt` does."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m tcpspec.checks.conformance.testgen")
+    ap.add_argument("--setup", choices=sorted(SETUPS), action="append")
+    args = ap.parse_args(argv)
+    outcomes = []
+    for s in args.setup or sorted(SETUPS):
+        tests = live_tests(s)
+        print(f"{s}: {len(tests)} generated tests the harness can run", flush=True)
+        for t in tests:
+            o = mbt.run(t)
+            outcomes.append(o)
+            print(f"  {o.result:<8} {t.name}" + (f": {o.detail}" if o.detail else ""), flush=True)
+    n = {r: sum(o.result == r for o in outcomes) for r in ("agree", "known", "disagree", "error")}
+    print(
+        f"{len(outcomes)} run: {n['agree']} agree, {n['known']} known disagreements, "
+        f"{n['disagree']} new disagreements, {n['error']} errors"
+    )
+    return 0 if n["disagree"] == n["error"] == 0 else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
