@@ -313,12 +313,20 @@ def test_conform_reads_packetdrill_scripts_and_writes_json(tmp_path: Path) -> No
 
 
 def test_conform_endpoint_on_captures() -> None:
-    res = runner.invoke(
-        app, ["conform", "--endpoint", "10.99.0.1", str(FIXTURES / "pcap" / "normal.pcap")]
-    )
+    normal = str(FIXTURES / "pcap" / "normal.pcap")
+    res = runner.invoke(app, ["conform", "--endpoint", "10.99.0.1", normal])
     assert res.exit_code == 0, res.output
     assert "ACCEPTED: endpoint 10.99.0.1:" in res.output
     assert "1 traces: 1 accepted, 0 out of scope, 0 rejected" in res.output
+    # a capture of two real stacks: each end checked alone
+    res = runner.invoke(
+        app, ["conform", "--endpoint", "10.99.0.1", "--endpoint", "10.99.0.2", normal]
+    )
+    assert res.exit_code == 0, res.output
+    assert "(the endpoint connects)" in res.output and "(the endpoint listens)" in res.output
+    assert "2 traces: 2 accepted, 0 out of scope, 0 rejected" in res.output
+    res = runner.invoke(app, ["conform", str(FIXTURES / "packetdrill" / "closed-port.pkt"), normal])
+    assert res.exit_code == 2 and "needs --endpoint" in res.output
 
 
 def test_conform_rejects_with_exit_1_and_bad_input_with_exit_2(tmp_path: Path) -> None:

@@ -46,11 +46,12 @@ def conform_cmd(
         Path | None, typer.Option("--json", help="Also write the reports as JSON to this file.")
     ] = None,
     endpoint: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             help="Check only this endpoint (ADDRESS or ADDRESS:PORT), one-sided: what it "
             "received is an arbitrary input (a scripted peer), what it sent must be what one "
-            "model endpoint sends. packetdrill scripts (.pkt) are always checked this way."
+            "model endpoint sends; repeat to check each end alone. packetdrill scripts (.pkt) "
+            "are always checked this way."
         ),
     ] = None,
 ) -> None:

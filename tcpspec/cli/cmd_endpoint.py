@@ -16,7 +16,7 @@ from tcpspec.cli.app import fail, write_json
 
 
 def one_sided(
-    paths: list[Path], endpoint: str | None, port: int | None, json_path: Path | None
+    paths: list[Path], endpoints: list[str] | None, port: int | None, json_path: Path | None
 ) -> None:
     """Check each capture (for ``endpoint``) or packetdrill script (for its kernel); print the
     reports, a summary line, and exit 0 (all accepted or out of scope), 1 (one rejected)."""
@@ -25,10 +25,10 @@ def one_sided(
         try:
             if path.suffix == ".pkt":
                 got = [("kernel", check_script(read_script(path)))]
-            elif endpoint is None:
+            elif not endpoints:
                 fail(f"{path}: a capture needs --endpoint ADDRESS[:PORT] to be checked one-sided")
             else:
-                got = check_capture(path, endpoint, port)
+                got = [g for e in endpoints for g in check_capture(path, e, port)]
         except (CaptureError, EndpointError, ScriptError) as e:
             fail(str(e))
         results += [(path, name, rep) for name, rep in got]
