@@ -537,3 +537,20 @@ def test_generated_tests_live_against_this_kernel(setup: str, name: str) -> None
     t = next(t for t in testgen.live_tests(setup) if t.name == name)
     out = mbt.run(t)
     assert out.result == "agree", out.detail
+
+
+def test_an_ack_to_a_closed_port_needs_no_syn(tmp_path: Path) -> None:
+    from tcpspec.checks.conformance.pcap import ACK, RST, ethernet, ipv4_tcp, pcap_image
+
+    frames = [
+        (1.0, ethernet(ipv4_tcp("10.0.0.2", "10.0.0.1", 9, 7, 500, 1234, ACK), False)),
+        (1.1, ethernet(ipv4_tcp("10.0.0.1", "10.0.0.2", 7, 9, 1234, 0, RST), True)),
+    ]
+    path = tmp_path / "closed.pcap"
+    path.write_bytes(pcap_image(frames))
+    ((_, rep),) = endpoint.check_capture(path, "10.0.0.1")
+    assert rep.accepted and rep.rows[-1].cases == ("closed.reset",), rep.text()
+    frames[1] = (1.1, ethernet(ipv4_tcp("10.0.0.1", "10.0.0.2", 7, 9, 1235, 0, RST), True))
+    path.write_bytes(pcap_image(frames))
+    ((_, rep),) = endpoint.check_capture(path, "10.0.0.1")
+    assert rep.status == "rejected" and rep.failed_at == "#1"  # a probe: no connection to miss

@@ -685,13 +685,17 @@ def check_capture(
     for (a, b), segs in picked.items():
         me = a if _addr_match(endpoint, a) else b
         name = f"{a} <-> {b}"
-        if not any(s.syn for s in segs):
-            rep = EndpointReport(False, me, "(none)", len(segs))
-            rep.failed_at, rep.failed_segment = "#0", segs[0].describe()
-            rep.reason = f"no SYN captured from {me}: the connection started before the capture"
-            rep.out_of_scope = "mid-stream"
-            out.append((name, rep))
-            continue
         events = wires(segs, me)
-        out.append((name, check(events, me, setups(events), rules, capture=True)))
+        rep = check(events, me, setups(events), rules, capture=True)
+        first = segs[0]
+        established = any(x.dlen or x.fin for x in segs) or first.syn
+        if rep.status == "rejected" and not (first.syn and not first.ack) and established:
+            # segments to a closed port need no SYN; text, a FIN or a SYN+ACK without the SYN
+            # before it: the connection began before the capture
+            who = first.src if first.syn else me
+            rep = EndpointReport(False, me, "(none)", len(segs))
+            rep.failed_at, rep.failed_segment = "#0", first.describe()
+            rep.reason = f"no SYN captured from {who}: the connection started before the capture"
+            rep.out_of_scope = "mid-stream"
+        out.append((name, rep))
     return out

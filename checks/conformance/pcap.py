@@ -27,6 +27,7 @@ FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW = 0, 1, 101
 LINKTYPE_RAW_OLD, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL2 = 12, 113, 228, 276
+LINKTYPE_LOOP, LINKTYPE_IPV6 = 108, 229  # OpenBSD loopback; raw IPv6
 
 #: Addresses and ports of traces written from the model (RFC 5737 documentation ranges).
 CLIENT_ADDR, SERVER_ADDR = "192.0.2.1", "198.51.100.1"
@@ -153,9 +154,9 @@ def _network_layer(linktype: int, frame: bytes) -> bytes | None:
     if linktype == LINKTYPE_LINUX_SLL2:
         ok = len(frame) >= 20 and struct.unpack("!H", frame[0:2])[0] in _IP
         return frame[20:] if ok else None
-    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4):
+    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4, LINKTYPE_IPV6):
         return frame
-    if linktype == LINKTYPE_NULL:
+    if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
         if len(frame) < 4:
             return None
         family = struct.unpack("<I", frame[:4])[0]
