@@ -219,7 +219,10 @@ def test_a_capture_without_a_syn_says_the_connection_started_before_it(tmp_path:
     from tcpspec.checks.conformance.pcap import ACK, ethernet, ipv4_tcp, pcap_image
 
     frames = [
-        (1.0 + k, ethernet(ipv4_tcp("10.0.0.1", "10.0.0.2", 1, 2, 100 + k, 7, ACK), True))
+        (
+            1.0 + k,
+            ethernet(ipv4_tcp("10.0.0.1", "10.0.0.2", 1, 2, 100 + 5 * k, 7, ACK, b"hello"), True),
+        )
         for k in range(2)
     ]
     path = tmp_path / "late.pcap"
