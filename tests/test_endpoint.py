@@ -131,6 +131,7 @@ EXPECTED = {
     "ecn.pkt": "out-of-scope",
     "fast-open.pkt": "out-of-scope",
     "keep-alive.pkt": "out-of-scope",
+    "new-incarnation.pkt": "out-of-scope",
 }
 
 

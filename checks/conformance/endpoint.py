@@ -474,9 +474,11 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
         return None
     syns = [e.seq for e in before if e.inbound and e.syn and not e.ack]
     ended = any(n.ep.st in (State.TIME_WAIT, State.CLOSED) for n in nodes)
-    if ev.syn and ev.ack and len(set(syns)) > 1 and ended:
+    if ev.syn and ev.ack and len(syns) > 1 and ended:
+        # the connection is over, and a listener (or TIME-WAIT, RFC 6191) takes a new SYN
         return (
-            "it answers a SYN with a new ISN: a new connection on the same port pair",
+            "it answers a new SYN after the connection ended: a new connection on the same "
+            "port pair",
             "new-incarnation",
         )
     control = ev.syn or ev.fin or ev.rst
