@@ -410,7 +410,10 @@ class _Search:
         k = self.events.index(ev)
         before = [e for e in self.events[:k] if isinstance(e, Wire)]
         bare = [e.inbound for e in before if e.syn and not e.ack and not e.rst]
-        if True in bare and False in bare and any(e.syn and e.ack and e.inbound for e in before):
+        crossed = (
+            True in bare and False in bare and any(e.syn and e.ack and e.inbound for e in before)
+        )
+        if crossed and any(_established_form(ev, n) for n in nodes):
             return (
                 "the peer's SYN,ACK reached the endpoint in SYN-RECEIVED (simultaneous open): "
                 "Figure 7 completes the handshake there, the text of 3.10.7.4 does not",
@@ -516,6 +519,14 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
     return None
 
 
+def _established_form(w: Wire, n: _Node) -> bool:
+    """``w`` is what the endpoint of ``n``, in SYN-RECEIVED, would send had the peer's SYN,ACK
+    taken it to ESTABLISHED (Figure 7): no SYN, SEQ=SND.NXT, ACK=RCV.NXT."""
+    if n.ep.st != State.SYN_RECEIVED or w.syn or not w.ack or w.inbound:
+        return False
+    return (w.seq, w.ackno) == (_wire(n.sp.snd, n.ep.snd_nxt), _wire(n.sp.rcv, n.ep.rcv_nxt))
+
+
 def _dedup(nodes: list[_Node]) -> list[_Node]:
     out: dict[tuple[Any, ...], _Node] = {}
     for n in nodes:
@@ -599,10 +610,10 @@ def setups(
     out = []
     if connects:
         out.append(Setup("the endpoint connects", _side(True, False, data, rst), False))
-    if answers and not connects:
+    if answers:
         out.append(Setup("the endpoint listens", _side(False, True, data, rst), False))
-    if syn is not None and syn.inbound and connects:
-        out.reverse()
+    if syn is not None and syn.inbound:
+        out.reverse()  # it answered a SYN first: most likely a listener
     out.append(Setup("no socket on that port", _side(False, False, data, False), False))
     # a sockets application that calls close() (it may close before ESTABLISHED, and reads
     # nothing after it): tried when the readings above fail
