@@ -597,3 +597,17 @@ def test_negative_control_for_captures_checked_one_sided() -> None:
                     assert why is not None, (path.name, ev.where, name, rep.text())
                     explained += 1
     assert caught > 2 * explained > 0
+
+
+def test_other_protocols_are_out_of_scope_by_name() -> None:
+    sctp = packetdrill.parse(
+        "0 socket(..., SOCK_STREAM, IPPROTO_SCTP) = 3\n+0 < sctp: INIT[flgs=0, tag=1]\n"
+    )
+    assert sctp.out is not None and sctp.out.name == "not-tcp" and sctp.out.where == "line 1"
+    icmp = packetdrill.parse(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1\n"
+        "+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n"
+    )
+    assert icmp.out is not None and icmp.out.name == "icmp" and icmp.out.where == "line 3"
+    rep = packetdrill.check_script(icmp)
+    assert rep.status == "out-of-scope" and rep.failed_at == "line 3"

@@ -173,7 +173,8 @@ def parse(text: str, name: str = "script") -> Script:
         if fn == "socket":
             if ret is not None and ret >= 0:
                 fds[ret] = "socket"
-            if "SOCK_STREAM" not in args and "IPPROTO_TCP" not in args:
+            other = ("IPPROTO_SCTP", "IPPROTO_UDP", "SOCK_DGRAM", "SOCK_SEQPACKET", "SOCK_RAW")
+            if any(x in args for x in other) or "SOCK_STREAM" not in args:
                 mark("not-tcp", where, "a socket that is not TCP")
         elif fn == "listen":
             if fd is not None:
@@ -271,8 +272,9 @@ def _packet(event: str, where: str, mark, wscale: dict[str, int]) -> Wire | None
     toks = body.split()
     if not toks:
         raise ValueError(where)
-    if toks[0] in ("udp", "icmp", "ICMP", "UDP"):
-        mark("icmp" if toks[0].lower() == "icmp" else "not-tcp", where, f"a {toks[0]} packet")
+    proto = toks[0].rstrip(":").lower()
+    if proto in ("udp", "icmp", "sctp", "udplite", "gre", "mpls"):
+        mark("icmp" if proto == "icmp" else "not-tcp", where, f"a {proto} packet")
         return None
     flags = toks[0]
     if not _FLAGS.match(flags):
