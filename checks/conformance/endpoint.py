@@ -387,7 +387,7 @@ class _Search:
                 endpoint,
                 None,
                 ends,
-                f"expected {n.owed[0].describe()} (answering {n.owed[0].after or 'a call'}, "
+                f"expected {n.owed[0].describe()} ({_origin(n.owed[0])}, "
                 f"{', '.join(n.owed[0].cases)}); the endpoint sent nothing until the end of "
                 "the capture",
                 "",
@@ -429,10 +429,10 @@ class _Search:
                 "retransmission that splits or joins segments, a keep-alive or a window probe)",
                 "resegmented",
             )
-        if owing and len(owing) == len(nodes):
+        if owing:
             e = owing[0].owed[0]
             return (
-                f"expected {e.describe()} (answering {e.after or 'a call'}, "
+                f"expected {e.describe()} ({_origin(e)}, "
                 f"{', '.join(e.cases)}); the endpoint sent {ev.text} instead",
                 "",
             )
@@ -517,6 +517,12 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
                 "reassembly",
             )
     return None
+
+
+def _origin(e: Expect) -> str:
+    """``answering line 7`` (a reply) or ``sent by line 9`` (a user call's segment)."""
+    verb = "sent by" if e.cases and e.cases[0].startswith("user.") else "answering"
+    return f"{verb} {e.after or 'a call'}"
 
 
 def _established_form(w: Wire, n: _Node) -> bool:
