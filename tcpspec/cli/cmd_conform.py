@@ -18,7 +18,9 @@ def conform_cmd(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            metavar="CAPTURE", help="pcap or pcapng files (tcpdump -w, Wireshark, tshark)."
+            metavar="CAPTURE",
+            help="pcap or pcapng files (tcpdump -w, Wireshark, tshark), or packetdrill "
+            "scripts (.pkt).",
         ),
     ],
     port: Annotated[
@@ -64,7 +66,9 @@ def conform_cmd(
     model could have been in and what it would have let that side send; or OUT OF SCOPE when
     that segment shows a behaviour the model leaves out on purpose (see README).
     --host, --fifo and --min-rto state what is known about the capture and make the check
-    stronger; `make conform` gives what the capture harness guarantees.
+    stronger; `make conform` gives what the capture harness guarantees. --endpoint (and every
+    packetdrill script) checks one endpoint alone against one model endpoint, the rest of the
+    world being an arbitrary environment.
 
     Exit status: 0 every connection accepted (or out of scope), 1 one is rejected, 2 bad input.
     """
