@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test bench diagrams docs conform capture mbt system-tools lint lock clean
+.PHONY: verify test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
 
 # The exact versions come from requirements.lock (made by pip-tools from pyproject.toml's ranges:
 # `make lock`), so every machine gets byte-identical reports and SVGs; tcpspec itself is installed
@@ -68,6 +68,11 @@ capture: $(STAMP)
 ## make mbt: model-based tests: scripts generated from the model, replayed against the kernel (root)
 mbt: $(STAMP)
 	$(BIN)/python -m tcpspec.checks.conformance.mbt
+
+## make packetdrill-live: the generated packetdrill tests the harness can run, against this kernel
+## (root): every disagreement is reported, as `make mbt` does
+packetdrill-live: $(STAMP)
+	$(BIN)/python -m tcpspec.checks.conformance.testgen
 
 ## make bench: states, states/s, wall time and peak memory at growing bounds; Z3 BMC, induction
 ## and synthesis times

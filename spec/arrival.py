@@ -256,6 +256,14 @@ FIFTH = Step("3.10.7.4 fifth: check the ACK field", (
 ))
 
 SEVENTH = Step("3.10.7.4 seventh: process the segment text", (
+    Case("text.after_close", "RFC 1122 4.2.2.13",
+         "FIN-WAIT-1, FIN-WAIT-2 after the application's full close (close(), not "
+         "shutdown(SHUT_WR)): it can read nothing more, so new text draws a reset "
+         "<SEQ=SEG.ACK><CTL=RST> \"to show that data was lost\" and the connection is deleted "
+         "(RFC 9293 3.6.1; Linux: tcp_rcv_state_process). Only for sides that say so "
+         "(Side.full_close).",
+         ST({S.FIN_WAIT_1, S.FIN_WAIT_2}), lambda c: And(c.side.full_close, c.seg.dlen > 0),
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT, emit=RST(c.seg.ackno))),
     Case("text.deliver", "3.10.7.4",
          "ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2: deliver the segment text to the user, advance "
          "RCV.NXT over the data accepted, and send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.",

@@ -82,6 +82,8 @@ class Side:
     #: (what it sent before the run, data included, is acknowledged) and RCV.NXT = the peer's
     #: start_seq: a connection picked up mid-life, as the seeds' close example (FIN seq=300).
     start_seq: int = 0
+    rst_ack: bool = False  # ABORT's reset carries ACK=RCV.NXT, as Linux sends it (3.10.5)
+    full_close: bool = False  # its CLOSE is close(): no more reading (RFC 1122 4.2.2.13)
 
 
 class World(NamedTuple):
@@ -223,6 +225,15 @@ class Model:
         chans = self._set(w.chans, i, rest)
         label = Label(j, "deliver", fired, seg=seg)
         return self._emit(World(self._set(w.eps, j, after), chans, w.dups), j, emit, label)
+
+    def arrival(self, j: int, before: Endpoint, seg: Segment) -> Arrived:
+        """What ``seg`` does to endpoint ``j`` alone (the one-sided check delivers segments
+        from an arbitrary environment this way)."""
+        return self._arrival_at(j, before, seg)
+
+    def local_moves(self, i: int, me: Endpoint) -> tuple[Local, ...]:
+        """The user calls and timeouts endpoint ``i`` can take in ``me``."""
+        return self._local_moves(i, me)
 
     def _arrival_at(self, j: int, before: Endpoint, seg: Segment) -> Arrived:
         """What ``seg`` does to endpoint ``j``: the cases fired, the endpoint after (ghosts and

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tcpspec.spec.logic import And, Not
 from tcpspec.spec.rules import Case
-from tcpspec.spec.segment import DATA, FIN, RST, SYN
+from tcpspec.spec.segment import DATA, FIN, RST, RST_ACK, SYN
 from tcpspec.spec.states import Reason
 from tcpspec.spec.states import State as S
 
@@ -44,12 +44,39 @@ USER: tuple[Case, ...] = (
          ST({S.CLOSE_WAIT}), lambda c: And(c.side.closes, c.me.sent == c.side.data),
          lambda c: dict(st=S.LAST_ACK, snd_nxt=c.me.snd_nxt + 1,
                         emit=FIN(c.me.snd_nxt, c.me.rcv_nxt))),
+    # CLOSE before the connection is established. The scenarios' applications close only once
+    # ESTABLISHED; a sockets application (Side.full_close: it calls close()) may close at once.
+    Case("user.close_listen", "3.10.4",
+         "CLOSE, LISTEN: any outstanding RECEIVEs are returned with \"error: closing\" "
+         "responses. Delete TCB, enter CLOSED state, and return.",
+         ST({S.LISTEN}), lambda c: c.side.full_close,
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT)),
+    Case("user.close_syn_sent", "3.10.4",
+         "CLOSE, SYN-SENT: delete the TCB and return \"error: closing\" responses to any "
+         "queued SENDs, or RECEIVEs (no segment is sent; a late SYN,ACK is answered from "
+         "CLOSED).",
+         ST({S.SYN_SENT}), lambda c: c.side.full_close,
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT)),
+    Case("user.close_syn_received", "3.10.4",
+         "CLOSE, SYN-RECEIVED: if no SENDs have been issued and there is no pending data to "
+         "send, then form a FIN segment and send it, and enter FIN-WAIT-1 state.",
+         ST({S.SYN_RECEIVED}), lambda c: And(c.side.full_close, c.me.sent == 0),
+         lambda c: dict(st=S.FIN_WAIT_1, snd_nxt=c.me.snd_nxt + 1,
+                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt))),
     Case("user.abort_reset", "3.10.5",
          "ABORT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT: send a reset "
          "segment <SEQ=SND.NXT><CTL=RST>, delete the TCB, enter CLOSED.",
          ST({S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT}),
          lambda c: c.side.abort,
          lambda c: dict(st=S.CLOSED, reason=Reason.ABORT, emit=RST(c.me.snd_nxt))),
+    Case("user.abort_reset_ack", "3.10.5",
+         "ABORT as Linux sends it (tcp_send_active_reset): the reset carries the ACK bit, "
+         "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>; RFC 9293 writes <SEQ=SND.NXT><CTL=RST>. "
+         "Both forms are accepted; this one only for sides that say so (Side.rst_ack).",
+         ST({S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT}),
+         lambda c: And(c.side.abort, c.side.rst_ack),
+         lambda c: dict(st=S.CLOSED, reason=Reason.ABORT,
+                        emit=RST_ACK(c.me.snd_nxt, c.me.rcv_nxt))),
     Case("user.abort_quiet", "3.10.5",
          "ABORT, LISTEN, SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: delete the TCB, enter CLOSED "
          "(no reset is sent).",

@@ -196,7 +196,7 @@ def test_capture_without_tcp() -> None:
     header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     arp = b"\xff" * 6 + b"\x02" * 6 + b"\x08\x06" + b"\0" * 28
     data = header + struct.pack("<IIII", 1, 0, len(arp), len(arp)) + arp
-    with pytest.raises(CaptureError, match="holds no IPv4 TCP"):
+    with pytest.raises(CaptureError, match="holds no TCP segment"):
         parse(data, "arp.pcap")
     with pytest.raises(CaptureError, match="truncated"):
         parse(data[:-5], "cut.pcap")
@@ -584,7 +584,7 @@ def test_cli_capture_without_tcp(tmp_path: Path) -> None:
     path = tmp_path / "arp.pcap"
     path.write_bytes(pcap_image([(1.0, arp)]))
     r = runner.invoke(app, ["conform", str(path)])
-    assert r.exit_code == 2 and "holds no IPv4 TCP segment" in r.stderr
+    assert r.exit_code == 2 and "holds no TCP segment" in r.stderr
 
 
 def test_cli_counterexample_pcap_opens_in_tshark(tmp_path: Path) -> None:

@@ -206,6 +206,82 @@ OUT: dict[str, OutOfScope] = {
             "of the capture is explained",
         ),
         OutOfScope(
+            "fast-open",
+            "TCP Fast Open",
+            "RFC 7413",
+            "a SYN that carries a cookie and data, and data accepted before the handshake "
+            "completes: the model's handshake carries no data",
+        ),
+        OutOfScope(
+            "ecn",
+            "Explicit Congestion Notification",
+            "RFC 3168",
+            "the ECE and CWR flags and the IP ECN codepoints are not modelled (nor is "
+            "congestion control)",
+        ),
+        OutOfScope(
+            "urgent",
+            "urgent data",
+            "RFC 9293 section 3.8.5; RFC 6093",
+            "the URG flag and the urgent pointer are not modelled (the sixth check of 3.10.7.4)",
+        ),
+        OutOfScope(
+            "icmp",
+            "ICMP messages",
+            "RFC 9293 section 3.9.1.2; RFC 5927",
+            "the model has no ICMP: soft and hard errors reported by ICMP are not modelled",
+        ),
+        OutOfScope(
+            "not-tcp",
+            "a packet or socket that is not TCP",
+            "RFC 9293 section 3.1",
+            "the model is TCP alone",
+        ),
+        OutOfScope(
+            "several-connections",
+            "several connections on one endpoint",
+            "RFC 9293 section 3.3.1",
+            "the one-sided check runs one model endpoint, one TCB: a listener that accepts a "
+            "second connection is checked one connection at a time",
+        ),
+        OutOfScope(
+            "keep-alive",
+            "a keep-alive or zero-window probe",
+            "RFC 9293 sections 3.8.4, 3.8.6.1; RFC 1122 4.2.3.6",
+            "a segment at SND.UNA-1 (no text, or one old byte) to make the peer answer: the "
+            "model has neither keep-alive timers nor zero windows",
+        ),
+        OutOfScope(
+            "tail-loss-probe",
+            "a retransmission of text other than the oldest unacknowledged",
+            "RFC 8985 section 7 (tail-loss probes); RFC 6675 (SACK loss recovery)",
+            "the model's retransmission timer resends the oldest unacknowledged unit (RFC 6298 "
+            "(5.4)); a probe of the last segment before the RTO, or a SACK-driven "
+            "retransmission of a later one, is not modelled",
+        ),
+        OutOfScope(
+            "reassembly",
+            "out-of-order text queued, acknowledged once the gap is filled",
+            'RFC 9293 section 3.10.7.4 ("segments with higher beginning sequence numbers '
+            'SHOULD be held for later processing")',
+            "the model acknowledges RCV.NXT and drops text beyond a gap (the sender retransmits "
+            "it); a stack that queues it acknowledges more once the gap is filled",
+        ),
+        OutOfScope(
+            "tcp-md5",
+            "segments signed by TCP MD5 or the TCP Authentication Option",
+            "RFC 2385; RFC 5925",
+            "a stack that checks signatures drops unsigned or badly signed segments before "
+            "RFC 9293's processing: the model has no signatures",
+        ),
+        OutOfScope(
+            "mid-stream",
+            "the connection started before the capture",
+            "RFC 9293 section 3.3.2",
+            "without the SYNs the ISNs, and so the state, are unknown: the model checks "
+            "connections from their first segment",
+        ),
+        OutOfScope(
             "new-incarnation",
             "a second connection on the same port pair",
             "RFC 9293 section 3.4.1; RFC 6191 (TIME-WAIT reuse by a SYN)",
@@ -722,8 +798,8 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
         b = bounds_for(events, data, assume.fifo)
         at, host = None, assume.host
         if host is not None:
-            at = CLIENT if host in (client, client.split(":")[0]) else SERVER
-            if not any(host in (x.src, x.src.split(":")[0]) for x in segments):
+            at = CLIENT if host in (client, _host(client)) else SERVER
+            if not any(host in (x.src, _host(x.src)) for x in segments):
                 raise ConformError(f"no segment of this connection is sent by {host}")
         for cfg in configs(events, data, old_syn):
             m = Model((cfg.client, cfg.server), b, TCP, stale=cfg.stale)
@@ -736,6 +812,11 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
                 best = rep
     assert best is not None
     return best
+
+
+def _host(addr: str) -> str:
+    """``10.0.0.1`` of ``10.0.0.1:80``, ``2001:db8::1`` of ``[2001:db8::1]:80``."""
+    return addr.rsplit(":", 1)[0].strip("[]")
 
 
 def _rank(rep: Report) -> tuple[bool, int]:

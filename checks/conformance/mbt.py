@@ -60,9 +60,10 @@ class Setup:
     server: Side
     program: str  # the kernel's application (a key of `capture.PROGRAMS`)
     stale: tuple[str, ...] = ()
+    bounds: Bounds = BOUNDS
 
     def model(self) -> Model:
-        return Model((self.client, self.server), BOUNDS, TCP, stale=self.stale)
+        return Model((self.client, self.server), self.bounds, TCP, stale=self.stale)
 
 
 def _side(name: str, iss: int, old: int, **kw: Any) -> Side:
@@ -104,6 +105,7 @@ class Test:
     state: str  # the kernel endpoint's state before the transition
     cases: tuple[str, ...]  # the rule cases that fire
     labels: tuple[Label, ...]  # the model run, ending with the transition
+    worlds: tuple[World, ...] = ()  # the state before each step of ``labels``
 
     @property
     def name(self) -> str:
@@ -142,7 +144,12 @@ def _wire(seg: Segment, own: int, peer: int) -> list[Any]:
 def generate(setup: str) -> tuple[list[Test], int]:
     """A shortest test for every kernel transition of the setup's model; and its state count.
     (Cached: the model is fixed, so the tests are too.)"""
-    s = SETUPS[setup]
+    return explore(SETUPS[setup])
+
+
+def explore(s: Setup) -> tuple[list[Test], int]:
+    """A shortest run for every transition of the kernel's endpoint in the model of ``s``."""
+    setup = s.name
     m = s.model()
     start = m.initial()
     parent: dict[World, tuple[World, Label] | None] = {start: None}
@@ -165,13 +172,15 @@ def generate(setup: str) -> tuple[list[Test], int]:
                 queue.append(w2)
     tests = []
     for (state, cases), (w, last) in sorted(found.items()):
-        labels = [last]
+        labels, worlds = [last], [w]
         p = parent[w]
         while p is not None:
             labels.append(p[1])
+            worlds.append(p[0])
             p = parent[p[0]]
         labels.reverse()
-        tests.append(Test(setup, state, cases, tuple(labels)))
+        worlds.reverse()
+        tests.append(Test(setup, state, cases, tuple(labels), tuple(worlds)))
     return tests, len(parent)
 
 

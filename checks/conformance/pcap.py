@@ -1,7 +1,7 @@
-"""Capture files without dependencies: read classic pcap and pcapng, write classic pcap.
+"""Capture files without dependencies: read classic pcap and pcapng (IPv4, IPv6), write pcap.
 
 The reader understands the link types a Linux capture produces (Ethernet, Linux cooked SLL and
-SLL2, raw IP, BSD loopback) and keeps only IPv4 TCP. Each TCP segment becomes an `Observed`:
+SLL2, raw IP, BSD loopback) and keeps TCP over IPv4 and IPv6. Each segment becomes an `Observed`:
 its endpoints, flags, sequence and acknowledgment numbers and payload length. Options, windows
 and checksums are read past, not checked.
 
@@ -12,6 +12,7 @@ tshark or Wireshark can display a counterexample.
 
 from __future__ import annotations
 
+import ipaddress
 import struct
 import sys
 from collections.abc import Iterable, Iterator
@@ -27,6 +28,7 @@ FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW = 0, 1, 101
 LINKTYPE_RAW_OLD, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL2 = 12, 113, 228, 276
+LINKTYPE_LOOP, LINKTYPE_IPV6 = 108, 229  # OpenBSD loopback; raw IPv6
 
 #: Addresses and ports of traces written from the model (RFC 5737 documentation ranges).
 CLIENT_ADDR, SERVER_ADDR = "192.0.2.1", "198.51.100.1"
@@ -51,12 +53,18 @@ class Observed:
     seq: int
     ackno: int
     dlen: int  # payload bytes
+    cut: int = 0  # bytes of it the capture does not hold (cut by the snapshot length)
 
     def flags(self) -> str:
         return flags_text(self)
 
     def describe(self) -> str:
-        return f"{self.src} > {self.dst} {header_text(self)}"
+        cut = (
+            f" (cut short by the snapshot length: {self.cut} bytes not captured)"
+            if self.cut
+            else ""
+        )
+        return f"{self.src} > {self.dst} {header_text(self)}{cut}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,6 +76,32 @@ def _ip(raw: bytes) -> str:
     return ".".join(str(b) for b in raw)
 
 
+def _tcp(t: float, src: str, dst: str, tcp: bytes, length: int) -> Observed | None:
+    """The segment whose TCP header starts ``tcp`` (as captured) and whose length, by the IP
+    header, is ``length`` bytes (0: unknown, a TSO capture: trust the frame). A frame cut short
+    by the snapshot length keeps its header; its text length comes from the IP header."""
+    if len(tcp) < 14:
+        return None  # not even the flags were captured
+    sport, dport, seq, ackno, off, flags = struct.unpack("!HHIIBB", tcp[:14])
+    hlen = (off >> 4) * 4
+    total = length or len(tcp)
+    if hlen < 20 or hlen > total:
+        return None
+    return Observed(
+        time=t,
+        src=f"{src}:{sport}",
+        dst=f"{dst}:{dport}",
+        syn=bool(flags & SYN),
+        ack=bool(flags & ACK),
+        fin=bool(flags & FIN),
+        rst=bool(flags & RST),
+        seq=seq,
+        ackno=ackno,
+        dlen=total - hlen,
+        cut=max(0, total - len(tcp)),
+    )
+
+
 def _tcp_from_ipv4(t: float, pkt: bytes) -> Observed | None:
     if len(pkt) < 20 or pkt[0] >> 4 != 4:
         return None
@@ -76,26 +110,35 @@ def _tcp_from_ipv4(t: float, pkt: bytes) -> Observed | None:
     frag = struct.unpack("!H", pkt[6:8])[0]
     if pkt[9] != 6 or frag & 0x1FFF or ihl < 20:
         return None  # not TCP, or a non-first fragment
-    end = min(total, len(pkt)) if total else len(pkt)  # total 0: TSO capture, trust the frame
-    tcp = pkt[ihl:end]
-    if len(tcp) < 20:
+    return _tcp(t, _ip(pkt[12:16]), _ip(pkt[16:20]), pkt[ihl:], max(0, total - ihl))
+
+
+#: IPv6 extension headers that may come before TCP (RFC 8200 section 4).
+_V6_EXT = {0, 43, 60}
+
+
+def _tcp_from_ipv6(t: float, pkt: bytes) -> Observed | None:
+    if len(pkt) < 40 or pkt[0] >> 4 != 6:
         return None
-    sport, dport, seq, ackno, off, flags = struct.unpack("!HHIIBB", tcp[:14])
-    hlen = (off >> 4) * 4
-    if hlen < 20 or hlen > len(tcp):
+    length = struct.unpack("!H", pkt[4:6])[0]
+    nxt, pos = pkt[6], 40
+    while nxt in _V6_EXT or nxt == 44:
+        if len(pkt) < pos + 8:
+            return None
+        if nxt == 44 and struct.unpack("!H", pkt[pos + 2 : pos + 4])[0] & 0xFFF8:
+            return None  # a non-first fragment
+        step = 8 if nxt == 44 else (pkt[pos + 1] + 1) * 8
+        nxt, pos = pkt[pos], pos + step
+    if nxt != 6:
         return None
-    return Observed(
-        time=t,
-        src=f"{_ip(pkt[12:16])}:{sport}",
-        dst=f"{_ip(pkt[16:20])}:{dport}",
-        syn=bool(flags & SYN),
-        ack=bool(flags & ACK),
-        fin=bool(flags & FIN),
-        rst=bool(flags & RST),
-        seq=seq,
-        ackno=ackno,
-        dlen=len(tcp) - hlen,
-    )
+    src = "[" + ipaddress.IPv6Address(pkt[8:24]).compressed + "]"
+    dst = "[" + ipaddress.IPv6Address(pkt[24:40]).compressed + "]"
+    return _tcp(t, src, dst, pkt[pos:], max(0, length - (pos - 40)) if length else 0)
+
+
+_IP = (0x0800, 0x86DD)  # the EtherTypes of IPv4 and IPv6
+#: AF_INET6 on the BSDs and macOS (24, 28, 30), Linux (10), in either byte order.
+_AF_INET6 = (10, 24, 28, 30, 0x0A000000, 0x18000000, 0x1C000000, 0x1E000000)
 
 
 def _network_layer(linktype: int, frame: bytes) -> bytes | None:
@@ -105,20 +148,20 @@ def _network_layer(linktype: int, frame: bytes) -> bytes | None:
         while etype in (0x8100, 0x88A8) and len(frame) >= off + 4:  # VLAN tags
             etype = struct.unpack("!H", frame[off + 2 : off + 4])[0]
             off += 4
-        return frame[off:] if etype == 0x0800 else None
+        return frame[off:] if etype in _IP else None
     if linktype == LINKTYPE_LINUX_SLL:
-        ok = len(frame) >= 16 and struct.unpack("!H", frame[14:16])[0] == 0x0800
+        ok = len(frame) >= 16 and struct.unpack("!H", frame[14:16])[0] in _IP
         return frame[16:] if ok else None
     if linktype == LINKTYPE_LINUX_SLL2:
-        ok = len(frame) >= 20 and struct.unpack("!H", frame[0:2])[0] == 0x0800
+        ok = len(frame) >= 20 and struct.unpack("!H", frame[0:2])[0] in _IP
         return frame[20:] if ok else None
-    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4):
+    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4, LINKTYPE_IPV6):
         return frame
-    if linktype == LINKTYPE_NULL:
+    if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
         if len(frame) < 4:
             return None
         family = struct.unpack("<I", frame[:4])[0]
-        if family not in (2, 0x02000000):
+        if family not in (2, 0x02000000, *_AF_INET6):
             return None
         return frame[4:]
     raise CaptureError(
@@ -193,7 +236,8 @@ def _if_tsresol(opts: bytes, endian: str) -> float:
 
 
 def parse(data: bytes, name: str = "capture") -> list[Observed]:
-    """All IPv4 TCP segments in a pcap or pcapng image, in capture order."""
+    """All TCP segments (IPv4, IPv6) in a pcap or pcapng image, in capture order; a frame cut
+    short by the snapshot length keeps its header, and `Observed.cut` says how much is missing."""
     if data[:4] == b"\x0a\x0d\x0d\x0a":
         frames = _pcapng(data)
     elif data[:4] in (
@@ -210,11 +254,11 @@ def parse(data: bytes, name: str = "capture") -> list[Observed]:
         ip = _network_layer(linktype, frame)
         if ip is None:
             continue
-        seg = _tcp_from_ipv4(t, ip)
+        seg = _tcp_from_ipv4(t, ip) if ip[:1] and ip[0] >> 4 == 4 else _tcp_from_ipv6(t, ip)
         if seg is not None:
             out.append(seg)
     if not out:
-        raise CaptureError(f"{name} holds no IPv4 TCP segment")
+        raise CaptureError(f"{name} holds no TCP segment (IPv4 or IPv6) whose header was captured")
     return out
 
 

@@ -11,6 +11,7 @@ import typer
 from tcpspec.checks.conformance.conform import OUT, Assume, ConformError, Report, check_file
 from tcpspec.checks.conformance.pcap import CaptureError
 from tcpspec.cli.app import app, check_output, fail, write_json
+from tcpspec.cli.cmd_endpoint import one_sided
 
 
 def check_host(host: str) -> None:
@@ -35,7 +36,8 @@ def conform_cmd(
         list[Path],
         typer.Argument(
             metavar="CAPTURE",
-            help="pcap or pcapng files (tcpdump -w, Wireshark, tshark); - reads standard input.",
+            help="pcap or pcapng files (tcpdump -w, Wireshark, tshark), or packetdrill "
+            "scripts (.pkt); - reads a capture from standard input.",
         ),
     ],
     port: Annotated[
@@ -62,6 +64,15 @@ def conform_cmd(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the reports as JSON to this file.")
     ] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Check only this endpoint (ADDRESS or ADDRESS:PORT), one-sided: what it "
+            "received is an arbitrary input (a scripted peer), what it sent must be what one "
+            "model endpoint sends; repeat to check each end alone. packetdrill scripts (.pkt) "
+            "are always checked this way."
+        ),
+    ] = None,
 ) -> None:
     """Check each TCP connection in CAPTURE against the model (RFC 9293 sections 3.5-3.10).
 
@@ -72,7 +83,9 @@ def conform_cmd(
     model could have been in and what it would have let that side send; or OUT OF SCOPE when
     that segment shows a behaviour the model leaves out on purpose (see README).
     --host, --fifo and --min-rto state what is known about the capture and make the check
-    stronger; `make conform` gives what the capture harness guarantees.
+    stronger; `make conform` gives what the capture harness guarantees. --endpoint (and every
+    packetdrill script) checks one endpoint alone against one model endpoint, the rest of the
+    world being an arbitrary environment.
 
     Exit status: 0 every connection accepted (or out of scope), 1 one is rejected, 2 bad input.
     """
@@ -85,6 +98,8 @@ def conform_cmd(
     check_output(json_path)
     if sum(str(p) == "-" for p in captures) > 1:
         fail("standard input (-) can be read only once")
+    if endpoint is not None or any(p.suffix == ".pkt" for p in captures):
+        one_sided(captures, endpoint, port, json_path)
     assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
     results: list[tuple[Path, str, Report]] = []
     for path in captures:

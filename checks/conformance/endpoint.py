@@ -1,0 +1,720 @@
+"""One-sided (endpoint) checking: is what ONE TCP sent explained by one model endpoint?
+
+Conformance suites (packetdrill, FreeBSD's tcp-testsuite) drive one stack with a scripted peer
+that sends whatever the test wants. Here the endpoint is one `Endpoint` of a `spec.model.Model`
+whose other side is a silent stand-in and whose network is replaced by the environment: "this
+segment is delivered now". Every rule the endpoint follows is the rule tables' own
+(`Model.arrival`, `Model.local_moves`, the model's clock tick); the numbers the environment
+chooses are read by `mapping` (the abstraction mapper, stated once).
+
+The trace is taken at the endpoint's host: each inbound segment was delivered to it, in order,
+and everything it sent is seen, in order. Between two observed events any unobserved step may
+happen: clock ticks, timer expiries that send nothing, and user calls (OPEN, SEND, CLOSE, ABORT,
+in any order the rules allow) unless the trace records the calls (a packetdrill script), in
+which case OPEN, CLOSE and ABORT happen exactly at the recorded calls (a call whose case is not
+yet enabled waits, as a CLOSE waits for preceding SENDs, section 3.10.4). Every segment the model
+endpoint must send (a reply, a segment a call sends) must be the next thing seen from it; a pure
+ACK may instead be delayed and covered by a later one (RFC 1122 4.2.3.2). In a capture, a reply
+still owed at the end is a rejection; a packetdrill script checks nothing after its last line, so
+there it is not.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field, replace
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from tcpspec.checks.conformance.conform import OUT
+from tcpspec.checks.conformance.mapping import (
+    Expect,
+    Spaces,
+    Unmapped,
+    Wire,
+    expect,
+    inbound,
+    learned,
+    matches,
+    parts,
+    sent,
+    signed,
+)
+from tcpspec.checks.conformance.pcap import Observed, connections, read
+from tcpspec.spec.build import TCP
+from tcpspec.spec.endpoint import Endpoint
+from tcpspec.spec.model import Bounds, Model, Side, World
+from tcpspec.spec.rules import Rules
+from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
+from tcpspec.spec.states import State
+
+#: Give up when one gap between two observed events needs more nodes than this.
+MAX_NODES = 100_000
+#: Replies the endpoint may owe at once (a script may show them after later inbound lines;
+#: a run of pure ACKs, each covered by the next, may be long).
+MAX_OWED = 64
+#: The user calls a trace that records them fires only at the recorded call.
+CALLED = frozenset(
+    {
+        "user.open_active",
+        "user.open_passive",
+        "user.close",
+        "user.close_close_wait",
+        "user.abort_reset",
+        "user.abort_reset_ack",
+        "user.abort_quiet",
+        "user.close_listen",
+        "user.close_syn_sent",
+        "user.close_syn_received",
+    }
+)
+
+
+class EndpointError(ValueError):
+    """The trace cannot be checked at all (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """A user call the trace records (a packetdrill syscall), as the user cases it may fire."""
+
+    where: str
+    text: str
+    cases: frozenset[str]
+
+
+Event = Wire | Call
+
+
+@dataclass(frozen=True)
+class Row:
+    where: str
+    observed: str
+    model: str
+    cases: tuple[str, ...]
+    state: str
+
+
+@dataclass(frozen=True)
+class _Node:
+    ep: Endpoint
+    sp: Spaces
+    owed: tuple[Expect, ...] = ()
+    waiting: tuple[Call, ...] = ()  # recorded calls whose case is not enabled yet
+    parent: _Node | None = field(default=None, compare=False, hash=False)
+    row: Row | None = field(default=None, compare=False, hash=False)
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.ep, self.sp, self.owed, self.waiting)
+
+
+@dataclass
+class EndpointReport:
+    accepted: bool
+    endpoint: str
+    config: str
+    events: int
+    rows: list[Row] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
+    failed_at: str = ""
+    failed_segment: str = ""
+    reason: str = ""
+    possible_states: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+    out_of_scope: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.accepted:
+            return "accepted"
+        return "out-of-scope" if self.out_of_scope else "rejected"
+
+    def as_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["status"] = self.status
+        return doc
+
+    def text(self) -> str:
+        if self.accepted:
+            lines = [
+                f"ACCEPTED: endpoint {self.endpoint}: all {self.events} events are a behaviour "
+                f"of one model endpoint ({self.config})."
+            ]
+        else:
+            head = "REJECTED"
+            if self.out_of_scope:
+                head = f"OUT OF SCOPE ({self.out_of_scope}: {OUT[self.out_of_scope].title})"
+            lines = [
+                f"{head}: endpoint {self.endpoint} at {self.failed_at} ({self.config}): "
+                f"{self.failed_segment}",
+                f"  {self.reason}",
+            ]
+        for r in self.rows:
+            lines.append(
+                f"  {r.where:<8} {r.observed:<44} = {r.model:<30} [{', '.join(r.cases)}] "
+                f"-> {r.state}"
+            )
+        lines.append(f"  endpoint passed: {' -> '.join(self.states)}")
+        for n in self.notes:
+            lines.append(f"  note: {n}")
+        if not self.accepted:
+            lines.append(f"  the endpoint could have been in: {', '.join(self.possible_states)}")
+            lines.append(
+                "  the model would have let it send: " + (", ".join(self.allowed) or "nothing")
+            )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How the endpoint's application behaves, and whether the trace records its calls."""
+
+    name: str
+    side: Side
+    calls: bool  # OPEN, CLOSE and ABORT happen only at recorded calls
+
+
+_DUMMY = Side("environment", SERVER_ISS, OLD_SERVER_ISS)  # CLOSED, no application: never moves
+
+
+class _Search:
+    def __init__(self, setup: Setup, events: list[Event], rules: Rules, capture: bool) -> None:
+        self.setup = setup
+        self.events = events
+        self.capture = capture  # a capture: replies still owed at the end are missing
+        sends: dict[tuple[Any, ...], int] = {}
+        for e in events:
+            if isinstance(e, Wire) and not e.inbound:
+                k = (e.syn, e.fin, e.rst, e.seq, e.dlen)
+                sends[k] = sends.get(k, 0) + 1
+        b = Bounds(
+            capacity=1,
+            loss=False,
+            reorder=False,
+            duplicates=0,
+            data=max(1, setup.side.data),
+            msl=1,
+            rto=1,
+            retries=max([1, *(n - 1 for n in sends.values())]),
+            window=2,
+        )
+        self.m = Model((setup.side, _DUMMY), b, rules)
+        self.dummy = self.m.initial().eps[1]
+
+    # -- steps of the endpoint -----------------------------------------------------------------
+
+    def _world(self, ep: Endpoint) -> World:
+        return World((ep, self.dummy), ((), ()), 0)
+
+    def _ticks(self, ep: Endpoint) -> list[Endpoint]:
+        return [w.eps[0] for lab, w in self.m.successors(self._world(ep)) if lab.kind == "tick"]
+
+    def _free(self, case: str) -> bool:
+        return not (self.setup.calls and case in CALLED)
+
+    def closure(self, frontier: list[_Node], where: str) -> list[_Node]:
+        """Every node reachable by steps that send nothing, and by recorded calls that waited
+        for their case to be enabled (what such a call sends is owed)."""
+        seen: dict[tuple[Any, ...], _Node] = {}
+        queue: deque[_Node] = deque()
+
+        def visit(n: _Node) -> None:
+            k = n.key()
+            if k in seen or len(n.owed) > MAX_OWED:
+                return
+            if len(seen) >= MAX_NODES:
+                raise EndpointError(
+                    f"more than {MAX_NODES} endpoint states before {where}: the trace is too "
+                    "loose to check"
+                )
+            seen[k] = n
+            queue.append(n)
+
+        for n in frontier:
+            visit(n)
+        while queue:
+            n = queue.popleft()
+            if n.waiting and not any(
+                n.ep.st in self.m.rules.case(c).states for c in n.waiting[0].cases
+            ):
+                # the call has no case in this state: the RFC answers it with an error
+                # ("connection closing", "connection already exists"), nothing changes
+                c = n.waiting[0]
+                visit(
+                    _Node(
+                        n.ep,
+                        n.sp,
+                        n.owed,
+                        n.waiting[1:],
+                        n,
+                        Row(c.where, c.text, "(no effect in this state)", (), n.ep.st.name),
+                    )
+                )
+            for ep in self._ticks(n.ep):
+                visit(_Node(ep, n.sp, n.owed, n.waiting, n, None))
+            for label, after, emit in self.m.local_moves(0, n.ep):
+                case = label.cases[0]
+                sp = n.sp.forget(after.st)
+                row = Row("", "(unobserved)", "", label.cases, after.st.name)
+                if n.waiting and case in n.waiting[0].cases:
+                    owed = n.owed + (
+                        (expect(emit, n.sp, label.cases, n.waiting[0].where),)
+                        if emit is not None
+                        else ()
+                    )
+                    row = Row(n.waiting[0].where, n.waiting[0].text, "", label.cases, after.st.name)
+                    visit(_Node(after, sp, owed, n.waiting[1:], n, row))
+                elif emit is None and self._free(case):
+                    visit(_Node(after, sp, n.owed, n.waiting, n, row))
+        return list(seen.values())
+
+    def deliver(self, n: _Node, w: Wire) -> list[_Node] | Unmapped:
+        """The environment delivers ``w`` to the endpoint now (piece by piece)."""
+        nodes = [n]
+        for piece in parts(w):
+            out: list[_Node] = []
+            for node in nodes:
+                got = inbound(w, piece, node.ep, node.sp, self.m.p.window)
+                if isinstance(got, Unmapped):
+                    return got
+                for part in got:
+                    fired, after, emit = self.m.arrival(0, node.ep, part.seg)
+                    sp = learned(node.ep, after, part)
+                    owed = node.owed
+                    if emit is not None:
+                        owed += (expect(emit, sp, tuple(fired), w.where),)
+                    sp = sp.forget(after.st)
+                    row = Row(
+                        w.where, w.text, f"in {part.seg.describe()}", tuple(fired), after.st.name
+                    )
+                    out.append(_Node(after, sp, owed, node.waiting, node, row))
+            nodes = out
+        return nodes
+
+    def call(self, n: _Node, c: Call) -> _Node:
+        """A recorded call: it waits until its case is enabled (the closure fires it)."""
+        if not c.cases:
+            return _Node(
+                n.ep, n.sp, n.owed, n.waiting, n, Row(c.where, c.text, "", (), n.ep.st.name)
+            )
+        return _Node(n.ep, n.sp, n.owed, (*n.waiting, c), n, None)
+
+    def emit(self, n: _Node, w: Wire, piece: tuple[int, int, bool, bool]) -> list[_Node]:
+        """The endpoint sends ``piece`` of ``w``: the reply it owes, or (owing nothing) a
+        segment of a user call or timeout."""
+        out: list[_Node] = []
+        if n.owed:
+            head = n.owed[0]
+            if matches(head, w, piece):
+                sp = sent(head, w, piece, n.sp)
+                if sp is not None:
+                    sp = sp.forget(n.ep.st)
+                    row = Row(
+                        w.where, w.text, f"out {head.seg.describe()}", head.cases, n.ep.st.name
+                    )
+                    out.append(_Node(n.ep, sp, n.owed[1:], n.waiting, n, row))
+            if head.pure_ack and _covers(w, head):
+                # a delayed ACK, covered by this later segment (RFC 1122 4.2.3.2)
+                row = Row(
+                    head.after,
+                    "(ACK not sent: delayed, covered later)",
+                    f"out {head.seg.describe()}",
+                    head.cases,
+                    n.ep.st.name,
+                )
+                out += self.emit(_Node(n.ep, n.sp, n.owed[1:], n.waiting, n, row), w, piece)
+            return out
+        for label, after, seg in self.m.local_moves(0, n.ep):
+            if seg is None or not self._free(label.cases[0]):
+                continue
+            e = expect(seg, n.sp, label.cases)
+            if matches(e, w, piece):
+                sp = sent(e, w, piece, n.sp)
+                if sp is not None:
+                    sp = sp.forget(after.st)
+                    row = Row(w.where, w.text, f"out {seg.describe()}", label.cases, after.st.name)
+                    out.append(_Node(after, sp, (), n.waiting, n, row))
+        return out
+
+    def allowed(self, nodes: list[_Node]) -> list[str]:
+        got: set[str] = set()
+        for n in nodes:
+            if n.owed:
+                got.add(f"{n.owed[0].describe()} (owed: {', '.join(n.owed[0].cases)})")
+                continue
+            for label, _after, seg in self.m.local_moves(0, n.ep):
+                if seg is not None and self._free(label.cases[0]):
+                    got.add(f"{expect(seg, n.sp, label.cases).describe()} ({label.cases[0]})")
+        return sorted(got)
+
+    # -- the search ----------------------------------------------------------------------------
+
+    def run(self, endpoint: str) -> EndpointReport:
+        # with the calls recorded the application starts with no socket; else a passive side
+        # is found listening, as the model starts it
+        start = Endpoint() if self.setup.calls else self.m.initial().eps[0]
+        frontier = [_Node(start, Spaces())]
+        for ev in self.events:
+            where = ev.where
+            nodes = self.closure(frontier, where)
+            nxt: list[_Node] = []
+            if isinstance(ev, Call):
+                nxt = [self.call(n, ev) for n in nodes]
+            elif ev.inbound:
+                for n in nodes:
+                    got = self.deliver(n, ev)
+                    if isinstance(got, Unmapped):
+                        return self._fail(endpoint, ev, nodes, got.why, got.out)
+                    nxt += got
+            else:
+                pieces = parts(ev)
+                level = nodes
+                for k, piece in enumerate(pieces):
+                    if k:
+                        level = self.closure(level, where)
+                    level = [m2 for n in level for m2 in self.emit(n, ev, piece)]
+                nxt = level
+            if not nxt:
+                return self._fail(endpoint, ev, nodes, *self._why(ev, nodes))
+            frontier = _dedup(nxt)
+        ends = self.closure(frontier, "the end")
+        done = [n for n in ends if not self.capture or all(e.pure_ack for e in n.owed)]
+        if not done:
+            n = ends[0]
+            return self._fail(
+                endpoint,
+                None,
+                ends,
+                f"expected {n.owed[0].describe()} ({_origin(n.owed[0])}, "
+                f"{', '.join(n.owed[0].cases)}); the endpoint sent nothing until the end of "
+                "the capture",
+                "",
+            )
+        best = min(done, key=lambda n: (len(n.owed), len(n.waiting)))
+        rep = self._report(endpoint, best, True)
+        if best.owed:
+            rep.notes.append(
+                "not shown by the trace, the model would then send: "
+                + ", ".join(e.describe() for e in best.owed)
+            )
+        return rep
+
+    def _why(self, ev: Event, nodes: list[_Node]) -> tuple[str, str]:
+        if isinstance(ev, Call):
+            return "no run of the model endpoint can make this call here", ""
+        owing = [n for n in nodes if n.owed]
+        if ev.syn and ev.dlen:
+            return "it carries data on a SYN", "data-on-syn"
+        k = self.events.index(ev)
+        before = [e for e in self.events[:k] if isinstance(e, Wire)]
+        bare = [e.inbound for e in before if e.syn and not e.ack and not e.rst]
+        crossed = (
+            True in bare and False in bare and any(e.syn and e.ack and e.inbound for e in before)
+        )
+        if crossed and any(_established_form(ev, n) for n in nodes):
+            return (
+                "the peer's SYN,ACK reached the endpoint in SYN-RECEIVED (simultaneous open): "
+                "Figure 7 completes the handshake there, the text of 3.10.7.4 does not",
+                "synack-in-syn-received",
+            )
+        named = _named(ev, before, nodes)
+        if named is not None:
+            return named
+        inside = [n for n in nodes if _inside_sent(ev, n.sp)]
+        if inside:
+            return (
+                "its sequence number falls inside text the endpoint sent earlier (a "
+                "retransmission that splits or joins segments, a keep-alive or a window probe)",
+                "resegmented",
+            )
+        if owing:
+            e = owing[0].owed[0]
+            return (
+                f"expected {e.describe()} ({_origin(e)}, "
+                f"{', '.join(e.cases)}); the endpoint sent {ev.text} instead",
+                "",
+            )
+        return "no run of the model endpoint lets it send this here", ""
+
+    def _fail(
+        self, endpoint: str, ev: Event | None, nodes: list[_Node], why: str, out: str
+    ) -> EndpointReport:
+        rep = self._report(endpoint, nodes[0] if nodes else None, False)
+        rep.failed_at = ev.where if ev is not None else "the end"
+        rep.failed_segment = ev.text if ev is not None else ""
+        rep.reason = why
+        rep.out_of_scope = out
+        rep.possible_states = sorted({n.ep.st.name for n in nodes})
+        rep.allowed = self.allowed(nodes)
+        return rep
+
+    def _report(self, endpoint: str, last: _Node | None, ok: bool) -> EndpointReport:
+        path: list[_Node] = []
+        n = last
+        while n is not None:
+            path.append(n)
+            n = n.parent
+        path.reverse()
+        rep = EndpointReport(ok, endpoint, self.setup.name, len(self.events))
+        for node in path:
+            st = node.ep.st.name
+            if not rep.states or rep.states[-1] != st:
+                rep.states.append(st)
+            if node.row is not None and node.row.where:
+                rep.rows.append(node.row)
+        return rep
+
+
+def _wire(pairs: tuple[tuple[int, int], ...], model: int) -> int | None:
+    return next((c for m, c in pairs if m == model), None)
+
+
+def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] | None:
+    """An unexplained segment the endpoint sent that shows a behaviour the model leaves out."""
+    if ev.inbound:
+        return None
+    syns = [e.seq for e in before if e.inbound and e.syn and not e.ack]
+    ended = any(n.ep.st in (State.TIME_WAIT, State.CLOSED) for n in nodes)
+    if ev.syn and ev.ack and len(syns) > 1 and ended:
+        # the connection is over, and a listener (or TIME-WAIT, RFC 6191) takes a new SYN
+        return (
+            "it answers a new SYN after the connection ended: a new connection on the same "
+            "port pair",
+            "new-incarnation",
+        )
+    control = ev.syn or ev.fin or ev.rst
+    for n in nodes:
+        una = _wire(n.sp.snd, n.ep.snd_una)
+        nxt = _wire(n.sp.snd, n.ep.snd_nxt)
+        rcv = _wire(n.sp.rcv, n.ep.rcv_nxt)
+        if una is not None and not control and ev.dlen <= 1 and signed(ev.seq - una) == -1:
+            return (
+                "it is sent at SND.UNA-1, below everything unacknowledged: a keep-alive or a "
+                "zero-window probe",
+                "keep-alive",
+            )
+        later = {c for m, c in n.sp.snd if n.ep.snd_una < m < n.ep.snd_nxt}
+        if ev.dlen and not control and ev.seq in later:
+            return (
+                "it retransmits text other than the oldest unacknowledged (a tail-loss "
+                "probe, or a SACK-driven retransmission)",
+                "tail-loss-probe",
+            )
+        ends = {(e.seq + e.dlen) % (1 << 32) for e in before if e.inbound and e.dlen}
+        if (
+            ev.ack
+            and ev.ackno is not None
+            and rcv is not None
+            and nxt is not None
+            and signed(ev.ackno - rcv) > 0
+            and ev.ackno in ends
+        ):
+            return (
+                "it acknowledges text that arrived out of order and was queued: the model "
+                "drops such text and acknowledges RCV.NXT",
+                "reassembly",
+            )
+    return None
+
+
+def _origin(e: Expect) -> str:
+    """``answering line 7`` (a reply) or ``sent by line 9`` (a user call's segment)."""
+    verb = "sent by" if e.cases and e.cases[0].startswith("user.") else "answering"
+    return f"{verb} {e.after or 'a call'}"
+
+
+def _established_form(w: Wire, n: _Node) -> bool:
+    """``w`` is what the endpoint of ``n``, in SYN-RECEIVED, would send had the peer's SYN,ACK
+    taken it to ESTABLISHED (Figure 7): no SYN, SEQ=SND.NXT, ACK=RCV.NXT."""
+    if n.ep.st != State.SYN_RECEIVED or w.syn or not w.ack or w.inbound:
+        return False
+    return (w.seq, w.ackno) == (_wire(n.sp.snd, n.ep.snd_nxt), _wire(n.sp.rcv, n.ep.rcv_nxt))
+
+
+def _dedup(nodes: list[_Node]) -> list[_Node]:
+    out: dict[tuple[Any, ...], _Node] = {}
+    for n in nodes:
+        out.setdefault(n.key(), n)
+    return list(out.values())
+
+
+def _covers(w: Wire, e: Expect) -> bool:
+    """A later segment covers a delayed ACK: it has no ACK field, or acknowledges as much."""
+    if not w.ack or w.ackno is None:
+        return True
+    return any(signed(w.ackno - a) >= 0 for a in e.acks) or not e.acks
+
+
+def _inside_sent(w: Wire, sp: Spaces) -> bool:
+    """``w`` (sent by the endpoint) starts strictly inside a unit it sent before."""
+    if w.inbound or not sp.snd:
+        return False
+    bounds = [c for _, c in sp.snd]  # in the order of the model's numbers
+    first = bounds[0]
+    rel = signed(w.seq - first)
+    pairs = pairwise(bounds)
+    return any(signed(a - first) < rel < signed(b - first) for a, b in pairs)
+
+
+def _side(active: bool, passive: bool, data: int, abort: bool, full_close: bool = False) -> Side:
+    iss, old = (CLIENT_ISS, OLD_CLIENT_ISS) if active else (SERVER_ISS, OLD_SERVER_ISS)
+    return Side(
+        "endpoint",
+        iss,
+        old,
+        active=active,
+        passive=passive,
+        data=data,
+        closes=True,
+        abort=abort,
+        rst_ack=True,
+        full_close=full_close,
+    )
+
+
+def data_units(events: list[Event]) -> int:
+    """How many distinct units of text the endpoint sends (each a SEND of the model)."""
+    return len(
+        {(e.seq, e.dlen) for e in events if isinstance(e, Wire) and not e.inbound and e.dlen}
+    )
+
+
+def setups(
+    events: list[Event],
+    calls: list[Call] | None = None,
+    linger: bool = False,
+    full_close: bool = False,
+    half_closed: bool = False,
+) -> list[Setup]:
+    """The application behaviours worth trying, most likely first. With recorded calls the
+    calls decide; from a capture: who sent the first SYN, and whether the endpoint sends RST
+    (then it may have aborted)."""
+    data = data_units(events)
+    if calls is not None:
+        cases = {c for call in calls for c in call.cases}
+        active = "user.open_active" in cases
+        passive = "user.open_passive" in cases
+        name = "connect()" if active else "listen()" if passive else "no socket"
+        out = [Setup(name, _side(active, passive, data, linger, full_close), True)]
+        if half_closed:
+            # text that arrived between shutdown() and close() was still read
+            out.append(
+                Setup(
+                    name + ", reading until close()",
+                    _side(active, passive, data, linger, False),
+                    True,
+                )
+            )
+        return out
+    wires = [e for e in events if isinstance(e, Wire)]
+    rst = any(e.rst for e in wires if not e.inbound)
+    syn = next((e for e in wires if e.syn and not e.rst), None)
+    connects = any(e.syn and not e.ack and not e.inbound for e in wires)
+    answers = any(e.syn and e.ack and not e.inbound for e in wires)
+    out = []
+    if connects:
+        out.append(Setup("the endpoint connects", _side(True, False, data, rst), False))
+    if answers:
+        out.append(Setup("the endpoint listens", _side(False, True, data, rst), False))
+    if syn is not None and syn.inbound:
+        out.reverse()  # it answered a SYN first: most likely a listener
+    out.append(Setup("no socket on that port", _side(False, False, data, False), False))
+    # a sockets application that calls close() (it may close before ESTABLISHED, and reads
+    # nothing after it): tried when the readings above fail
+    out += [
+        Setup(s.name + ", closed by close()", replace(s.side, full_close=True), False)
+        for s in out
+        if s.side.active or s.side.passive
+    ]
+    return out
+
+
+def check(
+    events: list[Event],
+    endpoint: str,
+    setups_: list[Setup],
+    rules: Rules = TCP,
+    capture: bool = True,
+) -> EndpointReport:
+    """Check the endpoint's trace under each setup; the first acceptance, else the reading
+    that got furthest (a named out-of-scope behaviour before a rejection)."""
+    best: EndpointReport | None = None
+    order = {e.where: k for k, e in enumerate(events)}
+    for s in setups_:
+        rep = _Search(s, events, rules, capture).run(endpoint)
+        if rep.accepted:
+            return rep
+        rank = (rep.status == "out-of-scope", order.get(rep.failed_at, len(events)))
+        if best is None or rank > (
+            best.status == "out-of-scope",
+            order.get(best.failed_at, len(events)),
+        ):
+            best = rep
+    assert best is not None
+    return best
+
+
+def _addr_match(want: str, addr: str) -> bool:
+    """``10.0.0.1`` names every port of that host, ``10.0.0.1:80`` one port ([v6]:port too)."""
+    if want == addr:
+        return True
+    host = addr.rsplit(":", 1)[0]
+    return want.strip("[]") == host.strip("[]")
+
+
+def wires(segments: list[Observed], endpoint: str) -> list[Event]:
+    """A captured connection as the endpoint's events: what it received, what it sent."""
+    out: list[Event] = []
+    for k, s in enumerate(segments):
+        inbound = _addr_match(endpoint, s.dst)
+        out.append(
+            Wire(
+                inbound,
+                s.syn,
+                s.ack,
+                s.fin,
+                s.rst,
+                s.seq,
+                s.ackno if s.ack else None,
+                s.dlen,
+                f"#{k}",
+                s.describe(),
+            )
+        )
+    return out
+
+
+def check_capture(
+    path: str | Path, endpoint: str, port: int | None = None, rules: Rules = TCP
+) -> list[tuple[str, EndpointReport]]:
+    """Check ``endpoint`` (ADDRESS or ADDRESS:PORT) in every connection of a capture that it
+    takes part in (or only those using ``port``)."""
+    conns = connections(read(path))
+    picked = {
+        k: v
+        for k, v in conns.items()
+        if any(_addr_match(endpoint, a) for a in k)
+        and (port is None or any(a.endswith(f":{port}") for a in k))
+    }
+    if not picked:
+        raise EndpointError(f"{path} holds no TCP connection of {endpoint}")
+    out = []
+    for (a, b), segs in picked.items():
+        me = a if _addr_match(endpoint, a) else b
+        name = f"{a} <-> {b}"
+        events = wires(segs, me)
+        rep = check(events, me, setups(events), rules, capture=True)
+        first = segs[0]
+        established = any(x.dlen or x.fin for x in segs) or first.syn
+        if rep.status == "rejected" and not (first.syn and not first.ack) and established:
+            # segments to a closed port need no SYN; text, a FIN or a SYN+ACK without the SYN
+            # before it: the connection began before the capture
+            who = first.src if first.syn else me
+            rep = EndpointReport(False, me, "(none)", len(segs))
+            rep.failed_at, rep.failed_segment = "#0", first.describe()
+            rep.reason = f"no SYN captured from {who}: the connection started before the capture"
+            rep.out_of_scope = "mid-stream"
+        out.append((name, rep))
+    return out

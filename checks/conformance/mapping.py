@@ -1,0 +1,312 @@
+"""The abstraction mapper of one-sided (endpoint) checking: wire numbers <-> model numbers.
+
+A scripted peer sends arbitrary 32-bit sequence and acknowledgment numbers; the model counts
+text in units from small ISNs. This module states, once, how a number on the wire is read by the
+model endpoint, by the classes the tests of RFC 9293 section 3.10.7 distinguish (the approach of
+the abstraction mappers of Fiterau-Brostean, Janssen and Vaandrager, CAV 2016):
+
+* SEG.SEQ against the endpoint's RCV.NXT: **below** (a number the endpoint already acknowledged
+  is read as that very number when it is a unit boundary, else as far below the window),
+  **at** RCV.NXT, **in the window** but not at RCV.NXT (RCV.NXT+1), **beyond** it
+  (RCV.NXT+RCV.WND). When the endpoint's window is unknown (scripts rarely show it), a number
+  between 1 KiB and 1 GiB ahead is read both ways. Text that starts below RCV.NXT and reaches past
+  it is trimmed to start at RCV.NXT (section 3.10.7.4: "segments ... may be trimmed").
+* SEG.ACK against SND.UNA and SND.NXT: a unit boundary the endpoint sent is read exactly;
+  otherwise **at or below SND.UNA** (SND.UNA-1), **above SND.NXT** (SND.NXT+1); strictly between
+  two boundaries is a partial acknowledgment, which the model does not have (out of scope:
+  ``resegmented``).
+* A SYN's ISN opens the peer's space: it is the model's `PEER_ISS`, and the boundaries of the
+  peer's space (RCV.NXT after each unit) are learned as the endpoint accepts text.
+* Where the endpoint has no space yet (CLOSED, LISTEN; or no SYN sent), numbers are read as
+  fresh values, remembered as *echoes* so that the answer that copies them (<SEQ=SEG.ACK><CTL=RST>,
+  <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>) is translated back to the wire.
+
+The endpoint's own numbers go the other way: the endpoint's SYN anchors its space at the model's
+ISS, and every unit (or FIN) it sends adds the boundary after it. `expect` translates a segment
+the model endpoint emits into what must be seen on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from tcpspec.spec.endpoint import Endpoint
+from tcpspec.spec.segment import Segment, seg_len
+from tcpspec.spec.states import State
+
+MOD = 1 << 32
+#: The model number of the peer's ISN (the endpoint's own ISS is its `Side.iss`).
+PEER_ISS = 1000
+#: Fresh model numbers for wire numbers that belong to no space the endpoint has.
+FREE_SEQ, FREE_ACK = 5000, 7000
+#: A window surely open / surely exceeded when the endpoint's window is not known (bytes).
+SURELY_OPEN, SURELY_CLOSED = 1024, 1 << 30
+
+
+def signed(d: int) -> int:
+    """A 32-bit difference as a signed number (sequence space arithmetic, RFC 9293 3.4)."""
+    d %= MOD
+    return d - MOD if d >= MOD // 2 else d
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One segment on the wire, as the one-sided check sees it (a capture or a script line).
+
+    ``inbound``: it was delivered to the endpoint (else the endpoint sent it). ``ackno`` None:
+    any acknowledgment number (a script line that leaves it out). ``win``: the window it
+    advertises, in bytes, if known. ``where``: how a report names it (``line 12``, ``#7``)."""
+
+    inbound: bool
+    syn: bool
+    ack: bool
+    fin: bool
+    rst: bool
+    seq: int
+    ackno: int | None
+    dlen: int
+    where: str
+    text: str
+    win: int | None = None
+
+
+Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted
+
+
+def _get(pairs: Pairs, model: int) -> int | None:
+    for m, c in pairs:
+        if m == model:
+            return c
+    return None
+
+
+def _model_of(pairs: Pairs, wire: int) -> int | None:
+    for m, c in pairs:
+        if c == wire % MOD:
+            return m
+    return None
+
+
+def _ahead(pairs: Pairs, model: int) -> int:
+    """The wire number of ``model``; one the wire has not shown yet (a FIN the endpoint owes,
+    its line further down a script) is counted on from the last boundary shown."""
+    got = _get(pairs, model)
+    if got is not None:
+        return got
+    m, c = max((p for p in pairs if p[0] <= model), default=pairs[0])
+    return (c + model - m) % MOD
+
+
+def _add(pairs: Pairs, model: int, wire: int) -> Pairs:
+    return tuple(sorted({*((m, c) for m, c in pairs if m != model), (model, wire % MOD)}))
+
+
+class Spaces(NamedTuple):
+    """The correspondence between the endpoint's model numbers and wire numbers."""
+
+    snd: Pairs = ()  # the endpoint's own sequence space (empty until it sends a SYN)
+    rcv: Pairs = ()  # the peer's sequence space (empty until the endpoint accepts a SYN)
+    echo: Pairs = ()  # numbers of the last inbound segment an answer may copy
+    win: int | None = None  # the endpoint's last advertised window (bytes), if known
+
+    def forget(self, st: State) -> Spaces:
+        """Back in CLOSED or LISTEN the connection's spaces are gone (a new one starts anew)."""
+        if st in (State.CLOSED, State.LISTEN):
+            return self._replace(snd=(), rcv=())
+        return self
+
+
+class Part(NamedTuple):
+    """One model segment read off a wire segment, and the wire bytes it stands for."""
+
+    seg: Segment
+    wire_seq: int
+    wire_len: int  # bytes of text (0 for SYN, FIN and bare control segments)
+    spaces: Spaces  # the spaces with this segment's echoes
+
+
+class Unmapped(NamedTuple):
+    """A wire segment the model has no reading of, and the out-of-scope behaviour it shows."""
+
+    why: str
+    out: str
+
+
+def parts(w: Wire) -> list[tuple[int, int, bool, bool]]:
+    """(wire seq, text bytes, SYN, FIN) of the pieces the model takes one by one: a segment
+    with text and FIN is the text, then the FIN (the model never carries both at once)."""
+    if w.dlen and w.fin:
+        return [(w.seq, w.dlen, w.syn, False), ((w.seq + w.dlen) % MOD, 0, False, True)]
+    return [(w.seq, w.dlen, w.syn, w.fin)]
+
+
+def inbound(
+    w: Wire, piece: tuple[int, int, bool, bool], me: Endpoint, sp: Spaces, window: int
+) -> list[Part] | Unmapped:
+    """Every reading of one piece of an inbound segment by the endpoint ``me`` (model window
+    ``window`` units, at least 2): usually one, two when the endpoint's window is not known."""
+    seq_w, n, syn, fin = piece
+    if syn and n:
+        return Unmapped("it carries data on a SYN", "data-on-syn")
+    echo: Pairs = ()
+    acks: list[int] = [0]
+    if w.ack and w.ackno is not None:
+        got = _ack_class(w.ackno, me, sp)
+        if isinstance(got, Unmapped):
+            return got
+        acks = [got]
+        echo = _add(echo, got, w.ackno)
+    elif w.ack:  # a script line with no ack number: read as acknowledging SND.NXT
+        acks = [me.snd_nxt]
+    seqs = _seq_classes(seq_w, n, syn, me, sp, window)
+    out = []
+    for seq_m, trimmed in seqs:
+        wire_len = n - trimmed
+        seg = Segment(syn=syn, ack=w.ack, fin=fin, rst=w.rst, seq=seq_m, dlen=1 if wire_len else 0)
+        e = _add(echo, seq_m, seq_w + trimmed)
+        e = _add(e, seq_m + seg_len(seg), seq_w + n + (1 if syn else 0) + (1 if fin else 0))
+        for ack_m in acks:
+            out.append(
+                Part(seg._replace(ackno=ack_m), seq_w + trimmed, wire_len, sp._replace(echo=e))
+            )
+    return out
+
+
+def _has_rcv_space(me: Endpoint, sp: Spaces) -> bool:
+    return bool(sp.rcv) and me.st not in (State.CLOSED, State.LISTEN, State.SYN_SENT)
+
+
+def _seq_classes(
+    seq_w: int, n: int, syn: bool, me: Endpoint, sp: Spaces, window: int
+) -> list[tuple[int, int]]:
+    """(model SEG.SEQ, bytes trimmed off the front) for each reading of ``seq_w``."""
+    if not _has_rcv_space(me, sp):
+        return [(PEER_ISS if syn else FREE_SEQ, 0)]
+    nxt_w = _get(sp.rcv, me.rcv_nxt)
+    assert nxt_w is not None  # RCV.NXT is always a learned boundary
+    d = signed(seq_w - nxt_w)
+    if d < 0 and n and d + n > 0:
+        return [(me.rcv_nxt, -d)]  # text overlapping RCV.NXT: trimmed to its new part
+    if d < 0:
+        exact = _model_of(sp.rcv, seq_w)
+        return [(exact if exact is not None else me.rcv_nxt - window - 1, 0)]
+    if d == 0:
+        return [(me.rcv_nxt, 0)]
+    inside, beyond = (me.rcv_nxt + 1, 0), (me.rcv_nxt + window, 0)
+    if sp.win is not None:
+        return [inside if d < sp.win else beyond]
+    if d < SURELY_OPEN:
+        return [inside]
+    return [beyond] if d >= SURELY_CLOSED else [inside, beyond]
+
+
+def _ack_class(ack_w: int, me: Endpoint, sp: Spaces) -> int | Unmapped:
+    """The model SEG.ACK for ``ack_w``."""
+    if not sp.snd:
+        return FREE_ACK
+    exact = _model_of(sp.snd, ack_w)
+    if exact is not None:
+        return exact
+    for m in range(me.snd_una, me.snd_nxt + 1):
+        if _ahead(sp.snd, m) == ack_w % MOD:
+            return m  # a number the wire has not shown yet (an owed FIN), counted on
+    una_w, nxt_w = _ahead(sp.snd, me.snd_una), _ahead(sp.snd, me.snd_nxt)
+    if signed(ack_w - nxt_w) > 0:
+        return me.snd_nxt + 1
+    if signed(ack_w - una_w) <= 0:
+        return me.snd_una - 1
+    return Unmapped(
+        "its acknowledgment falls inside text the endpoint sent, not at a segment boundary "
+        "(a partial acknowledgment)",
+        "resegmented",
+    )
+
+
+def learned(before: Endpoint, after: Endpoint, part: Part) -> Spaces:
+    """The spaces after the endpoint processed ``part``: a SYN it accepted anchors the peer's
+    space; each unit of text or FIN it accepted adds the boundary after it."""
+    sp = part.spaces
+    seg = part.seg
+    if seg.syn and after.irs == seg.seq and after.rcv_nxt == seg.seq + 1 and not seg.rst:
+        if after.st not in (State.CLOSED, State.LISTEN):
+            sp = sp._replace(
+                rcv=((seg.seq, part.wire_seq % MOD), (seg.seq + 1, (part.wire_seq + 1) % MOD))
+            )
+    elif after.rcv_nxt > before.rcv_nxt and sp.rcv:
+        at = _get(sp.rcv, before.rcv_nxt)
+        assert at is not None
+        step = part.wire_len if seg.dlen else 1
+        sp = sp._replace(rcv=_add(sp.rcv, after.rcv_nxt, at + step))
+    return sp  # the caller translates the reply first, then forgets (`Spaces.forget`)
+
+
+class Expect(NamedTuple):
+    """What must be seen on the wire for one segment the model endpoint emits."""
+
+    seg: Segment  # the model's segment
+    seqs: frozenset[int] | None  # acceptable wire SEQ (None: any: a SYN choosing the ISN)
+    acks: frozenset[int]  # acceptable wire ACK (if the ACK bit is on)
+    cases: tuple[str, ...]  # the rule cases that sent it
+    after: str  # which wire segment it answers ("" for a user call or timeout)
+
+    @property
+    def pure_ack(self) -> bool:
+        s = self.seg
+        return s.ack and not (s.syn or s.fin or s.rst or s.dlen)
+
+    def describe(self) -> str:
+        s = self.seg
+        flags = "+".join(
+            n for n, on in (("SYN", s.syn), ("FIN", s.fin), ("RST", s.rst), ("ACK", s.ack)) if on
+        )
+        seq = "ISN" if self.seqs is None else "|".join(str(x) for x in sorted(self.seqs)) or "?"
+        text = f"{flags or 'none'} seq={seq}"
+        if s.ack:
+            text += " ack=" + ("|".join(str(x) for x in sorted(self.acks)) or "?")
+        if s.dlen:
+            text += " with text"
+        return text
+
+
+def _wire_numbers(model: int, *tables: Pairs) -> frozenset[int]:
+    got = {c for t in tables for m, c in t if m == model}
+    if model == 0:
+        got.add(0)  # <SEQ=0><CTL=RST,ACK>
+    return frozenset(got)
+
+
+def expect(seg: Segment, sp: Spaces, cases: tuple[str, ...], after: str = "") -> Expect:
+    """The wire form of a model emission, by the spaces as they are when it is sent."""
+    seqs = None if seg.syn and not sp.snd else _wire_numbers(seg.seq, sp.snd, sp.echo)
+    return Expect(seg, seqs, _wire_numbers(seg.ackno, sp.rcv, sp.echo), cases, after)
+
+
+def matches(e: Expect, w: Wire, piece: tuple[int, int, bool, bool]) -> bool:
+    """Does the piece of outbound ``w`` show the emission ``e`` (flags, numbers, text or not)?"""
+    seq_w, n, syn, fin = piece
+    s = e.seg
+    if (s.syn, s.ack, s.fin, s.rst, bool(s.dlen)) != (syn, w.ack, fin, w.rst, bool(n)):
+        return False
+    if e.seqs is not None and seq_w % MOD not in e.seqs:
+        return False
+    return not (s.ack and w.ackno is not None and w.ackno % MOD not in e.acks)
+
+
+def sent(e: Expect, w: Wire, piece: tuple[int, int, bool, bool], sp: Spaces) -> Spaces | None:
+    """The spaces after the endpoint sent ``e`` as ``piece``: its SYN anchors its space, its
+    text and FIN add boundaries. None: text resent with another length (resegmented)."""
+    seq_w, n, _syn, _fin = piece
+    s = e.seg
+    snd = sp.snd
+    if s.syn and not s.rst:
+        if not snd:
+            snd = ((s.seq, seq_w % MOD), (s.seq + 1, (seq_w + 1) % MOD))
+    elif s.dlen or s.fin:
+        end = (seq_w + (n if s.dlen else 1)) % MOD
+        known = _get(snd, s.seq + 1)
+        if known is not None and known != end:
+            return None
+        snd = _add(snd, s.seq + 1, end)
+    win = w.win if w.win is not None else sp.win
+    return sp._replace(snd=snd, win=win)
