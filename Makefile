@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify pins test bench diagrams docs conform capture mbt system-tools lint lock clean
+.PHONY: verify pins certificates test bench diagrams docs conform capture mbt system-tools lint lock clean
 
 # The exact versions come from requirements.lock (made by pip-tools from pyproject.toml's ranges:
 # `make lock`), so every machine gets byte-identical reports and SVGs; tcpspec itself is installed
@@ -35,6 +35,12 @@ verify: $(STAMP)
 ## run it when a change of spec/ changes them on purpose, and review the diff
 pins: $(STAMP)
 	$(BIN)/python -m tcpspec.checks.pins --write
+
+## make certificates: rewrite checks/symbolic/certificates.json, the inductive invariant Houdini
+## finds per scenario (which `tcpspec verify` re-checks in one Z3 query instead of running
+## Houdini); run it when a change of spec/ makes verify say a certificate no longer holds
+certificates: $(STAMP)
+	$(BIN)/python -m tcpspec.checks.symbolic.certificate --write
 
 ## make test: the test suite (the capture tests need root, iproute2 and tshark: see system-tools)
 test: $(STAMP) system-tools

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from tcpspec.checks.parallel import SchedulerError
 from tcpspec.checks.properties import CHECKED, PROPERTIES
 from tcpspec.checks.symbolic import PROVED, VIOLATED, check
 from tcpspec.checks.synthesis import SynthesisRow, synthesize_time_wait
@@ -23,6 +24,7 @@ from tcpspec.cli.app import (
     fail,
 )
 from tcpspec.cli.render import console, trace_table
+from tcpspec.cli.scale import DEFAULT_MAX_MEMORY, Scheduler, Workers, check_scale
 from tcpspec.spec.build import UnknownName, make_model
 from tcpspec.spec.model import Bounds, BoundsError
 
@@ -123,6 +125,8 @@ def time_wait_cmd(
             "model checking, at the same length (slow: about a minute per point).",
         ),
     ] = False,
+    workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """The least TIME-WAIT that keeps timewait.covers_fin_retransmit, over a grid of MSL, RTO
     and retry limits; compared with a closed form (see below) and with 2*MSL, and the
@@ -134,12 +138,18 @@ def time_wait_cmd(
         for n in _grid("--retries", retries, 0)
     ]
     check_scenarios([scenario])
+    pool = check_scale(workers, scheduler, DEFAULT_MAX_MEMORY)
     out = console()
     try:
         rows = synthesize_time_wait(
-            grid, scenario=scenario, base=Bounds(data=0, duplicates=0), confirm_with_bmc=confirm
+            grid,
+            scenario=scenario,
+            base=Bounds(data=0, duplicates=0),
+            confirm_with_bmc=confirm,
+            workers=pool,
+            scheduler=scheduler,
         )
-    except (BoundsError, UnknownName) as e:
+    except (BoundsError, UnknownName, SchedulerError) as e:
         fail(str(e))
     out.print(synthesis_table(rows))
     shown = next(

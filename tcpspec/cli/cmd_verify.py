@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tcpspec.checks.explicit import StateLimitExceeded
+from tcpspec.checks.parallel import SchedulerError
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import VIOLATED
 from tcpspec.checks.trace import to_json
@@ -26,6 +28,15 @@ from tcpspec.cli.app import (
     write_json,
 )
 from tcpspec.cli.render import console, sweep_table, trace_table, verify_table
+from tcpspec.cli.scale import (
+    DEFAULT_MAX_MEMORY,
+    PROGRESS_EVERY,
+    MaxMemory,
+    Scheduler,
+    Workers,
+    check_scale,
+    progress_line,
+)
 from tcpspec.spec.build import UnknownName
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
@@ -117,6 +128,9 @@ def verify_cmd(
     ] = None,
     engine: Engine = "both",
     depth: Depth = DEFAULT_DEPTH,
+    workers: Workers = 0,
+    scheduler: Scheduler = None,
+    max_memory: MaxMemory = DEFAULT_MAX_MEMORY,
     *,
     bounds: Bounds,
 ) -> None:
@@ -127,6 +141,7 @@ def verify_cmd(
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
     names = check_scenarios(scenario)
+    pool = check_scale(workers, scheduler, max_memory)
     out = console()
     try:
         with Progress(
@@ -143,11 +158,24 @@ def verify_cmd(
                 bar.update(task, description=text)
 
             report = verify(
-                bounds, names, mutant, max_states, engine=engine, depth=depth, on_step=step
+                bounds,
+                names,
+                mutant,
+                max_states,
+                engine=engine,
+                depth=depth,
+                on_step=step,
+                workers=pool,
+                scheduler=scheduler,
+                max_memory_mib=max_memory,
+                progress=None if sys.stderr.isatty() else progress_line,
+                progress_every=PROGRESS_EVERY,
             )
-    except (BoundsError, UnknownName, StateLimitExceeded) as e:
+    except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
         fail(str(e))
     out.print(verify_table(report))
+    for note in report.notes:
+        out.print(f"note: {escape(note)}")
     for r in report.results.values():
         if r.trace is not None and r.model is not None:
             out.print(
@@ -176,13 +204,16 @@ def mutants_cmd(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the sweep as JSON to this file.")
     ] = None,
+    workers: Workers = 0,
+    scheduler: Scheduler = None,
     *,
     bounds: Bounds,
 ) -> None:
     """Run every mutant (a deliberately broken TCP) and show which property catches it."""
+    pool = check_scale(workers, scheduler, DEFAULT_MAX_MEMORY)
     try:
-        catches = sweep(bounds, max_states=max_states)
-    except (BoundsError, UnknownName, StateLimitExceeded) as e:
+        catches = sweep(bounds, max_states=max_states, workers=pool, scheduler=scheduler)
+    except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
         fail(str(e))
     console().print(sweep_table(catches))
     if json_file is not None:
