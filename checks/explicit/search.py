@@ -550,7 +550,7 @@ class _Search:
             raise MemoryLimitExceeded(
                 f"the search needs more than {self.max_memory_mib:,.0f} MiB (--max-memory) after "
                 f"{states:,} states; lower the bounds (e.g. --capacity, --duplicates, --data), "
-                f"check safety with --engine spin, or raise --max-memory"
+                f"check only safety with --engine z3, or raise --max-memory"
             )
         if self.progress is not None:
             secs = time.perf_counter() - self.t0
