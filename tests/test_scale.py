@@ -160,3 +160,14 @@ def test_parallel_run_keeps_order_and_uses_every_core() -> None:
     assert parallel.run(pow, [(2, k) for k in range(9)], workers=2) == [2**k for k in range(9)]
     assert parallel.cores() >= 1
     assert SYMBOLIC_KINDS == ("invariant", "action")
+
+
+def test_verify_says_when_a_certificate_no_longer_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tcpspec.checks.symbolic import certificate
+
+    monkeypatch.setattr(certificate, "load", lambda: {"handshake": ["state_domain"]})
+    r = runner.invoke(
+        app, ["verify", "--engine", "z3", "--scenario", "handshake", "--workers", "1"]
+    )
+    assert r.exit_code == 0, r.output
+    assert f"note: handshake: {STALE_CERTIFICATE} (make certificates)" in r.output
