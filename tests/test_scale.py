@@ -104,6 +104,16 @@ def test_the_memory_guard_stops_with_advice() -> None:
         app, ["verify", "--engine", "explicit", "--scenario", "connect-close", "--max-memory", "64"]
     )
     assert r.exit_code == 2 and "MiB (--max-memory)" in r.output
+    # from a worker process too: the error comes back to the parent
+    with pytest.raises(MemoryLimitExceeded, match="--max-memory"):
+        verify(
+            Bounds(),
+            ("handshake", "connect-close"),
+            engine="explicit",
+            workers=2,
+            max_memory_mib=1,
+            progress_every=0,
+        )
 
 
 @pytest.mark.parametrize(
