@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
+.PHONY: verify pins certificates test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
 
 # The exact versions come from requirements.lock (made by pip-tools from pyproject.toml's ranges:
 # `make lock`), so every machine gets byte-identical reports and SVGs; tcpspec itself is installed
@@ -29,6 +29,18 @@ lock: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/tcpspec verify
 	$(BIN)/tcpspec mutants
+
+## make pins: rewrite tests/pins.json, the explicit engine's pinned results (states, transitions,
+## verdicts, counterexamples per scenario and mutant) that tests/test_pins.py compares against;
+## run it when a change of spec/ changes them on purpose, and review the diff
+pins: $(STAMP)
+	$(BIN)/python -m tcpspec.checks.pins --write
+
+## make certificates: rewrite checks/symbolic/certificates.json, the inductive invariant Houdini
+## finds per scenario (which `tcpspec verify` re-checks in one Z3 query instead of running
+## Houdini); run it when a change of spec/ makes verify say a certificate no longer holds
+certificates: $(STAMP)
+	$(BIN)/python -m tcpspec.checks.symbolic.certificate --write
 
 ## make test: the test suite (the capture tests need root, iproute2 and tshark: see system-tools)
 test: $(STAMP) system-tools

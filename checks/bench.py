@@ -7,12 +7,13 @@ Figures, not assertions: tests never assert on time. Run with ``python -m tcpspe
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 from rich.console import Console
 from rich.table import Table
 
-from tcpspec.checks.explicit import explore
+from tcpspec.checks.explicit import Stats, explore
 from tcpspec.checks.properties import CHECKED
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds
@@ -25,6 +26,7 @@ RUNS: list[tuple[str, str, Bounds]] = [
     ("close", "duplicates=2", Bounds(duplicates=2)),
     ("close", "msl=2 rto=2", Bounds(msl=2, rto=2)),
     ("connect-close", "capacity=3", Bounds(capacity=3)),
+    ("connect-close", "capacity=4", Bounds(capacity=4)),
 ]
 
 
@@ -35,6 +37,8 @@ def console() -> Console:
 
 def main(argv: list[str]) -> int:
     runs = RUNS[:3] if "--quick" in argv else RUNS
+    if "--explicit" in argv:  # only the explicit engine's table
+        argv = [*argv, "--no-z3", "--no-grid"]
     t = Table(title="tcpspec bench (explicit engine)", title_justify="left")
     for col in (
         "scenario",
@@ -45,11 +49,12 @@ def main(argv: list[str]) -> int:
         "seconds",
         "states/s",
         "peak RSS MiB",
+        "bytes/state",
     ):
         t.add_column(col, justify="right")
     for scenario, name, b in runs:
-        ex = explore(make_model(scenario, b), measure_memory=True)
-        s = ex.stats
+        ex = _in_child(scenario, b)  # a fresh process each: its own peak memory
+        s = ex
         t.add_row(
             scenario,
             name,
@@ -59,11 +64,58 @@ def main(argv: list[str]) -> int:
             f"{s.seconds:.2f}",
             f"{s.states / s.seconds:,.0f}",
             f"{s.peak_mib:.0f}",
+            f"{s.peak_mib * 2**20 / s.states:,.0f}",
         )
         console().print(f"  {scenario} {name}: {s.states:,} states in {s.seconds:.1f} s")
     console().print(t)
-    z3_bench(quick="--quick" in argv)
+    console().print(
+        "  bytes/state: the whole process's peak resident size (Python, networkx, numpy and "
+        "scipy included) over the states"
+    )
+    if "--no-z3" not in argv:
+        z3_bench(quick="--quick" in argv)
+    if "--no-grid" not in argv:
+        grid_bench(quick="--quick" in argv)
     return 0
+
+
+def _explore_stats(scenario: str, b: Bounds) -> Stats:
+    import scipy.sparse.csgraph  # noqa: F401  (imported before the clock starts, as in the CLI)
+
+    return explore(make_model(scenario, b), measure_memory=True).stats
+
+
+def _in_child(scenario: str, b: Bounds) -> Stats:
+    """One exploration in a fresh process (spawned: nothing inherited), for its peak memory."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(_explore_stats, (scenario, b))
+
+
+#: the synthesis grid timed serially and over every core: msl and rto 1..4, retries 0..3
+BIG_GRID = [(m, r, n) for m in range(1, 5) for r in range(1, 5) for n in range(4)]
+
+
+def grid_bench(quick: bool) -> None:
+    """The TIME-WAIT synthesis over a 64-point grid, serially and on a process pool."""
+    import time
+
+    from tcpspec.checks import parallel
+    from tcpspec.checks.synthesis import synthesize_time_wait
+
+    grid = BIG_GRID[:8] if quick else BIG_GRID
+    t0 = time.perf_counter()
+    serial = synthesize_time_wait(grid)
+    t_serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pooled = synthesize_time_wait(grid, workers=None)
+    t_pool = time.perf_counter() - t0
+    same = [r.least_time_wait for r in serial] == [r.least_time_wait for r in pooled]
+    console().print(
+        f"TIME-WAIT synthesis over {len(grid)} grid points (msl, rto 1..4, retries 0..3): "
+        f"serial {t_serial:.1f} s, {parallel.cores()} processes {t_pool:.1f} s "
+        f"(x{t_serial / t_pool:.2f}); same results: {same}"
+    )
 
 
 Z3_SCENARIOS = ("handshake", "close", "connect-close")
@@ -78,11 +130,13 @@ def z3_bench(quick: bool) -> None:
     import time
 
     from tcpspec.checks.symbolic import bmc, prove_by_induction
+    from tcpspec.checks.symbolic.certificate import load, recheck
     from tcpspec.checks.symbolic.houdini import houdini
     from tcpspec.checks.synthesis import synthesize_time_wait
     from tcpspec.checks.verify import SYMBOLIC_KINDS
 
     ids = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
+    certificates = load()
     depths = BMC_DEPTHS[:1] if quick else BMC_DEPTHS
     t = Table(title="tcpspec bench (Z3 engine, default bounds)", title_justify="left")
     for col in (
@@ -98,6 +152,12 @@ def z3_bench(quick: bool) -> None:
         t0 = time.perf_counter()
         ind = houdini(m)
         houdini_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        held = recheck(m, certificates.get(scenario, []), ids) is not None
+        console().print(
+            f"  z3 {scenario}: Houdini {houdini_s:.1f} s; the checked-in certificate re-checked "
+            f"in one query: {time.perf_counter() - t0:.1f} s ({'holds' if held else 'FAILS'})"
+        )
         for pid in ids:
             row = [scenario, pid]
             for k in depths:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from tcpspec.checks import parallel
 from tcpspec.checks.explicit import explore
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import bmc
@@ -68,40 +69,54 @@ def synthesize_time_wait(
     scenario: str = "close",
     base: Bounds | None = None,
     confirm_with_bmc: bool = False,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> list[SynthesisRow]:
     """Least ``time_wait`` making ``timewait.covers_fin_retransmit`` hold, per grid point.
 
     The oracle is the explicit engine (a complete exploration per candidate; Z3 could not prove
     the property unboundedly in reasonable time, see `prove`). With ``confirm_with_bmc`` the
     counterexample one tick below is re-found by `bmc` and must have the same length (slow:
-    tens of seconds per point)."""
-    pid = PID
+    tens of seconds per point). Each grid point is a task: in parallel with ``workers`` other
+    than 1 or a Dask ``scheduler`` (`checks.parallel`)."""
     base = base or Bounds(data=0, duplicates=0)
-    rows = []
-    for msl, rto, retries in grid:
-        top = max_tw or 2 * msl + 2 * rto * (retries + 1) + 2
-        least: int | None = None
-        cex: Trace | None = None
-        prev_trace: Trace | None = None
-        for tw in range(1, top + 1):
-            m = make_model(scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=tw))
-            ok, tr = _holds_explicit(m, pid)
-            if ok:
-                least, cex = tw, prev_trace
-                break
-            prev_trace = tr
-        oracle = "explicit"
-        if confirm_with_bmc and least is not None and least > 1 and cex is not None:
-            m = make_model(
-                scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=least - 1)
-            )
-            v = bmc(m, pid, len(cex))
-            if v.trace is None or len(v.trace) != len(cex):
-                raise AssertionError(f"engines disagree at {(msl, rto, retries)}")
-            oracle = "explicit, counterexample confirmed by z3 bmc"
-        rows.append(
-            SynthesisRow(
-                msl, rto, retries, least, closed_form(msl, rto, retries), 2 * msl, cex, oracle
-            )
+    tasks = [
+        (msl, rto, retries, max_tw, scenario, base, confirm_with_bmc) for msl, rto, retries in grid
+    ]
+    return parallel.run(_grid_point, tasks, workers, scheduler)
+
+
+def _grid_point(
+    msl: int,
+    rto: int,
+    retries: int,
+    max_tw: int | None,
+    scenario: str,
+    base: Bounds,
+    confirm_with_bmc: bool,
+) -> SynthesisRow:
+    """One grid point of `synthesize_time_wait` (a task of its own)."""
+    pid = PID
+    top = max_tw or 2 * msl + 2 * rto * (retries + 1) + 2
+    least: int | None = None
+    cex: Trace | None = None
+    prev_trace: Trace | None = None
+    for tw in range(1, top + 1):
+        m = make_model(scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=tw))
+        ok, tr = _holds_explicit(m, pid)
+        if ok:
+            least, cex = tw, prev_trace
+            break
+        prev_trace = tr
+    oracle = "explicit"
+    if confirm_with_bmc and least is not None and least > 1 and cex is not None:
+        m = make_model(
+            scenario, replace(base, msl=msl, rto=rto, retries=retries, time_wait=least - 1)
         )
-    return rows
+        v = bmc(m, pid, len(cex))
+        if v.trace is None or len(v.trace) != len(cex):
+            raise AssertionError(f"engines disagree at {(msl, rto, retries)}")
+        oracle = "explicit, counterexample confirmed by z3 bmc"
+    return SynthesisRow(
+        msl, rto, retries, least, closed_form(msl, rto, retries), 2 * msl, cex, oracle
+    )

@@ -10,13 +10,17 @@ explicit state graph only.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
-from tcpspec.checks.explicit import Exploration, Stats, explore
+from tcpspec.checks import parallel
+from tcpspec.checks.explicit import Exploration, Stats, Verdict, explore
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
-from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
+from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, certificate, check
+from tcpspec.checks.symbolic.induction import STALE_CERTIFICATE
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds, Model
@@ -75,6 +79,7 @@ class Report:
     depth: int = DEFAULT_DEPTH
     z3_seconds: float = 0.0
     scenarios: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)  # e.g. a certificate had to be recomputed
 
     @property
     def explicit(self) -> bool:
@@ -129,6 +134,7 @@ class Report:
 
 OnScenario = Callable[[str, Exploration], None]
 OnStep = Callable[[str], None]
+ScenarioProgress = Callable[[str, Stats], None]
 
 
 def verify(
@@ -141,39 +147,96 @@ def verify(
     engine: str = "explicit",
     depth: int = DEFAULT_DEPTH,
     on_step: OnStep | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    max_memory_mib: float | None = None,
+    progress: ScenarioProgress | None = None,
+    progress_every: float = 2.0,
 ) -> Report:
-    """Check every property in every scenario with the chosen engine(s)."""
+    """Check every property in every scenario with the chosen engine(s).
+
+    Each scenario and engine is an independent task: with ``workers`` other than 1 (None: every
+    core) or a Dask ``scheduler`` they run in parallel (`checks.parallel`), with the same
+    report. ``on_scenario`` (which receives the whole `Exploration`) needs them here: it makes
+    the run serial. ``progress(scenario, stats)`` is called every few seconds of a long
+    exploration (in the worker: it must pickle, e.g. a module-level function)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     t0 = time.perf_counter()
     results = {p.id: Result(p) for p in CHECKED}
     report = Report(results, engine=engine, depth=depth, scenarios=scenarios)
     symbolic = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
+    models = {name: make_model(name, bounds, mutant) for name in scenarios}  # checks the names
+    certs = (
+        certificate.load() if mutant is None and bounds.resolved() == Bounds().resolved() else {}
+    )
+    serial = on_scenario is not None or (workers == 1 and scheduler is None)
+    explicit: dict[str, tuple[Stats, dict[str, Verdict]]] = {}
+    z3: dict[str, dict[str, SymbolicVerdict]] = {}
+    if serial:
+        for name in scenarios:
+            deeper: dict[str, int] = {}
+            if report.explicit:
+                if on_step is not None:
+                    on_step(f"{name}: explicit engine")
+                ex = explore(
+                    models[name],
+                    CHECKED,
+                    max_states=max_states,
+                    measure_memory=measure_memory,
+                    max_memory_mib=max_memory_mib,
+                    progress=functools.partial(progress, name) if progress else None,
+                    progress_every=progress_every,
+                )
+                explicit[name] = ex.stats, ex.verdicts
+                deeper = _deeper(ex.verdicts, symbolic)
+                if on_scenario is not None:
+                    on_scenario(name, ex)
+            if report.z3:
+                if on_step is not None:
+                    on_step(f"{name}: Z3 engine (induction, BMC to depth {depth})")
+                z3[name] = _z3_task(name, bounds, mutant, symbolic, depth, deeper, certs.get(name))
+    else:
+        tasks: list[tuple[Any, ...]] = []
+        for name in scenarios:  # the biggest first: the pool is busy to the end
+            if report.z3:
+                tasks.append(("z3", name, bounds, mutant, symbolic, depth, {}, certs.get(name)))
+            if report.explicit:
+                tasks.append(
+                    (
+                        "explicit",
+                        *(name, bounds, mutant, max_states, measure_memory, max_memory_mib),
+                        progress,
+                        progress_every,
+                    )
+                )
+        tasks.sort(key=lambda t: (t[1] != "connect-close", t[0] != "z3"))
+        if on_step is not None:
+            on_step(f"{len(tasks)} tasks on {workers or parallel.cores()} processes")
+        for t, out in zip(tasks, parallel.run(_task, tasks, workers, scheduler), strict=True):
+            (z3 if t[0] == "z3" else explicit)[t[1]] = out
+        # BMC must reach a counterexample the explicit engine found: again, deeper, if it did not
+        again = []
+        for name in scenarios if report.z3 and report.explicit else ():
+            deeper = _deeper(explicit[name][1], symbolic)
+            if any(
+                z3[name][pid].status == BOUNDED and z3[name][pid].depth < n
+                for pid, n in deeper.items()
+            ):
+                again.append(("z3", name, bounds, mutant, symbolic, depth, deeper, certs.get(name)))
+        for t, out in zip(again, parallel.run(_task, again, workers, scheduler), strict=True):
+            z3[t[1]] = out
     for name in scenarios:
-        model = make_model(name, bounds, mutant)
-        deeper: dict[str, int] = {}
-        if report.explicit:
-            if on_step is not None:
-                on_step(f"{name}: explicit engine")
-            ex = explore(model, CHECKED, max_states=max_states, measure_memory=measure_memory)
-            report.stats[name] = ex.stats
-            _take_explicit(results, ex, model, name)
-            # BMC must reach the explicit engine's counterexample to confirm (or refute) it
-            deeper = {
-                pid: n
-                for pid in symbolic
-                if (n := results[pid].explicit_by_scenario[name]) is not None
-            }
-            if on_scenario is not None:
-                on_scenario(name, ex)
-        if report.z3:
-            if on_step is not None:
-                on_step(f"{name}: Z3 engine (induction, BMC to depth {depth})")
-            t1 = time.perf_counter()
-            for pid, v in check(model, symbolic, depth, deeper).items():
-                results[pid].z3[name] = v
-                results[pid].z3_models[name] = model
-            report.z3_seconds += time.perf_counter() - t1
+        if name in explicit:
+            report.stats[name] = explicit[name][0]
+            _take_explicit(results, explicit[name][1], models[name], name)
+        for pid, v in z3.get(name, {}).items():
+            results[pid].z3[name] = v
+            results[pid].z3_models[name] = models[name]
+        if z3.get(name):
+            report.z3_seconds += max(v.seconds for v in z3[name].values())
+            if any(n.startswith(STALE_CERTIFICATE) for v in z3[name].values() for n in v.notes):
+                report.notes.append(f"{name}: {STALE_CERTIFICATE} (make certificates)")
     if engine == "both":
         for r in results.values():
             r.disagreements = _disagreements(r)
@@ -202,16 +265,66 @@ def why_vacuous(
     return out
 
 
-def _take_explicit(results: dict[str, Result], ex: Exploration, model: Model, name: str) -> None:
+def _deeper(verdicts: dict[str, Verdict], symbolic: list[str]) -> dict[str, int]:
+    """The length of each counterexample the explicit engine found (BMC must reach it)."""
+    return {
+        pid: len(v.trace)
+        for pid in symbolic
+        if (v := verdicts.get(pid)) is not None and not v.holds and v.trace is not None
+    }
+
+
+def _z3_task(
+    name: str,
+    bounds: Bounds,
+    mutant: str | None,
+    symbolic: list[str],
+    depth: int,
+    deeper: dict[str, int],
+    cert: list[str] | None,
+) -> dict[str, SymbolicVerdict]:
+    return check(make_model(name, bounds, mutant), symbolic, depth, deeper, certificate=cert)
+
+
+def _explicit_task(
+    name: str,
+    bounds: Bounds,
+    mutant: str | None,
+    max_states: int,
+    measure_memory: bool,
+    max_memory_mib: float | None,
+    progress: ScenarioProgress | None = None,
+    progress_every: float = 2.0,
+) -> tuple[Stats, dict[str, Verdict]]:
+    ex = explore(
+        make_model(name, bounds, mutant),
+        CHECKED,
+        max_states=max_states,
+        measure_memory=measure_memory,
+        max_memory_mib=max_memory_mib,
+        progress=functools.partial(progress, name) if progress else None,
+        progress_every=progress_every,
+    )
+    return ex.stats, ex.verdicts
+
+
+def _task(kind: str, *args: Any) -> Any:
+    """One task of a parallel `verify` (module level, so that it pickles)."""
+    return _z3_task(*args) if kind == "z3" else _explicit_task(*args)
+
+
+def _take_explicit(
+    results: dict[str, Result], verdicts: dict[str, Verdict], model: Model, name: str
+) -> None:
     for p in CHECKED:
         r = results[p.id]
-        v = ex.verdicts.get(p.id)
+        v = verdicts.get(p.id)
         if v is not None:
             r.explicit_by_scenario[name] = None if v.holds or v.trace is None else len(v.trace)
         if v is not None and not v.holds and r.holds:
             r.holds, r.trace, r.model, r.scenario = False, v.trace, model, name
         if p.witness and (r.witness is None or name == p.scenario):
-            wv = ex.verdicts.get(p.witness)
+            wv = verdicts.get(p.witness)
             if wv is not None and wv.holds:
                 r.witness, r.witness_model, r.witness_scenario = wv.trace, model, name
 
@@ -242,39 +355,68 @@ class Catch:
 
 
 def unmutated_failures(
-    bounds: Bounds, names: tuple[str, ...] | None = None, max_states: int = 2_000_000
+    bounds: Bounds,
+    names: tuple[str, ...] | None = None,
+    max_states: int = 2_000_000,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> list[tuple[str, str]]:
     """(scenario, property) pairs where TCP itself, unmutated, already breaks a property that
     a mutant is meant to break: at such bounds a mutant "caught" proves nothing. One
-    exploration per scenario, of just the properties its mutants break."""
+    exploration per scenario, of just the properties its mutants break (one task each)."""
     by_scenario: dict[str, set[str]] = {}
     for name in names or tuple(MUTANTS):
         m = MUTANTS[name]
         by_scenario.setdefault(m.scenario, set()).add(m.breaks)
+    tasks = [
+        (sc, tuple(sorted(pids)), bounds, max_states) for sc, pids in sorted(by_scenario.items())
+    ]
     out = []
-    for scenario, pids in sorted(by_scenario.items()):
-        props = tuple(p for p in CHECKED if p.id in pids)
-        ex = explore(make_model(scenario, bounds), props, max_states=max_states)
-        out += [(scenario, p.id) for p in props if not ex.verdicts[p.id].holds]
+    for (scenario, _, _, _), broken in zip(
+        tasks, parallel.run(_unmutated_task, tasks, workers, scheduler), strict=True
+    ):
+        out += [(scenario, pid) for pid in broken]
     return out
+
+
+def _unmutated_task(
+    scenario: str, pids: tuple[str, ...], bounds: Bounds, max_states: int
+) -> list[str]:
+    props = tuple(p for p in CHECKED if p.id in pids)
+    ex = explore(make_model(scenario, bounds), props, max_states=max_states)
+    return [p.id for p in props if not ex.verdicts[p.id].holds]
 
 
 def sweep(
-    bounds: Bounds, names: tuple[str, ...] | None = None, max_states: int = 2_000_000
+    bounds: Bounds,
+    names: tuple[str, ...] | None = None,
+    max_states: int = 2_000_000,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> list[Catch]:
-    """Run each mutant in its scenario and record which properties catch it."""
+    """Run each mutant in its scenario and record which properties catch it (one task per
+    mutant: in parallel with ``workers`` other than 1 or a Dask ``scheduler``)."""
+    chosen = names or tuple(MUTANTS)
+    tasks = [(name, bounds, max_states) for name in chosen]
     out = []
-    for name in names or tuple(MUTANTS):
+    for name, (caught, trace, stats) in zip(
+        chosen, parallel.run(_mutant_task, tasks, workers, scheduler), strict=True
+    ):
         m = MUTANTS[name]
-        model = make_model(m.scenario, bounds, m.name)
-        # stop as soon as the expected property is violated (a safety property) or never
-        ex = explore(model, CHECKED, max_states=max_states, stop_at=(m.breaks,))
-        caught = [
-            pid
-            for pid, v in ex.verdicts.items()
-            if not v.holds and PROPERTIES[pid].kind != "reachable"
-        ]
-        v = ex.verdicts.get(m.breaks)
-        trace = v.trace if v is not None and not v.holds else None
-        out.append(Catch(m, sorted(caught), trace, model, ex.stats))
+        out.append(Catch(m, caught, trace, make_model(m.scenario, bounds, m.name), stats))
     return out
+
+
+def _mutant_task(
+    name: str, bounds: Bounds, max_states: int
+) -> tuple[list[str], Trace | None, Stats]:
+    m = MUTANTS[name]
+    model = make_model(m.scenario, bounds, m.name)
+    # stop as soon as the expected property is violated (a safety property) or never
+    ex = explore(model, CHECKED, max_states=max_states, stop_at=(m.breaks,))
+    caught = [
+        pid for pid, v in ex.verdicts.items() if not v.holds and PROPERTIES[pid].kind != "reachable"
+    ]
+    v = ex.verdicts.get(m.breaks)
+    trace = v.trace if v is not None and not v.holds else None
+    return sorted(caught), trace, ex.stats

@@ -26,6 +26,20 @@ class BoundsError(ValueError):
     """A bound that makes no sense (negative, zero where one is needed)."""
 
 
+#: The largest bounds that can be explored at all (the state space grows exponentially in the
+#: first ones, and the clock's values multiply it in the others); larger ones are refused.
+MOST = {"capacity": 8, "duplicates": 8, "data": 8, "retries": 8, "msl": 16, "rto": 16,
+        "time_wait": 64, "window": 64}
+WHY = {
+    "capacity": "segment in flight multiplies the states many times over",
+    "duplicates": "duplication multiplies the states", "data": "data unit multiplies the states",
+    "retries": "retransmission multiplies the states",
+    "msl": "tick of MSL adds ages to every segment in flight",
+    "rto": "tick adds timer values to every state", "time_wait": "tick adds timer values",
+    "window": "unit of window admits more sequence numbers",
+}
+
+
 @dataclass(frozen=True)
 class Bounds:
     """The knobs of the model. Small defaults verify in seconds; raise them to explore more.
@@ -59,6 +73,13 @@ class Bounds:
             if value < least:
                 raise BoundsError(
                     f"--{name.replace('_', '-')} must be at least {least} (got {value})")
+            if value > MOST[name]:  # refused up front, before any memory is spent on it
+                raise BoundsError(
+                    f"--{name.replace('_', '-')} {value} cannot be explored: at most "
+                    f"{MOST[name]} (each more {WHY[name]})")
+        if self.fin_wait_2 > MOST["time_wait"]:
+            raise BoundsError(f"--fin-wait-2 {self.fin_wait_2} cannot be explored: at most "
+                              f"{MOST['time_wait']}")
         if self.fin_wait_2 < -1:
             raise BoundsError(f"--fin-wait-2 must be at least 0 (got {self.fin_wait_2})")
         tw = self.time_wait or 2 * self.msl

@@ -2,10 +2,18 @@
 
 from tcpspec.checks.explicit.search import (
     Exploration,
+    MemoryLimitExceeded,
     StateLimitExceeded,
     Stats,
     Verdict,
     explore,
 )
 
-__all__ = ["Exploration", "StateLimitExceeded", "Stats", "Verdict", "explore"]
+__all__ = [
+    "Exploration",
+    "MemoryLimitExceeded",
+    "StateLimitExceeded",
+    "Stats",
+    "Verdict",
+    "explore",
+]

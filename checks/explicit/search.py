@@ -1,9 +1,19 @@
 """The explicit-state engine: breadth-first exploration of every interleaving.
 
-Builds the reachable state graph as a networkx DiGraph (nodes are state numbers, in BFS order;
-``graph.nodes[n]["world"]`` is the state, each edge's ``label`` the `Label` of the first move found
-between the two states). Breadth-first order makes every counterexample a shortest one.
-Safety properties are checked on the fly; deadlocks and liveness on the finished graph.
+Breadth-first order makes every counterexample a shortest one. Safety properties are checked on
+the fly; deadlocks and liveness on the finished graph.
+
+The store is compact, because the state space is large and Python objects are not: the pair of
+endpoints and the pair of channels of a state are each interned once (most states share them
+with many others: they differ in what is in flight, or in who knows what), and a state is the
+one integer ``endpoints id, channels id, duplications left`` packed together. Parents, depths
+and the edges (in compressed sparse row form: the successors of state ``n`` are
+``succ[first[n]:first[n + 1]]``) are flat arrays. What a step did (its `Label`) is not stored:
+it is recomputed, by calling `Model.successors` again, for the few states a trace walks
+through. The networkx graph users get (``Exploration.graph``: nodes are state numbers in BFS
+order, ``graph.nodes[n]["world"]`` the state, each edge's ``label`` the first move found between
+the two states) is built from this form on first use; liveness (bottom strongly connected
+components) is computed on it with scipy.
 """
 
 from __future__ import annotations
@@ -11,9 +21,11 @@ from __future__ import annotations
 import gc
 import resource
 import time
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from array import array
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any, NamedTuple, overload
 
 import networkx as nx
 
@@ -24,6 +36,10 @@ from tcpspec.spec.model import Label, Model, World
 
 class StateLimitExceeded(RuntimeError):
     """The state space is larger than ``--max-states``."""
+
+
+class MemoryLimitExceeded(StateLimitExceeded):
+    """The search needs more memory than ``--max-memory``."""
 
 
 @dataclass
@@ -51,37 +67,181 @@ class Stats:
         }
 
 
-@dataclass
+#: A progress report, every second or so of a long search: the figures so far (``peak_mib`` is
+#: the current resident size).
+Progress = Callable[[Stats], None]
+
+# A state is (endpoints id << _EPS_SHIFT) | (channels id << _DUPS_BITS) | duplications left.
+_DUPS_BITS = 8
+_EPS_SHIFT = 40  # room for 2**32 channel pairs
+_LABEL_MEMO = 400_000  # entries of the memo of step predicates that read the label
+
+
+class _Store:
+    """The interned parts of the states and the packed states themselves."""
+
+    def __init__(self) -> None:
+        self.eps: list[Any] = []  # endpoints id -> (Endpoint, Endpoint)
+        self.eps_id: dict[Any, int] = {}
+        self.chans: list[Any] = []  # channels id -> (channel, channel)
+        self.chans_id: dict[Any, int] = {}
+        self.keys: list[int] = []  # state number -> packed state
+        self.index: dict[int, int] = {}  # packed state -> state number
+
+    def world(self, n: int) -> World:
+        k = self.keys[n]
+        return World(
+            self.eps[k >> _EPS_SHIFT],
+            self.chans[(k >> _DUPS_BITS) & ((1 << (_EPS_SHIFT - _DUPS_BITS)) - 1)],
+            k & ((1 << _DUPS_BITS) - 1),
+        )
+
+    def number(self, w: World) -> int | None:
+        """The state number of ``w`` (None if it was not reached)."""
+        e, c = self.eps_id.get(w.eps), self.chans_id.get(w.chans)
+        if e is None or c is None:
+            return None
+        return self.index.get((e << _EPS_SHIFT) | (c << _DUPS_BITS) | w.dups)
+
+
+class Worlds(Sequence[World]):
+    """The explored states, in BFS order, built on demand from the compact store."""
+
+    def __init__(self, store: _Store) -> None:
+        self._store = store
+
+    def __len__(self) -> int:
+        return len(self._store.keys)
+
+    @overload
+    def __getitem__(self, n: int) -> World: ...
+    @overload
+    def __getitem__(self, n: slice) -> list[World]: ...
+    def __getitem__(self, n: int | slice) -> World | list[World]:
+        if isinstance(n, slice):
+            return [self[k] for k in range(*n.indices(len(self)))]
+        if n < 0:
+            n += len(self)
+        if not 0 <= n < len(self):
+            raise IndexError(n)
+        return self._store.world(n)
+
+    def __iter__(self) -> Iterator[World]:
+        world = self._store.world
+        return (world(n) for n in range(len(self)))
+
+
+class Parents(Sequence["tuple[int, Label] | None"]):
+    """``parent[n]``: the state a shortest path reaches ``n`` from, and the move taken (the first
+    move found from there to ``n``, recomputed); None for the initial state."""
+
+    def __init__(self, ex: Exploration) -> None:
+        self._ex = ex
+
+    def __len__(self) -> int:
+        return len(self._ex._parent)
+
+    @overload
+    def __getitem__(self, n: int) -> tuple[int, Label] | None: ...
+    @overload
+    def __getitem__(self, n: slice) -> list[tuple[int, Label] | None]: ...
+    def __getitem__(self, n: int | slice) -> Any:
+        if isinstance(n, slice):
+            return [self[k] for k in range(*n.indices(len(self)))]
+        p = self._ex._parent[n]
+        if p < 0:
+            return None
+        return p, self._ex.label(p, n)
+
+
 class Exploration:
-    model: Model
-    graph: nx.DiGraph
-    worlds: list[World]
-    parent: list[tuple[int, Label] | None]
-    stats: Stats
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
-    complete: bool = True  # False when the search stopped at the first violation
+    """What a search found: the states, the shortest paths to them, the verdicts.
+
+    ``worlds[n]`` is state ``n`` (BFS order), ``parent[n]`` how it was first reached, ``graph``
+    the networkx graph of every state and move (built on first use)."""
+
+    def __init__(
+        self,
+        model: Model,
+        store: _Store,
+        parent: array[int],
+        first: array[int],
+        succ: array[int],
+        stats: Stats,
+    ) -> None:
+        self.model = model
+        self._store = store
+        self._parent = parent
+        self._first = first  # CSR row starts of the processed states (len: processed + 1)
+        self._succ = succ
+        self.stats = stats
+        self.verdicts: dict[str, Verdict] = {}
+        self.complete = True  # False when the search stopped at the first violation
+        self.worlds = Worlds(store)
+        self.parent = Parents(self)
+        self._graph: nx.DiGraph | None = None
+
+    # -- paths and traces ----------------------------------------------------------------------
+
+    def number(self, w: World) -> int | None:
+        """The state number of ``w``, or None if the search did not reach it."""
+        return self._store.number(w)
+
+    def successors(self, n: int) -> array[int]:
+        """The states one move from ``n`` (each once, ``n`` itself left out); empty if ``n`` was
+        not expanded (the search stopped first)."""
+        if n + 1 >= len(self._first):
+            return array("i")
+        return self._succ[self._first[n] : self._first[n + 1]]
+
+    def label(self, n: int, m: int) -> Label:
+        """The first move found from state ``n`` to state ``m`` (what the graph's edge holds)."""
+        target = self.worlds[m]
+        for lab, w2 in self.model.successors(self.worlds[n]):
+            if w2 == target:
+                return lab
+        raise KeyError((n, m))
 
     def path_to(self, n: int) -> list[int]:
         path = [n]
-        while (p := self.parent[path[-1]]) is not None:
-            path.append(p[0])
+        while (p := self._parent[path[-1]]) >= 0:
+            path.append(p)
         return path[::-1]
 
     def trace_to(self, n: int, prop: str = "", verdict: str = "") -> Trace:
         nodes = self.path_to(n)
-        steps = [
-            TraceStep(self.parent[k][1], self.worlds[k])  # type: ignore[index]
-            for k in nodes[1:]
-        ]
+        steps = [TraceStep(self.label(a, b), self.worlds[b]) for a, b in pairwise(nodes)]
         return Trace(self.worlds[0], steps, prop, verdict)
 
+    # -- the networkx view ---------------------------------------------------------------------
 
-Progress = Callable[[int], None]
+    @property
+    def graph(self) -> nx.DiGraph:
+        """Every state (attribute ``world``) and move (attribute ``label``: the first move found
+        between the two states; no self-loops), as a networkx DiGraph."""
+        if self._graph is None:
+            self._graph = self._build_graph()
+        return self._graph
+
+    def _build_graph(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        worlds = self.worlds
+        g.add_nodes_from((n, {"world": w}) for n, w in enumerate(worlds))
+        for n in range(len(self._first) - 1):
+            targets = set(self.successors(n).tolist())
+            if not targets:
+                continue
+            for lab, w2 in self.model.successors(worlds[n]):
+                m = self._store.number(w2)
+                if m in targets:
+                    targets.discard(m)
+                    g.add_edge(n, m, label=lab)
+        return g
 
 
 class _EndpointsOnly(NamedTuple):
     """A world with the network hidden: a predicate evaluated on it either reads only the
-    endpoints (its value is then a function of them, and is cached) or raises AttributeError."""
+    endpoints (its value is then a function of them) or raises AttributeError."""
 
     eps: tuple[Any, ...]
 
@@ -94,43 +254,54 @@ class _NoLabel:
 _NO_LABEL = _NoLabel()
 
 
-class _Cached:
-    """A property predicate, memoised on the endpoints when it does not look at the network or the
-    label. Most properties speak of the two endpoints only, and many worlds share them (they
-    differ in what is in flight), so this saves most of the evaluations."""
+_EPS, _EPS_LABEL, _WORLD = "endpoints", "endpoints and label", "world"
 
-    def __init__(self, model: Model, p: Property) -> None:
-        self.model, self.p = model, p
-        self.memo: dict[Any, bool] | None = {}  # None: the predicate needs the whole world
+
+class _Check:
+    """One property predicate, and what it reads (decided on its first evaluation, with the
+    network, and then the label, hidden): the endpoints only, the endpoints and the label, or
+    the whole world. Most properties speak of the two endpoints only, and many states share
+    them, so such a predicate is evaluated once per pair of endpoints (a state predicate) or
+    per pair of such pairs (a step predicate): where its value can change, and nowhere else."""
+
+    def __init__(self, model: Model, p: Property, want: bool, slot: int = 0) -> None:
+        self.model, self.p, self.id, self.slot = model, p, p.id, slot
+        # the value that decides it: False for a safety property, True for a witness
+        self.want = want
+        self.kind: str | None = None
 
     def state(self, w: World) -> bool:
-        if self.memo is None:
-            return bool(self.p.pred(self.model, w))
-        hit = self.memo.get(w.eps)
-        if hit is None:
-            hit = self._first(w.eps, (_EndpointsOnly(w.eps),), (w,))
-        return hit
+        if self.kind is None:
+            return self._first([((_EndpointsOnly(w.eps),), _EPS), ((w,), _WORLD)])
+        return bool(self.p.pred(self.model, w))
 
     def step(self, w: World, lab: Label, w2: World) -> bool:
-        if self.memo is None:
-            return bool(self.p.pred(self.model, w, lab, w2))
-        key = (w.eps, w2.eps)
-        hit = self.memo.get(key)
-        if hit is None:
-            hit = self._first(
-                key, (_EndpointsOnly(w.eps), _NO_LABEL, _EndpointsOnly(w2.eps)), (w, lab, w2)
+        if self.kind is None:
+            hw, hw2 = _EndpointsOnly(w.eps), _EndpointsOnly(w2.eps)
+            return self._first(
+                [((hw, _NO_LABEL, hw2), _EPS), ((hw, lab, hw2), _EPS_LABEL), ((w, lab, w2), _WORLD)]
             )
-        return hit
+        return bool(self.p.pred(self.model, w, lab, w2))
 
-    def _first(self, key: Any, hidden: tuple[Any, ...], full: tuple[Any, ...]) -> bool:
-        try:
-            value = bool(self.p.pred(self.model, *hidden))
-        except AttributeError:  # it looked at the network or the label: no caching
-            self.memo = None
-            return bool(self.p.pred(self.model, *full))
-        if self.memo is not None:
-            self.memo[key] = value
-        return value
+    def _first(self, tries: list[tuple[tuple[Any, ...], str]]) -> bool:
+        for args, kind in tries[:-1]:
+            try:
+                value = bool(self.p.pred(self.model, *args))
+            except AttributeError:  # it looked at what was hidden
+                continue
+            self.kind = kind
+            return value
+        args, self.kind = tries[-1]
+        return bool(self.p.pred(self.model, *args))
+
+
+def _rss_mib() -> float:
+    """The resident size now (Linux: /proc/self/statm), else the peak so far."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def explore(
@@ -140,136 +311,277 @@ def explore(
     stop_at: Collection[str] = (),
     progress: Progress | None = None,
     measure_memory: bool = False,
+    max_memory_mib: float | None = None,
+    progress_every: float = 2.0,
 ) -> Exploration:
     """Explore every reachable state of ``model`` and check ``properties`` (and their witnesses).
 
     The search ends early once a safety property named in ``stop_at`` is violated (the mutant
     sweep and `tcpspec trace` use this); liveness and deadlock need the full graph and are then
-    not decided.
+    not decided. It stops with `StateLimitExceeded` beyond ``max_states`` states and with
+    `MemoryLimitExceeded` when the process grows beyond ``max_memory_mib``; ``progress`` is
+    called every ``progress_every`` seconds with the figures so far.
     """
     t0 = time.perf_counter()
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of small immutable tuples, no cycles: the collector only slows us
     try:
-        return _explore(
-            model, properties, max_states, frozenset(stop_at), progress, measure_memory, t0
-        )
+        return _Search(
+            model,
+            properties,
+            max_states,
+            frozenset(stop_at),
+            progress,
+            max_memory_mib,
+            progress_every,
+            t0,
+        ).run(measure_memory)
     finally:
         if gc_was_on:
             gc.enable()
 
 
-def _explore(
-    model: Model,
-    properties: tuple[Property, ...],
-    max_states: int,
-    stop_at: frozenset[str],
-    progress: Progress | None,
-    measure_memory: bool,
-    t0: float,
-) -> Exploration:
-    invariants = [p for p in properties if p.kind == "invariant"]
-    actions = [p for p in properties if p.kind == "action"]
-    witness_ids = [p.witness for p in properties if p.witness]
-    witnesses = [PROPERTIES[w] for w in witness_ids]
-    w_states = [p for p in witnesses if p.kind == "reachable" and _arity(p) == 2]
-    w_actions = [p for p in witnesses if p.kind == "reachable" and _arity(p) == 4]
-    cached = {p.id: _Cached(model, p) for p in invariants + actions + w_states + w_actions}
+class _Search:
+    def __init__(
+        self,
+        model: Model,
+        properties: tuple[Property, ...],
+        max_states: int,
+        stop_at: frozenset[str],
+        progress: Progress | None,
+        max_memory_mib: float | None,
+        progress_every: float,
+        t0: float,
+    ) -> None:
+        self.model, self.properties, self.max_states = model, properties, max_states
+        self.stop_at, self.progress, self.max_memory_mib = stop_at, progress, max_memory_mib
+        self.progress_every, self.t0 = progress_every, t0
+        if model.p.duplicates >= 1 << _DUPS_BITS:
+            raise StateLimitExceeded(f"--duplicates must be below {1 << _DUPS_BITS}")
+        self.invariants = [p for p in properties if p.kind == "invariant"]
+        self.actions = [p for p in properties if p.kind == "action"]
+        self.witnesses = [PROPERTIES[p.witness] for p in properties if p.witness]
+        self.w_states = [p for p in self.witnesses if p.kind == "reachable" and _arity(p) == 2]
+        self.w_actions = [p for p in self.witnesses if p.kind == "reachable" and _arity(p) == 4]
+        # property id -> the state (or the step) where it was decided
+        self.found: dict[str, int] = {}
+        self.found_edge: dict[str, tuple[int, Label, World]] = {}
+        # step predicates that read the label: (endpoints, label, endpoints') -> bits
+        self.label_memo: dict[Any, int] = {}
+        self.label_id: dict[Label, int] = {}  # labels are few: interned
 
-    init = model.initial()
-    index: dict[World, int] = {init: 0}
-    worlds: list[World] = [init]
-    parent: list[tuple[int, Label] | None] = [None]
-    depth: list[int] = [0]
-    g = nx.DiGraph()
-    g.add_node(0)
-    ex = Exploration(model, g, worlds, parent, Stats())
-    found: dict[str, int] = {}  # property id -> state number where it was decided
-    found_edge: dict[str, tuple[int, Label, World]] = {}
-    transitions = 0
+    def run(self, measure_memory: bool) -> Exploration:
+        model = self.model
+        store = _Store()
+        parent = array("i", [-1])
+        depth = array("i", [0])
+        first = array("q", [0])
+        succ = array("i")
+        ex = Exploration(model, store, parent, first, succ, Stats())
+        self.ex = ex
 
-    def check_state(n: int, w: World) -> None:
-        for p in invariants:
-            if p.id not in found and not cached[p.id].state(w):
-                found[p.id] = n
-        for p in w_states:
-            if p.id not in found and cached[p.id].state(w):
-                found[p.id] = n
+        state_checks = [_Check(model, p, False) for p in self.invariants] + [
+            _Check(model, p, True) for p in self.w_states
+        ]
+        step_checks = [
+            _Check(model, p, p.kind == "reachable", slot)
+            for slot, p in enumerate(self.actions + self.w_actions)
+        ]
+        if len(step_checks) > 16:
+            raise ValueError("at most 16 step properties at once")
+        found, found_edge = self.found, self.found_edge
 
-    check_state(0, init)
-    head = 0
-    while head < len(worlds):
-        if any(pid in found or pid in found_edge for pid in stop_at):
-            ex.complete = False
-            break
-        n = head
-        w = worlds[head]
-        head += 1
-        for lab, w2 in model.successors(w):
-            transitions += 1
-            m2 = index.get(w2)
-            is_new = m2 is None
-            if is_new:
-                m2 = len(worlds)
-                if m2 >= max_states:
-                    raise StateLimitExceeded(
-                        f"the state space has more than {max_states:,} states; raise "
-                        f"--max-states or lower the bounds (e.g. --capacity, --duplicates, "
-                        f"--data)"
-                    )
-                index[w2] = m2
-                worlds.append(w2)
-                parent.append((n, lab))
-                depth.append(depth[n] + 1)
-            for p in actions:
-                if p.id not in found_edge and not cached[p.id].step(w, lab, w2):
-                    found_edge[p.id] = (n, lab, w2)
-            for p in w_actions:
-                if p.id not in found_edge and cached[p.id].step(w, lab, w2):
-                    found_edge[p.id] = (n, lab, w2)
-            if m2 != n and not g.has_edge(n, m2):
-                g.add_edge(n, m2, label=lab)
-            if is_new:
-                check_state(m2, w2)  # type: ignore[arg-type]
-        if progress is not None and head % 5000 == 0:
-            progress(len(worlds))
+        init = model.initial()
+        eps_list, eps_id = store.eps, store.eps_id
+        chans_list, chans_id = store.chans, store.chans_id
+        keys, index = store.keys, store.index
+        eps_id[init.eps] = 0
+        eps_list.append(init.eps)
+        chans_id[init.chans] = 0
+        chans_list.append(init.chans)
+        key0 = init.dups
+        keys.append(key0)
+        index[key0] = 0
+        # state checks that read only the endpoints are decided per endpoints id: the first
+        # state with a given pair is the one to report, later ones add nothing
+        state_checks = self._check_state(state_checks, 0, init, new_eps=True)
+        seen_steps: set[int] = set()  # (endpoints id, endpoints id') pairs already checked
+        max_states = self.max_states
+        successors = model.successors
+        transitions = 0
+        n = 0
+        next_report = time.perf_counter() + self.progress_every
+        watch = self.progress is not None or self.max_memory_mib is not None
+        stop_at = self.stop_at
+        while n < len(keys):
+            if stop_at and any(pid in found or pid in found_edge for pid in stop_at):
+                ex.complete = False
+                break
+            w = store.world(n)
+            w_eps, w_chans, _ = w
+            e = keys[n] >> _EPS_SHIFT
+            c = (keys[n] >> _DUPS_BITS) & ((1 << (_EPS_SHIFT - _DUPS_BITS)) - 1)
+            d_next = depth[n] + 1
+            targets: set[int] = set()
+            for lab, w2 in successors(w):
+                transitions += 1
+                e2_eps, c2_chans, d2 = w2
+                new_eps = False
+                if e2_eps is w_eps:
+                    e2 = e
+                else:
+                    got = eps_id.get(e2_eps)
+                    if got is None:
+                        got = eps_id[e2_eps] = len(eps_list)
+                        eps_list.append(e2_eps)
+                        new_eps = True
+                    e2 = got
+                if c2_chans is w_chans:
+                    c2 = c
+                else:
+                    got = chans_id.get(c2_chans)
+                    if got is None:
+                        got = chans_id[c2_chans] = len(chans_list)
+                        chans_list.append(c2_chans)
+                    c2 = got
+                key = (e2 << _EPS_SHIFT) | (c2 << _DUPS_BITS) | d2
+                m2 = index.get(key)
+                is_new = m2 is None
+                if m2 is None:
+                    m2 = len(keys)
+                    if m2 >= max_states:
+                        raise StateLimitExceeded(
+                            f"the state space has more than {max_states:,} states; raise "
+                            f"--max-states or lower the bounds (e.g. --capacity, --duplicates, "
+                            f"--data)"
+                        )
+                    index[key] = m2
+                    keys.append(key)
+                    parent.append(n)
+                    depth.append(d_next)
+                if step_checks:
+                    step_checks = self._check_step(step_checks, seen_steps, n, w, lab, w2, e, e2)
+                if m2 != n and m2 not in targets:
+                    targets.add(m2)
+                    succ.append(m2)
+                if is_new and state_checks:
+                    state_checks = self._check_state(state_checks, m2, w2, new_eps)
+            first.append(len(succ))
+            n += 1
+            if watch and not n & 1023 and time.perf_counter() >= next_report:
+                next_report = time.perf_counter() + self.progress_every
+                self._watch(len(keys), transitions, max(depth[-1], 0))
 
-    for n, w in enumerate(worlds):
-        g.nodes[n]["world"] = w
+        self._verdicts(ex)
+        ex.stats = Stats(
+            states=len(keys),
+            transitions=transitions,
+            depth=max(depth),
+            seconds=time.perf_counter() - self.t0,
+        )
+        if measure_memory:  # the process's peak resident size (Linux reports KiB)
+            ex.stats.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return ex
+
+    def _check_state(self, checks: list[_Check], n: int, w: World, new_eps: bool) -> list[_Check]:
+        """Decide what state ``n`` decides; the checks still undecided after it."""
+        left = []
+        for ch in checks:
+            if ch.kind == _EPS and not new_eps:
+                left.append(ch)  # the same endpoints were seen (and checked) before
+                continue
+            if ch.state(w) == ch.want:
+                self.found[ch.id] = n
+            else:
+                left.append(ch)
+        return left
+
+    def _check_step(
+        self,
+        checks: list[_Check],
+        seen: set[int],
+        n: int,
+        w: World,
+        lab: Label,
+        w2: World,
+        e: int,
+        e2: int,
+    ) -> list[_Check]:
+        pair = (e << 32) | e2
+        repeat = pair in seen
+        if not repeat:
+            seen.add(pair)
+        left = []
+        memo_key: Any = None
+        known = 0
+        for ch in checks:
+            if repeat and ch.kind == _EPS:
+                left.append(ch)
+                continue
+            if ch.kind == _EPS_LABEL:
+                # it reads the label too: memoised on (endpoints, label, endpoints'), in a
+                # bounded table (the same move recurs with many different channel contents)
+                if memo_key is None:
+                    lid = self.label_id.get(lab)
+                    if lid is None:
+                        lid = self.label_id[lab] = len(self.label_id)
+                    memo_key = (pair << 24 | lid) if lid < 1 << 24 else (pair, lid)
+                    known = self.label_memo.get(memo_key, 0)
+                    if len(self.label_memo) > _LABEL_MEMO:
+                        self.label_memo.clear()
+                bit = 1 << ch.slot
+                if known & bit:
+                    value = bool(known & (bit << 16))
+                else:
+                    value = ch.step(w, lab, w2)
+                    known |= bit | (bit << 16 if value else 0)
+                    self.label_memo[memo_key] = known
+            else:
+                value = ch.step(w, lab, w2)
+            if value == ch.want:
+                self.found_edge[ch.id] = (n, lab, w2)
+            else:
+                left.append(ch)
+        return left
+
+    def _watch(self, states: int, transitions: int, depth: int) -> None:
+        rss = _rss_mib()
+        if self.max_memory_mib is not None and rss > self.max_memory_mib:
+            raise MemoryLimitExceeded(
+                f"the search needs more than {self.max_memory_mib:,.0f} MiB (--max-memory) after "
+                f"{states:,} states; lower the bounds (e.g. --capacity, --duplicates, --data), "
+                f"check only safety with --engine z3, or raise --max-memory"
+            )
+        if self.progress is not None:
+            secs = time.perf_counter() - self.t0
+            self.progress(Stats(states, transitions, depth, secs, rss))
 
     # -- verdicts ------------------------------------------------------------------------------
-    for p in invariants + [q for q in witnesses if q in w_states]:
-        if p.id in found:
-            kind = "witness" if p.kind == "reachable" else "violated"
-            tr = ex.trace_to(found[p.id], p.id, kind)
-            ex.verdicts[p.id] = Verdict(p, p.kind == "reachable", tr)
-        else:
-            ex.verdicts[p.id] = Verdict(p, p.kind != "reachable")
-    for p in actions + w_actions:
-        if p.id in found_edge:
-            n, lab, w2 = found_edge[p.id]
-            tr = ex.trace_to(n, p.id, "witness" if p.kind == "reachable" else "violated")
-            tr.steps.append(TraceStep(lab, w2))
-            ex.verdicts[p.id] = Verdict(p, p.kind == "reachable", tr)
-        else:
-            ex.verdicts[p.id] = Verdict(p, p.kind != "reachable")
-    if ex.complete:
-        for p in properties:
-            if p.kind == "deadlock":
-                ex.verdicts[p.id] = _deadlocks(ex, p)
-        live = [p for p in properties if p.kind == "liveness"]
-        if live:
-            _liveness(ex, live)
 
-    ex.stats = Stats(
-        states=len(worlds),
-        transitions=transitions,
-        depth=max(depth),
-        seconds=time.perf_counter() - t0,
-    )
-    if measure_memory:  # the process's peak resident size (Linux reports KiB)
-        ex.stats.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return ex
+    def _verdicts(self, ex: Exploration) -> None:
+        found, found_edge = self.found, self.found_edge
+        for p in self.invariants + self.w_states:
+            if p.id in found:
+                kind = "witness" if p.kind == "reachable" else "violated"
+                tr = ex.trace_to(found[p.id], p.id, kind)
+                ex.verdicts[p.id] = Verdict(p, p.kind == "reachable", tr)
+            else:
+                ex.verdicts[p.id] = Verdict(p, p.kind != "reachable")
+        for p in self.actions + self.w_actions:
+            if p.id in found_edge:
+                n, lab, w2 = found_edge[p.id]
+                tr = ex.trace_to(n, p.id, "witness" if p.kind == "reachable" else "violated")
+                tr.steps.append(TraceStep(lab, w2))
+                ex.verdicts[p.id] = Verdict(p, p.kind == "reachable", tr)
+            else:
+                ex.verdicts[p.id] = Verdict(p, p.kind != "reachable")
+        if ex.complete:
+            for p in self.properties:
+                if p.kind == "deadlock":
+                    ex.verdicts[p.id] = _deadlocks(ex, p)
+            live = [p for p in self.properties if p.kind == "liveness"]
+            if live:
+                _liveness(ex, live)
 
 
 def _arity(p: Property) -> int:
@@ -277,10 +589,10 @@ def _arity(p: Property) -> int:
 
 
 def _deadlocks(ex: Exploration, p: Property) -> Verdict:
-    g = ex.graph
+    first = ex._first
     for n in range(len(ex.worlds)):  # BFS order: the first found is the shallowest
         if (
-            g.out_degree(n) == 0
+            first[n + 1] == first[n]  # no move to another state (maybe to itself)
             and not ex.model.successors(ex.worlds[n])
             and not p.pred(ex.model, ex.worlds[n])
         ):
@@ -291,35 +603,77 @@ def _deadlocks(ex: Exploration, p: Property) -> Verdict:
     return Verdict(p, True)
 
 
+def _bottom_sccs(ex: Exploration) -> tuple[Any, Any]:
+    """Each state's strongly connected component, and which components are bottom ones (no
+    move leaves them): scipy on the compressed sparse rows the search stored."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(ex.worlds)
+    indptr = np.frombuffer(ex._first, dtype=np.int64)
+    indptr = np.concatenate([indptr, np.full(n + 1 - len(indptr), indptr[-1], dtype=np.int64)])
+    indices = np.frombuffer(ex._succ, dtype=np.int32)
+    adj = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
+    count, comp = connected_components(adj, directed=True, connection="strong")
+    src = np.repeat(np.arange(n), np.diff(indptr))
+    leaving = comp[src] != comp[indices]
+    bottom = np.ones(count, dtype=bool)
+    bottom[comp[src[leaving]]] = False
+    return comp, bottom
+
+
 def _liveness(ex: Exploration, props: list[Property]) -> None:
     """Bottom SCCs are where fair runs end up; every state in them must satisfy each goal."""
-    g = ex.graph
-    cond = nx.condensation(g)
-    members = cond.graph["mapping"]  # node -> scc id
-    bottoms = {c for c in cond.nodes if cond.out_degree(c) == 0}
+    comp, bottom = _bottom_sccs(ex)
+    checks = [_Check(ex.model, p, False) for p in props]
+    memo: dict[tuple[str, Any], bool] = {}
     bad: dict[str, int] = {}
-    for n in range(len(ex.worlds)):  # BFS order: shallowest first
-        if members[n] not in bottoms:
-            continue
-        for p in props:
-            if p.id not in bad and not p.pred(ex.model, ex.worlds[n]):
-                bad[p.id] = n
+    in_bottom = bottom[comp]
+    for n in in_bottom.nonzero()[0].tolist():  # BFS order: shallowest first
+        w = ex.worlds[n]
+        for ch in checks:
+            if ch.id in bad:
+                continue
+            k = (ch.id, w.eps)
+            ok = memo.get(k) if ch.kind == _EPS else None
+            if ok is None:
+                ok = ch.state(w)
+                if ch.kind == _EPS:
+                    memo[k] = ok
+            if not ok:
+                bad[ch.id] = n
+        if len(bad) == len(checks):
+            break
     for p in props:
         if p.id not in bad:
             ex.verdicts[p.id] = Verdict(p, True)
             continue
         n = bad[p.id]
         tr = ex.trace_to(n, p.id, "violated")
-        scc = cond.nodes[members[n]]["members"]
+        scc = (comp == comp[n]).nonzero()[0].tolist()
         tr.loop_start = len(tr.steps)
         if len(scc) > 1:  # close the lasso: a shortest way back to n inside its SCC
-            sub = g.subgraph(scc)
+            sub = _component_graph(ex, scc)
             back = min((nx.shortest_path(sub, s, n) for s in sub.successors(n)), key=len)
             cur = n
             for nxt in back:
-                tr.steps.append(TraceStep(g.edges[cur, nxt]["label"], ex.worlds[nxt]))
+                tr.steps.append(TraceStep(ex.label(cur, nxt), ex.worlds[nxt]))
                 cur = nxt
             tr.note = f"from step {tr.loop_start} on, the run can repeat forever"
         else:
             tr.note = "the run can stay in the last state forever"
         ex.verdicts[p.id] = Verdict(p, False, tr)
+
+
+def _component_graph(ex: Exploration, members: list[int]) -> nx.DiGraph:
+    """One component as a networkx graph, its nodes and edges in the order the search found
+    them (so that the shortest path networkx picks is the one it picks on the whole graph)."""
+    keep = set(members)
+    g = nx.DiGraph()
+    g.add_nodes_from(members)
+    for n in members:
+        for m in ex.successors(n).tolist():
+            if m in keep:
+                g.add_edge(n, m)
+    return g

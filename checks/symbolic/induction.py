@@ -12,6 +12,8 @@ from tcpspec.checks.symbolic.bmc import bmc_many
 from tcpspec.checks.symbolic.verdict import PROVED, Invariant, SymbolicVerdict, SymLabel, _b, _prop
 from tcpspec.spec.model import Model
 
+STALE_CERTIFICATE = "the checked-in certificate no longer holds: Houdini was run again"
+
 # -- unbounded proofs --------------------------------------------------------------------------
 
 
@@ -62,12 +64,27 @@ def check(
     depth: int,
     deeper: dict[str, int] | None = None,
     induction: bool = True,
+    certificate: list[str] | None = None,
 ) -> dict[str, SymbolicVerdict]:
     """The Z3 engine's verdict on each property: a proof by induction if one is found, else BMC
     to ``depth`` (or to ``deeper[pid]`` when given: how `verify` makes BMC reach the length of
-    a counterexample the explicit engine found)."""
+    a counterexample the explicit engine found).
+
+    With a ``certificate`` (the conjuncts of an inductive invariant found before, see
+    `certificate`) it is re-checked in one query first; Houdini runs only if it no longer
+    proves every property, and the verdicts say so."""
     t0 = time.perf_counter()
+    stale: list[str] = []
+    if induction and certificate is not None:
+        from tcpspec.checks.symbolic.certificate import recheck
+
+        proved = recheck(model, certificate, prop_ids)
+        if proved is not None:
+            return proved
+        stale = [STALE_CERTIFICATE]
     out, inv = _induction(model, prop_ids) if induction else ({}, None)
+    for v in out.values():
+        v.notes = stale + v.notes
     rest = {pid: max(depth, (deeper or {}).get(pid, 0)) for pid in prop_ids if pid not in out}
     if rest:
         t1 = time.perf_counter()
@@ -75,7 +92,7 @@ def check(
         for pid in rest:
             out[pid].seconds = time.perf_counter() - t1
             if induction:
-                out[pid].notes.append("no inductive strengthening found among the candidates")
+                out[pid].notes += [*stale, "no inductive strengthening found among the candidates"]
     for v in out.values():
         if v.method == "induction":
             v.seconds = min(v.seconds, time.perf_counter() - t0)

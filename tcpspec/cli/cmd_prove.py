@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from tcpspec.checks.parallel import SchedulerError
 from tcpspec.checks.properties import CHECKED, PROPERTIES
 from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
 from tcpspec.checks.synthesis import SynthesisRow, exercised, synthesize_time_wait
@@ -31,6 +32,7 @@ from tcpspec.cli.app import (
     write_json,
 )
 from tcpspec.cli.render import console, plural, trace_table
+from tcpspec.cli.scale import DEFAULT_MAX_MEMORY, Scheduler, Workers, check_scale
 from tcpspec.spec.build import UnknownName, make_model
 from tcpspec.spec.model import Bounds, BoundsError, Model
 
@@ -173,6 +175,8 @@ def time_wait_cmd(
             "model checking, at the same length (slow: about a minute per point).",
         ),
     ] = False,
+    workers: Workers = 0,
+    scheduler: Scheduler = None,
 ) -> None:
     """The least TIME-WAIT that keeps timewait.covers_fin_retransmit, over a grid of MSL, RTO
     and retry limits; compared with a closed form (see below) and with 2*MSL, and the
@@ -184,6 +188,7 @@ def time_wait_cmd(
         for n in int_list("--retries", retries, 0, GRID_MOST)
     ]
     check_scenarios([scenario])
+    pool = check_scale(workers, scheduler, DEFAULT_MAX_MEMORY)
     out = console()
     try:
         if not exercised(scenario, BASE):
@@ -192,8 +197,15 @@ def time_wait_cmd(
                 "closes, or only one side does), so no TIME-WAIT is too short there: use a "
                 "scenario where both sides close, e.g. --scenario close"
             )
-        rows = synthesize_time_wait(grid, scenario=scenario, base=BASE, confirm_with_bmc=confirm)
-    except (BoundsError, UnknownName) as e:
+        rows = synthesize_time_wait(
+            grid,
+            scenario=scenario,
+            base=BASE,
+            confirm_with_bmc=confirm,
+            workers=pool,
+            scheduler=scheduler,
+        )
+    except (BoundsError, UnknownName, SchedulerError) as e:
         fail(str(e))
     out.print(synthesis_table(rows))
     shown = next(

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tcpspec.checks.explicit import StateLimitExceeded
+from tcpspec.checks.parallel import SchedulerError
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import VIOLATED
 from tcpspec.checks.trace import to_json
@@ -41,6 +43,15 @@ from tcpspec.cli.app import (
     write_json,
 )
 from tcpspec.cli.render import console, plural, sweep_table, trace_table, verify_table
+from tcpspec.cli.scale import (
+    DEFAULT_MAX_MEMORY,
+    PROGRESS_EVERY,
+    MaxMemory,
+    Scheduler,
+    Workers,
+    check_scale,
+    progress_line,
+)
 from tcpspec.spec.build import UnknownName
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
@@ -132,6 +143,9 @@ def verify_cmd(
     ] = None,
     engine: Engine = "both",
     depth: Depth = DEFAULT_DEPTH,
+    workers: Workers = 0,
+    scheduler: Scheduler = None,
+    max_memory: MaxMemory = DEFAULT_MAX_MEMORY,
     *,
     bounds: Bounds,
 ) -> None:
@@ -143,6 +157,7 @@ def verify_cmd(
     check_mutant(mutant)
     check_output(json_file)
     names = check_scenarios(scenario)
+    pool = check_scale(workers, scheduler, max_memory)
     out = console()
     try:
         with Progress(
@@ -159,11 +174,24 @@ def verify_cmd(
                 bar.update(task, description=text)
 
             report = verify(
-                bounds, names, mutant, max_states, engine=engine, depth=depth, on_step=step
+                bounds,
+                names,
+                mutant,
+                max_states,
+                engine=engine,
+                depth=depth,
+                on_step=step,
+                workers=pool,
+                scheduler=scheduler,
+                max_memory_mib=max_memory,
+                progress=None if sys.stderr.isatty() else progress_line,
+                progress_every=PROGRESS_EVERY,
             )
-    except (BoundsError, UnknownName, StateLimitExceeded) as e:
+    except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
         fail(str(e))
     out.print(verify_table(report))
+    for note in report.notes:
+        out.print(f"note: {escape(note)}")
     for r in report.results.values():
         if r.trace is not None and r.model is not None:
             out.print(
@@ -219,6 +247,8 @@ def mutants_cmd(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the sweep as JSON to this file.")
     ] = None,
+    workers: Workers = 0,
+    scheduler: Scheduler = None,
     *,
     bounds: Bounds,
 ) -> None:
@@ -227,8 +257,11 @@ def mutants_cmd(
     First the unmutated model is checked at the same bounds: where TCP itself already breaks
     a property, a mutant "caught" by it proves nothing, and the sweep stops there."""
     check_output(json_file)
+    pool = check_scale(workers, scheduler, DEFAULT_MAX_MEMORY)
     try:
-        broken = unmutated_failures(bounds, max_states=max_states)
+        broken = unmutated_failures(
+            bounds, max_states=max_states, workers=pool, scheduler=scheduler
+        )
         for scenario, pid in broken:
             flags = " ".join(bound_flags(bounds))
             print(
@@ -239,8 +272,8 @@ def mutants_cmd(
             )
         if broken:
             raise typer.Exit(EXIT_VIOLATED)
-        catches = sweep(bounds, max_states=max_states)
-    except (BoundsError, UnknownName, StateLimitExceeded) as e:
+        catches = sweep(bounds, max_states=max_states, workers=pool, scheduler=scheduler)
+    except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
         fail(str(e))
     console().print(sweep_table(catches))
     if json_file is not None:
