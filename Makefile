@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 ## make lock: re-pin requirements.lock from pyproject.toml's ranges (pip-tools)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --extra dev --extra docs --strip-extras --no-emit-index-url \
+	$(BIN)/pip-compile --quiet --extra dev --extra docs --extra cluster --strip-extras --no-emit-index-url \
 	  --no-emit-find-links --no-emit-trusted-host --annotation-style=line --unsafe-package tcpspec \
 	  --output-file requirements.lock pyproject.toml
 
