@@ -74,3 +74,12 @@ def on_post_build(config: Any) -> None:
             json.dumps({**doc, "config": settings, "docs": docs}, ensure_ascii=False),
             encoding="utf-8",
         )
+
+
+def on_pre_build(config: Any) -> None:
+    """The "try it yourself" explorers the scenario pages link to (`docs/explore/`, not
+    committed): drawn from the model at every build, like every other generated part, so a
+    page can never link to a stale or missing one (`tcpspec explore --static DIR --charts`)."""
+    from tcpspec.explorer.static import write_charts
+
+    write_charts(Path(config.docs_dir) / "explore")

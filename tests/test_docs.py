@@ -129,6 +129,21 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     for c in derive.CHARTS:
         assert (site / "diagrams" / "scenarios" / f"{c.name}.svg").exists()
         assert (site / "diagrams" / "ko" / "scenarios" / f"{c.name}.svg").exists()
+    # every scenario page offers "try it yourself": a precomputed explorer of its own run, or,
+    # where the state graph is too big to precompute, the command that serves one
+    charts = json.loads((site / "explore" / "charts.json").read_text())
+    for page in sorted((ROOT / "docs" / "scenarios").glob("*.md")):
+        name = page.name.split(".")[0]
+        if name == "index":
+            continue
+        built = site / ("ko/" if page.name.endswith(".ko.md") else "") / "scenarios"
+        html = (built / f"{name}.html").read_text()
+        if name in charts:
+            assert f"explore/{name}.html" in html, page
+            assert (site / "explore" / f"{name}.html").exists()
+            assert (site / "explore" / charts[name].split("#")[0]).exists()
+        else:
+            assert "tcpspec explore --scenario" in html, page
 
 
 # -- one truth per trace: the documented commands print what the pages show -------------------
