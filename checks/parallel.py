@@ -37,8 +37,12 @@ def cores() -> int:
 
 
 def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group: only the parent acts on it
+    # Ctrl-C reaches the whole process group: only the parent acts on it. The pool's own
+    # SIGTERM (terminate()) must end a worker quietly, whatever handler it inherited by fork.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
     with contextlib.suppress(Exception):  # Linux only: die with the parent
         import ctypes
 

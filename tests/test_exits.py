@@ -67,8 +67,10 @@ def _busy(p: subprocess.Popen[str], seconds: float) -> None:
         ("prove", "--scenario", "connect-close", "--depth", "12"),
         # the explicit engine on a space of a few hundred thousand states
         ("verify", "--engine", "explicit", "--scenario", "connect-close", "--capacity", "3"),
+        # both engines over every scenario, on a pool of worker processes
+        ("verify", "--workers", "2"),
     ],
-    ids=["z3", "explicit"],
+    ids=["z3", "explicit", "pool"],
 )
 def test_a_signal_stops_the_command_with_130_and_no_verdict(
     sig: signal.Signals, args: tuple[str, ...]
