@@ -44,15 +44,27 @@ def run(*args: str) -> tuple[int, str, str]:
 # -- signals -------------------------------------------------------------------------------------
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and of its live child processes (a pool's workers)."""
+    total = 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except (OSError, ValueError):
+        return total
+    return total + sum(_cpu(c) for c in children)
+
+
 def _busy(p: subprocess.Popen[str], seconds: float) -> None:
-    """Wait until ``p`` has computed for ``seconds`` of CPU time (so it is deep in its work,
-    past imports), however loaded the machine is."""
+    """Wait until ``p`` (with its workers) has computed for ``seconds`` of CPU time, so that it
+    is deep in its work, past imports, however loaded the machine is."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert p.poll() is None, "the command finished before it could be interrupted"
-        with open(f"/proc/{p.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        if (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") >= seconds:
+        if _cpu(p.pid) >= seconds:
             return
         time.sleep(0.05)
     raise AssertionError("the command never got busy")
