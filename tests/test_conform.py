@@ -708,3 +708,18 @@ def test_out_of_scope_behaviours_are_documented() -> None:
         assert f"`{name}`" in section, name
         assert o.ref and o.why
     assert {n for n, _ in OUT_OF_SCOPE.values()} <= set(OUT)
+
+
+def test_capture_formats_read_by_scapy_agree(tmp_path: Path) -> None:
+    """pcap (micro- and nanosecond) and pcapng give the same segments; a damaged file is one
+    clear error, never a silently shorter capture."""
+    need(None if shutil.which("editcap") else "editcap (Debian's tshark package) is not installed")
+    src = FIXTURES / "normal.pcap"
+    want = read(src)
+    for fmt in ("nsecpcap", "pcapng"):
+        out = tmp_path / f"normal.{fmt}"
+        subprocess.run(["editcap", "-F", fmt, str(src), str(out)], check=True)
+        assert read(out) == want, fmt
+        data = out.read_bytes()
+        with pytest.raises(CaptureError, match="truncated"):
+            parse(data[:-10], "cut")

@@ -12,12 +12,15 @@ tshark or Wireshark can display a counterexample.
 
 from __future__ import annotations
 
+import io
 import ipaddress
+import logging
 import struct
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.model import CLIENT
@@ -170,87 +173,77 @@ def _network_layer(linktype: int, frame: bytes) -> bytes | None:
     )
 
 
-def _classic(data: bytes) -> Iterator[tuple[float, int, bytes]]:
-    magic = data[:4]
-    table = {
-        b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
-        b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-        b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
-        b"\xa1\xb2\x3c\x4d": (">", 1e-9),
-    }
-    endian, unit = table[magic]
-    if len(data) < 24:
-        raise CaptureError("truncated pcap file header")
-    linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0FFFFFFF
-    pos = 24
-    while pos + 16 <= len(data):
-        sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[pos : pos + 16])
-        pos += 16
-        if pos + incl > len(data):
-            raise CaptureError(f"truncated packet record at byte {pos - 16}")
-        yield sec + frac * unit, linktype, data[pos : pos + incl]
-        pos += incl
+class _Diagnostics(logging.Handler):
+    """What scapy's capture readers warn about (a record cut short, a corrupt block): kept here,
+    so that it becomes one clear error instead of a line of scapy's own on stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record.getMessage())
 
 
-def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
-    pos = 0
-    endian = "<"
-    ifaces: list[tuple[int, float]] = []  # (linktype, seconds per timestamp unit)
-    while pos + 12 <= len(data):
-        btype = struct.unpack(endian + "I", data[pos : pos + 4])[0]
-        if btype == 0x0A0D0D0A:
-            bom = data[pos + 8 : pos + 12]
-            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
-            ifaces = []
-        blen = struct.unpack(endian + "I", data[pos + 4 : pos + 8])[0]
-        if blen < 12 or pos + blen > len(data):
-            raise CaptureError(f"truncated or corrupt pcapng block at byte {pos}")
-        body = data[pos + 8 : pos + blen - 4]
-        if btype == 1:  # Interface Description Block
-            linktype = struct.unpack(endian + "H", body[:2])[0]
-            ifaces.append((linktype, _if_tsresol(body[8:], endian)))
-        elif btype == 6:  # Enhanced Packet Block
-            iface, hi, lo, cap = struct.unpack(endian + "IIII", body[:16])
-            if iface >= len(ifaces):
-                raise CaptureError(f"packet block at byte {pos} names an unknown interface")
-            linktype, unit = ifaces[iface]
-            yield ((hi << 32) | lo) * unit, linktype, body[20 : 20 + cap]
-        elif btype == 3:  # Simple Packet Block
-            if not ifaces:
-                raise CaptureError("simple packet block before any interface description")
-            yield 0.0, ifaces[0][0], body[4:]
-        pos += blen
+def _frames(data: bytes, name: str) -> Iterator[tuple[float, int, bytes]]:
+    """(time, link type, frame) of each packet record of a pcap or pcapng image, read by scapy's
+    readers (`RawPcapReader` picks the format from the magic number). A damaged file is a
+    `CaptureError`: a packet record cut short, or a block scapy had to skip."""
+    from scapy.error import Scapy_Exception
+    from scapy.utils import RawPcapNgReader, RawPcapReader
+
+    log = logging.getLogger("scapy.runtime")
+    watch = _Diagnostics()
+    log.addHandler(watch)
+    saved = log.propagate
+    log.propagate = False  # scapy's warnings are ours to report
+    try:
+        try:
+            # a file object is fine, and the reader's metaclass picks pcapng by the magic
+            reader: Any = cast(Any, RawPcapReader)(io.BytesIO(data))
+        except (Scapy_Exception, struct.error, EOFError) as e:
+            raise CaptureError(f"{name}: not a readable capture ({e})") from None
+        with reader:
+            meta: Any
+            for pkt, meta in reader:
+                if isinstance(reader, RawPcapNgReader):
+                    t = ((meta.tshigh or 0) << 32 | (meta.tslow or 0)) / (meta.tsresol or 10**6)
+                    linktype = meta.linktype
+                else:
+                    frac = 1e-9 if getattr(reader, "nano", False) else 1e-6
+                    t = meta.sec + meta.usec * frac
+                    linktype = reader.linktype
+                    if len(pkt) < meta.caplen:
+                        raise CaptureError(f"{name}: truncated packet record (the file ends early)")
+                if watch.seen:
+                    break
+                yield t, linktype & 0x0FFFFFFF, bytes(pkt)
+    except Scapy_Exception as e:
+        raise CaptureError(f"{name}: corrupt capture ({e})") from None
+    finally:
+        log.removeHandler(watch)
+        log.propagate = saved
+    if watch.seen:
+        raise CaptureError(f"{name}: truncated or corrupt capture ({watch.seen[0]})")
 
 
-def _if_tsresol(opts: bytes, endian: str) -> float:
-    pos = 0
-    while pos + 4 <= len(opts):
-        code, length = struct.unpack(endian + "HH", opts[pos : pos + 4])
-        if code == 0:
-            break
-        if code == 9 and length >= 1:
-            v = opts[pos + 4]
-            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0**-v
-        pos += 4 + (length + 3) // 4 * 4
-    return 1e-6
+#: the first four bytes of a pcapng file, and of a classic pcap in either byte order (us, ns)
+_MAGIC = (
+    b"\x0a\x0d\x0d\x0a",
+    b"\xd4\xc3\xb2\xa1",
+    b"\xa1\xb2\xc3\xd4",
+    b"\x4d\x3c\xb2\xa1",
+    b"\xa1\xb2\x3c\x4d",
+)
 
 
 def parse(data: bytes, name: str = "capture") -> list[Observed]:
     """All TCP segments (IPv4, IPv6) in a pcap or pcapng image, in capture order; a frame cut
     short by the snapshot length keeps its header, and `Observed.cut` says how much is missing."""
-    if data[:4] == b"\x0a\x0d\x0d\x0a":
-        frames = _pcapng(data)
-    elif data[:4] in (
-        b"\xd4\xc3\xb2\xa1",
-        b"\xa1\xb2\xc3\xd4",
-        b"\x4d\x3c\xb2\xa1",
-        b"\xa1\xb2\x3c\x4d",
-    ):
-        frames = _classic(data)
-    else:
+    if data[:4] not in _MAGIC:
         raise CaptureError(f"{name} is not a capture file (neither pcap nor pcapng)")
     out = []
-    for t, linktype, frame in frames:
+    for t, linktype, frame in _frames(data, name):
         ip = _network_layer(linktype, frame)
         if ip is None:
             continue
