@@ -27,8 +27,7 @@ lock: $(STAMP)
 ## make verify: every property holds at the default bounds (explicit and Z3 engines, which must
 ## agree) and every mutant is caught
 verify: $(STAMP)
-	$(BIN)/tcpspec verify
-	$(BIN)/tcpspec mutants
+	$(BIN)/tcpspec verify --mutants
 
 ## make pins: rewrite tests/pins.json, the explicit engine's pinned results (states, transitions,
 ## verdicts, counterexamples per scenario and mutant) that tests/test_pins.py compares against;

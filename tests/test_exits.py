@@ -180,6 +180,24 @@ def test_mutants_refuse_bounds_where_tcp_itself_fails() -> None:
     assert "caught" not in out  # no sweep table: a catch there would prove nothing
 
 
+def test_verify_with_mutants_takes_its_baseline_from_the_run(tmp_path: Path) -> None:
+    out_json = tmp_path / "v.json"
+    code, out, err = run(
+        "verify", "--engine", "explicit", "--scenario", "close", "--mutants", "--json",
+        str(out_json),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "tcpspec mutants" in out and "NOT CAUGHT" not in out
+    doc = json.loads(out_json.read_text())
+    assert {m["mutant"] for m in doc["mutants"]} >= {"no-time-wait", "two-way-handshake"}
+    assert all(m["expected"] in m["caught_by"] for m in doc["mutants"])
+    code, out, err = run("verify", "--engine", "explicit", "--scenario", "close", "--mutants",
+                         "--time-wait", "1")  # fmt: skip
+    assert code == 1
+    assert "the unmutated model already violates timewait.covers_fin_retransmit" in err
+    assert "tcpspec mutants" not in out
+
+
 def test_synthesis_names_the_grid_points_where_the_closed_form_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

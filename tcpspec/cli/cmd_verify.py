@@ -18,6 +18,7 @@ from tcpspec.checks.trace import to_json
 from tcpspec.checks.verify import (
     DEFAULT_DEPTH,
     ENGINES,
+    Catch,
     Report,
     Result,
     sweep,
@@ -146,6 +147,14 @@ def verify_cmd(
     workers: Workers = 0,
     scheduler: Scheduler = None,
     max_memory: MaxMemory = DEFAULT_MAX_MEMORY,
+    mutants: Annotated[
+        bool,
+        typer.Option(
+            "--mutants/--no-mutants",
+            help="Then run the mutant sweep too (what `tcpspec mutants` does), with this "
+            "run's verdicts on the unmutated model as its baseline: `make verify`.",
+        ),
+    ] = False,
     *,
     bounds: Bounds,
 ) -> None:
@@ -217,11 +226,54 @@ def verify_cmd(
             f"{plural(report.depth, 'step')}; raise --depth, or add the explicit engine "
             "(--engine both)"
         )
+    doc = _report_json(report)
+    escaped = False
+    if mutants and mutant is None:
+        try:
+            catches = _sweep_after(report, bounds, names, max_states, pool, scheduler)
+        except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
+            fail(str(e))
+        if catches is None:
+            escaped = True
+        else:
+            out.print(sweep_table(catches))
+            doc["mutants"] = sweep_json(catches)
+            escaped = not all(c.ok for c in catches)
     if json_file is not None:
-        write_json(json_file, _report_json(report))
-    if not report.ok:
+        write_json(json_file, doc)
+    if not report.ok or escaped:
         raise typer.Exit(EXIT_VIOLATED)
     raise typer.Exit(EXIT_INCONCLUSIVE if vacuous or report.inconclusive() else EXIT_OK)
+
+
+def _sweep_after(
+    report: Report,
+    bounds: Bounds,
+    names: tuple[str, ...],
+    max_states: int,
+    pool: int | None,
+    scheduler: str | None,
+) -> list[Catch] | None:
+    """The mutant sweep after `verify`: its baseline (TCP unmutated keeps what each mutant
+    breaks) is read off this run where the scenario was explored, explored otherwise. None when
+    the baseline already fails."""
+    known = [m for m in MUTANTS.values() if report.explicit and m.scenario in names]
+    broken = sorted(
+        {
+            (m.scenario, m.breaks)
+            for m in known
+            if report.results[m.breaks].explicit_by_scenario.get(m.scenario) is not None
+        }
+    )
+    rest = tuple(m for m in MUTANTS if MUTANTS[m] not in known)
+    if rest:
+        broken += unmutated_failures(
+            bounds, rest, max_states=max_states, workers=pool, scheduler=scheduler
+        )
+    baseline_report(broken, bounds)
+    if broken:
+        return None
+    return sweep(bounds, max_states=max_states, workers=pool, scheduler=scheduler)
 
 
 def vacuity_line(r: Result, bounds: Bounds, mutant: str | None, max_states: int) -> str:
@@ -238,6 +290,31 @@ def vacuity_line(r: Result, bounds: Bounds, mutant: str | None, max_states: int)
     else:
         line += " at these bounds"
     return line
+
+
+def baseline_report(broken: list[tuple[str, str]], bounds: Bounds) -> None:
+    """Say where TCP itself, unmutated, already breaks what a mutant is meant to break."""
+    flags = " ".join(bound_flags(bounds))
+    for scenario, pid in broken:
+        print(
+            f"tcpspec: the unmutated model already violates {pid} in scenario {scenario} "
+            f"at these bounds ({flags or 'the defaults'}): a mutant caught there proves "
+            f"nothing; see `tcpspec verify --scenario {scenario} {flags}`".rstrip(),
+            file=sys.stderr,
+        )
+
+
+def sweep_json(catches: list[Catch]) -> list[dict[str, Any]]:
+    return [
+        {
+            "mutant": c.mutant.name,
+            "expected": c.mutant.breaks,
+            "scenario": c.mutant.scenario,
+            "caught_by": c.caught_by,
+            "trace_length": len(c.trace) if c.trace else None,
+        }
+        for c in catches
+    ]
 
 
 @app.command("mutants")
@@ -262,14 +339,7 @@ def mutants_cmd(
         broken = unmutated_failures(
             bounds, max_states=max_states, workers=pool, scheduler=scheduler
         )
-        for scenario, pid in broken:
-            flags = " ".join(bound_flags(bounds))
-            print(
-                f"tcpspec: the unmutated model already violates {pid} in scenario {scenario} "
-                f"at these bounds ({flags or 'the defaults'}): a mutant caught there proves "
-                f"nothing; see `tcpspec verify --scenario {scenario} {flags}`".rstrip(),
-                file=sys.stderr,
-            )
+        baseline_report(broken, bounds)
         if broken:
             raise typer.Exit(EXIT_VIOLATED)
         catches = sweep(bounds, max_states=max_states, workers=pool, scheduler=scheduler)
@@ -277,21 +347,7 @@ def mutants_cmd(
         fail(str(e))
     console().print(sweep_table(catches))
     if json_file is not None:
-        write_json(
-            json_file,
-            {
-                "mutants": [
-                    {
-                        "mutant": c.mutant.name,
-                        "expected": c.mutant.breaks,
-                        "scenario": c.mutant.scenario,
-                        "caught_by": c.caught_by,
-                        "trace_length": len(c.trace) if c.trace else None,
-                    }
-                    for c in catches
-                ]
-            },
-        )
+        write_json(json_file, {"mutants": sweep_json(catches)})
     raise typer.Exit(0 if all(c.ok for c in catches) else 1)
 
 
