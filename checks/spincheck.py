@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from tcpspec.checks import parallel
 from tcpspec.checks.pins import PINS_FILE
 from tcpspec.checks.properties import CHECKED
-from tcpspec.checks.spin.run import SpinResult, check, missing
-from tcpspec.spec.build import make_model
+from tcpspec.checks.spin.run import SpinResult, check_named, missing
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
 
@@ -49,22 +49,17 @@ def agreements(names: Sequence[str] = NAMES) -> list[Agreement]:
     """SPIN against the pinned explicit results: default scenarios, and mutants (each in its
     scenario), by name."""
     pins = json.loads(PINS_FILE.read_text())
+    tasks = [(MUTANTS[n].scenario, None, n) if n in MUTANTS else (n, None, None) for n in names]
+    results = parallel.run(check_named, tasks)  # one process per core
     out = []
-    for name in names:
+    for name, spin in zip(names, results, strict=True):
         if name in MUTANTS:
-            m = MUTANTS[name]
             pin = pins["mutants"][name]
-            out.append(
-                Agreement(
-                    f"{name}@{m.scenario}",
-                    pin["states"],
-                    _violated(pin),
-                    check(make_model(m.scenario, None, name)),
-                )
-            )
+            label = f"{name}@{MUTANTS[name].scenario}"
         else:
             pin = pins["scenarios"][name]
-            out.append(Agreement(name, pin["states"], _violated(pin), check(make_model(name))))
+            label = name
+        out.append(Agreement(label, pin["states"], _violated(pin), spin))
     return out
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.spin.promela import export, ok_name
-from tcpspec.spec.model import Model
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, Model
 
 INSTALL = (
     "SPIN and gcc are needed: install them with `apt-get install spin gcc` (as root), "
@@ -87,3 +88,10 @@ def check(model: Model, depth: int = 200_000) -> SpinResult:
         seconds=seconds,
         memory_mb=_number(r"([\d.]+)\s+total actual memory usage", out),
     )
+
+
+def check_named(
+    scenario: str, bounds: Bounds | None = None, mutant: str | None = None
+) -> SpinResult:
+    """`check` of a scenario (and mutant) by name: a task for a process pool."""
+    return check(make_model(scenario, bounds, mutant))

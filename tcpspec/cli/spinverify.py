@@ -13,11 +13,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from tcpspec.checks import parallel
 from tcpspec.checks.properties import CHECKED
-from tcpspec.checks.spin.run import SpinError, SpinResult, check, missing
+from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
 from tcpspec.cli.app import EXIT_OK, EXIT_VIOLATED, fail, write_json
 from tcpspec.cli.render import console, plural
-from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds
 
 SAFETY = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
@@ -30,12 +30,11 @@ def spin_verify(
     why = missing()
     if why is not None:
         fail(why)
-    results: dict[str, SpinResult] = {}
-    try:
-        for name in names:
-            results[name] = check(make_model(name, bounds, mutant))
+    try:  # the scenarios are independent: one process per core
+        found = parallel.run(check_named, [(n, bounds, mutant) for n in names])
     except (SpinError, ValueError) as e:
         fail(str(e))
+    results: dict[str, SpinResult] = dict(zip(names, found, strict=True))
     out = console()
     table = Table(title="SPIN (safety properties)", title_justify="left")
     for col in ("property", "kind", "spin"):
