@@ -134,6 +134,21 @@ def test_verify_engine_spin(tmp_path) -> None:  # type: ignore[no-untyped-def]
         app, ["verify", "--engine", "spin", "--scenario", "close", "--mutant", "no-time-wait"]
     )
     assert r.exit_code == 1 and "VIOLATED in close" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "--lang",
+            "ko",
+            "verify",
+            "--engine",
+            "spin",
+            "--scenario",
+            "close",
+            "--mutant",
+            "no-time-wait",
+        ],
+    )
+    assert r.exit_code == 1 and "위반 (close에서)" in r.output and "불변식" in r.output
 
 
 def test_readme_spin_commands_print_what_it_says(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -229,6 +229,10 @@ class _Writer:
         for f in names:
             self.out(f"t_{f} = {lit(eff[f])};", d)
         if emit is not None:
+            for f, bits in SEG_BITS.items():  # a number that outgrows its bits is an error
+                v = getattr(emit, f)
+                if isinstance(v, Expr):
+                    self.out(f"assert({lit(v)} >= 0 && {lit(v)} < {1 << bits});", d)
             self.out(f"em = {pack(emit)};", d)
         for f in names:
             self.out(f"{ep_var(i, f)} = t_{f};", d)

@@ -79,6 +79,8 @@ def check(model: Model, depth: int = 200_000) -> SpinResult:
     seconds = time.perf_counter() - start
     if "max search depth too small" in out or "out of memory" in out.lower():
         raise SpinError(f"pan's search was cut short: {out.strip().splitlines()[0]}")
+    if re.search(r"assertion violated (?!ok_)", out):  # a range check of the packing failed
+        raise SpinError("a sequence number outgrew the Promela packing: smaller bounds, please")
     violated = sorted({names[v] for v in re.findall(r"assertion violated (ok_\w+)", out)})
     return SpinResult(
         states=int(_number(r"(\d+) states, stored", out)),

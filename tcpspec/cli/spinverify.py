@@ -17,7 +17,7 @@ from tcpspec.checks import parallel
 from tcpspec.checks.properties import CHECKED
 from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
 from tcpspec.cli.app import EXIT_OK, EXIT_VIOLATED, fail, write_json
-from tcpspec.cli.render import console, plural
+from tcpspec.cli.render import console, plural, tr
 from tcpspec.spec.model import Bounds
 
 SAFETY = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
@@ -37,12 +37,16 @@ def spin_verify(
     results: dict[str, SpinResult] = dict(zip(names, found, strict=True))
     out = console()
     table = Table(title="SPIN (safety properties)", title_justify="left")
-    for col in ("property", "kind", "spin"):
+    for col in (tr("property"), tr("kind"), "SPIN"):
         table.add_column(col)
     for p in SAFETY:
         bad = [n for n, r in results.items() if p.id in r.violated]
-        verdict = "holds" if not bad else f"VIOLATED in {', '.join(bad)}"
-        table.add_row(escape(p.id), p.kind, escape(verdict))
+        verdict = (
+            f"[green]{tr('holds')}[/]"
+            if not bad
+            else f"[red]{escape(tr('VIOLATED in {sc}', sc=', '.join(bad)))}[/]"
+        )
+        table.add_row(escape(p.id), tr(p.kind), verdict)
     out.print(table)
     states = sum(r.states for r in results.values())
     seconds = sum(r.seconds for r in results.values())
