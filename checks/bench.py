@@ -103,24 +103,26 @@ SPIN_RUNS: list[tuple[str, str, Bounds]] = [
 ]
 
 
-def _safety_child(engine: str, scenario: str, b: Bounds) -> tuple[int, float]:
+def _safety_child(engine: str, scenario: str, b: Bounds) -> tuple[int, float, float]:
     """The safety properties by one engine, in this (fresh) process: (states, peak RSS MiB of
-    this process and its children, SPIN's pan included)."""
+    this process and its children, SPIN's pan included; for SPIN also pan's own "total actual
+    memory usage")."""
     import resource
 
     model = make_model(scenario, b)
     if engine == "spin":
         from tcpspec.checks.spin.run import check
 
-        states = check(model).states
+        r = check(model)
+        states, own = r.states, r.memory_mb
     else:
         safety = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
-        states = explore(model, safety).stats.states
+        states, own = explore(model, safety).stats.states, 0.0
     peak = max(
         resource.getrusage(who).ru_maxrss
         for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
     )
-    return states, peak / 1024
+    return states, peak / 1024, own
 
 
 def spin_bench(quick: bool) -> None:
@@ -135,14 +137,24 @@ def spin_bench(quick: bool) -> None:
         console().print(f"SPIN side by side: skipped ({why})")
         return
     t = Table(title="explicit vs SPIN (safety properties, whole process)", title_justify="left")
-    for col in ("scenario", "bounds", "engine", "states", "seconds", "states/s", "peak MiB"):
+    cols = (
+        "scenario",
+        "bounds",
+        "engine",
+        "states",
+        "seconds",
+        "states/s",
+        "peak MiB",
+        "pan MiB",
+    )
+    for col in cols:
         t.add_column(col, justify="right")
     ctx = multiprocessing.get_context("spawn")
     for scenario, name, b in SPIN_RUNS[:1] if quick else SPIN_RUNS:
         for engine in ("explicit", "spin"):
             t0 = time.perf_counter()
             with ctx.Pool(1) as pool:
-                states, peak = pool.apply(_safety_child, (engine, scenario, b))
+                states, peak, own = pool.apply(_safety_child, (engine, scenario, b))
             secs = time.perf_counter() - t0
             t.add_row(
                 scenario,
@@ -152,6 +164,7 @@ def spin_bench(quick: bool) -> None:
                 f"{secs:.2f}",
                 f"{states / secs:,.0f}",
                 f"{peak:.0f}",
+                f"{own:.0f}" if engine == "spin" else "-",
             )
             console().print(f"  {engine} {scenario} {name}: {states:,} states in {secs:.1f} s")
     console().print(t)
