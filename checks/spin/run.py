@@ -75,7 +75,7 @@ def check(model: Model, depth: int = 200_000) -> SpinResult:
         (d / "model.pml").write_text(export(model))
         _run(["spin", "-a", "model.pml"], d)
         _run(["gcc", "-O2", "-DSAFETY", "-DNOREDUCE", "-o", "pan", "pan.c"], d)
-        out = _run(["./pan", f"-m{depth}", "-c0", "-n", "-w20"], d)
+        out = _run(["./pan", f"-m{depth}", "-c0", "-n", "-w22"], d)
     seconds = time.perf_counter() - start
     if "max search depth too small" in out or "out of memory" in out.lower():
         raise SpinError(f"pan's search was cut short: {out.strip().splitlines()[0]}")
