@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify pins certificates test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
+.PHONY: verify spin-check pins certificates test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
 
 # The exact versions come from requirements.lock (made by pip-tools from pyproject.toml's ranges:
 # `make lock`), so every machine gets byte-identical reports and SVGs; tcpspec itself is installed
@@ -29,6 +29,11 @@ lock: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/tcpspec verify --mutants
 
+## make spin-check: the Promela exported from the rules, checked by SPIN, has exactly the explicit
+## engine's state count and safety verdicts, for every default scenario and every mutant
+spin-check: $(STAMP) system-tools
+	$(BIN)/python -m tcpspec.checks.spincheck
+
 ## make pins: rewrite tests/pins.json, the explicit engine's pinned results (states, transitions,
 ## verdicts, counterexamples per scenario and mutant) that tests/test_pins.py compares against;
 ## run it when a change of spec/ changes them on purpose, and review the diff
@@ -45,18 +50,19 @@ certificates: $(STAMP)
 test: $(STAMP) system-tools
 	$(BIN)/pytest
 
-## system tools for the conformance tests and the explorer's browser tests (headless Chromium,
-## its WebDriver and a Korean font for the screenshots): installed when we are root (CI), else
-## explained
+## system tools for the conformance tests, the explorer's browser tests (headless Chromium,
+## its WebDriver and a Korean font for the screenshots) and the SPIN cross-check (spin, gcc):
+## installed when we are root (CI), else explained
 system-tools:
 	@if command -v tshark >/dev/null && command -v ip >/dev/null && command -v chromium \
-	  >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=ko | grep -q .; then :; \
+	  >/dev/null && command -v chromedriver >/dev/null && command -v spin >/dev/null && \
+	  command -v gcc >/dev/null && fc-list :lang=ko | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing tshark, iproute2, chromium, chromium-driver and fonts-nanum for the tests"; \
+	  echo "installing tshark, iproute2, chromium, chromium-driver, fonts-nanum, spin and gcc for the tests"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -qq tshark iproute2 chromium chromium-driver fonts-nanum >/dev/null; \
-	else echo "note: capture and browser tests will skip: install tshark, iproute2, chromium," \
-	  "chromium-driver and fonts-nanum (as root) to run them"; fi
+	  apt-get install -y -qq tshark iproute2 chromium chromium-driver fonts-nanum spin gcc >/dev/null; \
+	else echo "note: capture, browser and SPIN tests will skip: install tshark, iproute2, chromium," \
+	  "chromium-driver, fonts-nanum, spin and gcc (as root) to run them"; fi
 
 ## make diagrams: regenerate diagrams/ (state machine, product graphs, sequence charts) and the
 ## generated parts of the documentation (docs/generated/) from the model

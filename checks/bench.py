@@ -38,7 +38,7 @@ def console() -> Console:
 def main(argv: list[str]) -> int:
     runs = RUNS[:3] if "--quick" in argv else RUNS
     if "--explicit" in argv:  # only the explicit engine's table
-        argv = [*argv, "--no-z3", "--no-grid"]
+        argv = [*argv, "--no-z3", "--no-grid", "--no-spin"]
     t = Table(title="tcpspec bench (explicit engine)", title_justify="left")
     for col in (
         "scenario",
@@ -72,6 +72,8 @@ def main(argv: list[str]) -> int:
         "  bytes/state: the whole process's peak resident size (Python, networkx, numpy and "
         "scipy included) over the states"
     )
+    if "--no-spin" not in argv:
+        spin_bench(quick="--quick" in argv)
     if "--no-z3" not in argv:
         z3_bench(quick="--quick" in argv)
     if "--no-grid" not in argv:
@@ -90,6 +92,82 @@ def _in_child(scenario: str, b: Bounds) -> Stats:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
         return pool.apply(_explore_stats, (scenario, b))
+
+
+#: explicit and SPIN side by side on the same model (the exported one), at growing bounds
+SPIN_RUNS: list[tuple[str, str, Bounds]] = [
+    ("connect-close", "default", Bounds()),
+    ("connect-close", "capacity=3", Bounds(capacity=3)),
+    ("close", "msl=2 rto=2", Bounds(msl=2, rto=2)),
+    ("connect-close", "capacity=4", Bounds(capacity=4)),
+]
+
+
+def _safety_child(engine: str, scenario: str, b: Bounds) -> tuple[int, float, float]:
+    """The safety properties by one engine, in this (fresh) process: (states, peak RSS MiB of
+    this process and its children, SPIN's pan included; for SPIN also pan's own "total actual
+    memory usage")."""
+    import resource
+
+    model = make_model(scenario, b)
+    if engine == "spin":
+        from tcpspec.checks.spin.run import check
+
+        r = check(model)
+        states, own = r.states, r.memory_mb
+    else:
+        safety = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
+        states, own = explore(model, safety).stats.states, 0.0
+    peak = max(
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return states, peak / 1024, own
+
+
+def spin_bench(quick: bool) -> None:
+    """Explicit and SPIN on the safety properties of the same model: states, states/s, whole
+    time (a fresh process: Python start, export, spin -a, gcc and pan for SPIN), peak memory."""
+    import time
+
+    from tcpspec.checks.spin.run import missing
+
+    why = missing()
+    if why is not None:
+        console().print(f"SPIN side by side: skipped ({why})")
+        return
+    t = Table(title="explicit vs SPIN (safety properties, whole process)", title_justify="left")
+    cols = (
+        "scenario",
+        "bounds",
+        "engine",
+        "states",
+        "seconds",
+        "states/s",
+        "peak MiB",
+        "pan MiB",
+    )
+    for col in cols:
+        t.add_column(col, justify="right")
+    ctx = multiprocessing.get_context("spawn")
+    for scenario, name, b in SPIN_RUNS[:1] if quick else SPIN_RUNS:
+        for engine in ("explicit", "spin"):
+            t0 = time.perf_counter()
+            with ctx.Pool(1) as pool:
+                states, peak, own = pool.apply(_safety_child, (engine, scenario, b))
+            secs = time.perf_counter() - t0
+            t.add_row(
+                scenario,
+                name,
+                engine,
+                f"{states:,}",
+                f"{secs:.2f}",
+                f"{states / secs:,.0f}",
+                f"{peak:.0f}",
+                f"{own:.0f}" if engine == "spin" else "-",
+            )
+            console().print(f"  {engine} {scenario} {name}: {states:,} states in {secs:.1f} s")
+    console().print(t)
 
 
 #: the synthesis grid timed serially and over every core: msl and rto 1..4, retries 0..3

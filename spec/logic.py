@@ -22,6 +22,17 @@ def _is_symbolic(x: object) -> bool:
     return not isinstance(x, int) and type(x).__module__.startswith("z3")
 
 
+def _algebra(xs: Iterable[object]) -> Any:
+    """The connectives a term brings along itself, if any (``__logic__``: an exporter's printed
+    expressions, e.g. Promela's); None for plain values and Z3 terms. Nothing else is changed for
+    them, so plain values and Z3 terms behave exactly as before."""
+    for x in xs:
+        alg = getattr(type(x), "__logic__", None)
+        if alg is not None:
+            return alg
+    return None
+
+
 def And(*xs: Bool) -> Bool:
     # Fast path for plain values: a plain False decides the conjunction whatever else is there.
     symbolic = False
@@ -33,6 +44,9 @@ def And(*xs: Bool) -> Bool:
             symbolic = True
     if not symbolic:
         return True
+    alg = _algebra(xs)
+    if alg is not None:
+        return alg.And(*[x for x in xs if not isinstance(x, int)])
     import z3
 
     return z3.And(*[x for x in xs if not isinstance(x, int)])
@@ -48,6 +62,9 @@ def Or(*xs: Bool) -> Bool:
             symbolic = True
     if not symbolic:
         return False
+    alg = _algebra(xs)
+    if alg is not None:
+        return alg.Or(*[x for x in xs if not isinstance(x, int)])
     import z3
 
     return z3.Or(*[x for x in xs if not isinstance(x, int)])
@@ -56,6 +73,9 @@ def Or(*xs: Bool) -> Bool:
 def Not(x: Bool) -> Bool:
     if isinstance(x, int):
         return not x
+    alg = _algebra((x,))
+    if alg is not None:
+        return alg.Not(x)
     import z3
 
     return z3.Not(x)
@@ -69,6 +89,9 @@ def If(c: Bool, a: Any, b: Any) -> Any:
     """``a if c else b``; both branches are plain expressions, evaluated eagerly."""
     if isinstance(c, int):
         return a if c else b
+    alg = _algebra((c,))
+    if alg is not None:
+        return alg.If(c, a, b)
     import z3
 
     return z3.If(c, a, b)
@@ -78,6 +101,9 @@ def In(x: Int, values: Iterable[int]) -> Bool:
     """``x in values`` for a finite set of constants."""
     if isinstance(x, int):
         return x in values
+    alg = _algebra((x,))
+    if alg is not None:
+        return alg.In(x, values)
     import z3
 
     return z3.Or(*[x == v for v in values])

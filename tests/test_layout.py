@@ -21,7 +21,12 @@ FOLDERS = {
     "checks": "tcpspec.checks",
     "diagrams/generator": "tcpspec.diagrams",
 }
-ENGINES = ("tcpspec.checks.explicit", "tcpspec.checks.symbolic", "tcpspec.checks.conformance")
+ENGINES = (
+    "tcpspec.checks.explicit",
+    "tcpspec.checks.symbolic",
+    "tcpspec.checks.conformance",
+    "tcpspec.checks.spin",
+)
 SHARED = ("tcpspec.checks.properties", "tcpspec.checks.trace")
 
 

@@ -53,6 +53,7 @@ from tcpspec.cli.scale import (
     check_scale,
     progress_line,
 )
+from tcpspec.cli.spinverify import spin_verify
 from tcpspec.spec.build import UnknownName
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
@@ -121,7 +122,8 @@ Engine = Annotated[
     str,
     typer.Option(
         help="Which engine checks the properties: explicit (every reachable state), z3 (an "
-        "inductive proof, else bounded model checking) or both (their verdicts must agree)."
+        "inductive proof, else bounded model checking), both (their verdicts must agree) or "
+        "spin (the safety properties, through SPIN on the exported Promela)."
     ),
 ]
 Depth = Annotated[
@@ -159,8 +161,12 @@ def verify_cmd(
     bounds: Bounds,
 ) -> None:
     """Check every property in every scenario at the given bounds, with both engines."""
+    if engine == "spin":  # safety properties through SPIN, on the exported Promela
+        check_mutant(mutant)
+        check_output(json_file)
+        spin_verify(bounds, check_scenarios(scenario), mutant, json_file)
     if engine not in ENGINES:
-        fail(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+        fail(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}, spin")
     if depth < 0:
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)

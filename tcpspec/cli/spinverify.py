@@ -1,0 +1,79 @@
+"""`tcpspec verify --engine spin`: the safety properties checked by SPIN on the exported Promela.
+
+For bounds too large for Python: every scenario's model is exported (`checks.spin.promela`),
+compiled and explored by SPIN's ``pan``; each invariant and action property holds in a scenario
+exactly when its assertion never fails. Deadlock and liveness are the explicit engine's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tcpspec.checks import parallel
+from tcpspec.checks.properties import CHECKED
+from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
+from tcpspec.cli.app import EXIT_OK, EXIT_VIOLATED, fail, write_json
+from tcpspec.cli.render import console, plural, tr
+from tcpspec.spec.model import Bounds
+
+SAFETY = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
+
+
+def spin_verify(
+    bounds: Bounds, names: tuple[str, ...], mutant: str | None, json_file: Path | None
+) -> None:
+    """Run SPIN over ``names`` and print the verdicts; exit 1 if a property is violated."""
+    why = missing()
+    if why is not None:
+        fail(why)
+    try:  # the scenarios are independent: one process per core
+        found = parallel.run(check_named, [(n, bounds, mutant) for n in names])
+    except (SpinError, ValueError) as e:
+        fail(str(e))
+    results: dict[str, SpinResult] = dict(zip(names, found, strict=True))
+    out = console()
+    table = Table(title="SPIN (safety properties)", title_justify="left")
+    for col in (tr("property"), tr("kind"), "SPIN"):
+        table.add_column(col)
+    for p in SAFETY:
+        bad = [n for n, r in results.items() if p.id in r.violated]
+        verdict = (
+            f"[green]{tr('holds')}[/]"
+            if not bad
+            else f"[red]{escape(tr('VIOLATED in {sc}', sc=', '.join(bad)))}[/]"
+        )
+        table.add_row(escape(p.id), tr(p.kind), verdict)
+    out.print(table)
+    states = sum(r.states for r in results.values())
+    seconds = sum(r.seconds for r in results.values())
+    out.print(
+        f"{plural(len(results), 'scenario')}, {plural(states, 'state')} stored by SPIN, "
+        f"{seconds:.1f} s (export, compile and search); deadlock and liveness: "
+        "--engine explicit"
+    )
+    if json_file is not None:
+        write_json(
+            json_file,
+            {
+                "engine": "spin",
+                "properties": {
+                    p.id: sorted(n for n, r in results.items() if p.id in r.violated)
+                    for p in SAFETY
+                },
+                "scenarios": {
+                    n: {
+                        "states": r.states,
+                        "transitions": r.transitions,
+                        "depth": r.depth,
+                        "violated": list(r.violated),
+                    }
+                    for n, r in results.items()
+                },
+            },
+        )
+    violated = any(r.violated for r in results.values())
+    raise typer.Exit(EXIT_VIOLATED if violated else EXIT_OK)
