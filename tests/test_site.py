@@ -22,22 +22,12 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+from browser import chromium
 from conftest import need
 
 ROOT = Path(__file__).resolve().parent.parent
 SUB = "study/tcpspec"  # the sub-path the site is served under
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
 
 
 @pytest.fixture(scope="module")
@@ -159,28 +149,8 @@ def server(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    need(
-        None
-        if chromium and driver
-        else "chromium and chromium-driver are not installed (make system-tools, as root)"
-    )
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        need("selenium is not installed: pip install -e '.[dev]'")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium  # type: ignore[assignment]
-    for flag in CHROMIUM_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    b = webdriver.Chrome(options=opts, service=Service(executable_path=driver))
-    b.set_page_load_timeout(30)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as b:
         yield b
-    finally:
-        b.quit()
 
 
 #: What a page must satisfy, measured in the page: images loaded, tables inside their column
