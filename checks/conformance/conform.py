@@ -95,8 +95,28 @@ class Row:
     server: str
 
 
+class Outcome:
+    """What every conformance report says first: accepted, out of scope, or rejected."""
+
+    accepted: bool
+    out_of_scope: str
+
+    @property
+    def status(self) -> str:
+        """``accepted``, ``out-of-scope`` (a named behaviour the model leaves out) or
+        ``rejected`` (no run of the model explains the capture)."""
+        if self.accepted:
+            return "accepted"
+        return "out-of-scope" if self.out_of_scope else "rejected"
+
+    def as_json(self) -> dict[str, Any]:
+        doc = asdict(self)  # type: ignore[call-overload]
+        doc["status"] = self.status
+        return doc
+
+
 @dataclass
-class Report:
+class Report(Outcome):
     accepted: bool
     config: str  # which application behaviours explained it (or got furthest)
     segments: int  # how many segments the connection has
@@ -109,19 +129,6 @@ class Report:
     possible_states: list[tuple[str, str]] = field(default_factory=list)  # (client, server)
     allowed: list[str] = field(default_factory=list)  # what that side could have sent instead
     out_of_scope: str = ""  # the name of a documented behaviour the model leaves out (see OUT)
-
-    @property
-    def status(self) -> str:
-        """``accepted``, ``out-of-scope`` (a named behaviour the model leaves out) or
-        ``rejected`` (no run of the model explains the capture)."""
-        if self.accepted:
-            return "accepted"
-        return "out-of-scope" if self.out_of_scope else "rejected"
-
-    def as_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["status"] = self.status
-        return doc
 
     def text(self) -> str:
         lines = []

@@ -22,12 +22,12 @@ there it is not.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from tcpspec.checks.conformance.conform import OUT
+from tcpspec.checks.conformance.conform import OUT, Outcome
 from tcpspec.checks.conformance.mapping import (
     Expect,
     Spaces,
@@ -110,7 +110,7 @@ class _Node:
 
 
 @dataclass
-class EndpointReport:
+class EndpointReport(Outcome):
     accepted: bool
     endpoint: str
     config: str
@@ -124,17 +124,6 @@ class EndpointReport:
     allowed: list[str] = field(default_factory=list)
     out_of_scope: str = ""
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        if self.accepted:
-            return "accepted"
-        return "out-of-scope" if self.out_of_scope else "rejected"
-
-    def as_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["status"] = self.status
-        return doc
 
     def text(self) -> str:
         if self.accepted:
