@@ -179,14 +179,9 @@ def verify(
             if report.explicit:
                 if on_step is not None:
                     on_step(f"{name}: explicit engine")
-                ex = explore(
+                ex = _exploration(
                     models[name],
-                    CHECKED,
-                    max_states=max_states,
-                    measure_memory=measure_memory,
-                    max_memory_mib=max_memory_mib,
-                    progress=functools.partial(progress, name) if progress else None,
-                    progress_every=progress_every,
+                    *(name, max_states, measure_memory, max_memory_mib, progress, progress_every),
                 )
                 explicit[name] = ex.stats, ex.verdicts
                 deeper = _deeper(ex.verdicts, symbolic)
@@ -296,8 +291,25 @@ def _explicit_task(
     progress: ScenarioProgress | None = None,
     progress_every: float = 2.0,
 ) -> tuple[Stats, dict[str, Verdict]]:
-    ex = explore(
+    ex = _exploration(
         make_model(name, bounds, mutant),
+        *(name, max_states, measure_memory, max_memory_mib, progress, progress_every),
+    )
+    return ex.stats, ex.verdicts
+
+
+def _exploration(
+    model: Model,
+    name: str,
+    max_states: int,
+    measure_memory: bool,
+    max_memory_mib: float | None,
+    progress: ScenarioProgress | None,
+    progress_every: float,
+) -> Exploration:
+    """The explicit engine on one scenario, every property checked (serial or in a task)."""
+    return explore(
+        model,
         CHECKED,
         max_states=max_states,
         measure_memory=measure_memory,
@@ -305,7 +317,6 @@ def _explicit_task(
         progress=functools.partial(progress, name) if progress else None,
         progress_every=progress_every,
     )
-    return ex.stats, ex.verdicts
 
 
 def _task(kind: str, *args: Any) -> Any:

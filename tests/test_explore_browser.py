@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from browser import chromium
+from test_explore import HANDSHAKE
 
 from tcpspec.checks.explicit import explore
 from tcpspec.checks.properties import PROPERTIES
@@ -23,13 +24,6 @@ from tcpspec.explorer.core import Explorer
 from tcpspec.i18n import gettext
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds
-
-HANDSHAKE = [
-    "c.user.open_active",
-    "deliver.cs.syn.100",
-    "deliver.sc.synack.200.101",
-    "deliver.cs.ack.101.201",
-]
 
 
 @pytest.fixture(scope="module")
