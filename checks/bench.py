@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tcpspec.checks.explicit import Stats, explore
-from tcpspec.checks.properties import CHECKED
+from tcpspec.checks.properties import CHECKED, SAFETY_KINDS
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds
 
@@ -116,7 +116,7 @@ def _safety_child(engine: str, scenario: str, b: Bounds) -> tuple[int, float, fl
         r = check(model)
         states, own = r.states, r.memory_mb
     else:
-        safety = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
+        safety = tuple(p for p in CHECKED if p.kind in SAFETY_KINDS)
         states, own = explore(model, safety).stats.states, 0.0
     peak = max(
         resource.getrusage(who).ru_maxrss

@@ -26,6 +26,8 @@ from tcpspec.spec.states import AT_REST, SYNCHRONIZED, Reason
 from tcpspec.spec.states import State as S
 
 SIDES = (0, 1)
+#: the safety properties' kinds: what the Z3 engine and SPIN check (the explicit engine all)
+SAFETY_KINDS = ("invariant", "action")
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from typing import Any, NamedTuple
 
 from tcpspec.checks import parallel
 from tcpspec.checks.pins import PINS_FILE
-from tcpspec.checks.properties import CHECKED
+from tcpspec.checks.properties import CHECKED, SAFETY_KINDS
 from tcpspec.checks.spin.run import SpinResult, check_named, missing
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
 
-SAFETY = tuple(p.id for p in CHECKED if p.kind in ("invariant", "action"))
+SAFETY = tuple(p.id for p in CHECKED if p.kind in SAFETY_KINDS)
 
 
 class Agreement(NamedTuple):

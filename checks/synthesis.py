@@ -25,9 +25,12 @@ class SynthesisRow:
     retries: int
     least_time_wait: int | None  # None: not found up to max_tw
     closed_form: int  # what the formula in `closed_form` predicts
-    two_msl: int
     counterexample: Trace | None  # the violation at least_time_wait - 1
     oracle: str
+
+    @property
+    def two_msl(self) -> int:
+        return 2 * self.msl
 
 
 def closed_form(msl: int, rto: int, retries: int) -> int:
@@ -117,6 +120,4 @@ def _grid_point(
         if v.trace is None or len(v.trace) != len(cex):
             raise AssertionError(f"engines disagree at {(msl, rto, retries)}")
         oracle = "explicit, counterexample confirmed by z3 bmc"
-    return SynthesisRow(
-        msl, rto, retries, least, closed_form(msl, rto, retries), 2 * msl, cex, oracle
-    )
+    return SynthesisRow(msl, rto, retries, least, closed_form(msl, rto, retries), cex, oracle)

@@ -18,7 +18,7 @@ from typing import Any
 
 from tcpspec.checks import parallel
 from tcpspec.checks.explicit import Exploration, Stats, Verdict, explore
-from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
+from tcpspec.checks.properties import CHECKED, PROPERTIES, SAFETY_KINDS, Property
 from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, certificate, check
 from tcpspec.checks.symbolic.induction import STALE_CERTIFICATE
 from tcpspec.checks.trace import Trace
@@ -28,7 +28,7 @@ from tcpspec.spec.mutants import MUTANTS, Mutant
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
 
 ENGINES = ("explicit", "z3", "both")
-SYMBOLIC_KINDS = ("invariant", "action")  # what the Z3 engine checks
+SYMBOLIC_KINDS = SAFETY_KINDS  # what the Z3 engine checks
 DEFAULT_DEPTH = 6  # BMC depth: ~10 s per scenario at the default bounds; depth 8 takes minutes
 
 

@@ -18,8 +18,9 @@ Int = Any  # a Python int or a z3.ArithRef
 # Plain values are ints (bool and IntEnum included); anything else is a Z3 term.
 
 
-def _is_symbolic(x: object) -> bool:
-    return not isinstance(x, int) and type(x).__module__.startswith("z3")
+def is_false(x: object) -> bool:
+    """``x`` is the plain value False (a guard that never holds, whatever the engine)."""
+    return isinstance(x, int) and not x
 
 
 def _algebra(xs: Iterable[object]) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tcpspec.checks.conformance import endpoint, mapping, packetdrill
+from tcpspec.checks.conformance import endpoint, mapping, packetdrill, testgen
 from tcpspec.checks.conformance.conform import OUT
 from tcpspec.checks.conformance.mapping import PEER_ISS, Spaces, Wire
 from tcpspec.checks.conformance.pcap import connections, read
@@ -321,7 +321,7 @@ def test_conform_endpoint_on_captures() -> None:
     res = runner.invoke(app, ["conform", "--endpoint", "10.99.0.1", normal])
     assert res.exit_code == 0, res.output
     assert "ACCEPTED: endpoint 10.99.0.1:" in res.output
-    assert "1 traces: 1 accepted, 0 out of scope, 0 rejected" in res.output
+    assert "1 trace: 1 accepted, 0 out of scope, 0 rejected" in res.output
     # a capture of two real stacks: each end checked alone
     res = runner.invoke(
         app, ["conform", "--endpoint", "10.99.0.1", "--endpoint", "10.99.0.2", normal]
@@ -421,6 +421,7 @@ def test_testgen_writes_scripts_and_a_readme(tmp_path: Path) -> None:
     readme = (tmp_path / "out" / "README.md").read_text()
     assert files and all(f"`{f.name}`" in readme for f in files)
     assert "| `connect-" in readme and "3.10.7.3" in readme
+    testgen.generate.cache_clear()  # the second run generates again, it does not reuse the first
     again = runner.invoke(app, ["testgen", "--endpoint", "connect", "-o", str(tmp_path / "b")])
     assert again.exit_code == 0
     assert all(f.read_bytes() == (tmp_path / "b" / f.name).read_bytes() for f in files)

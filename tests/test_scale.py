@@ -5,10 +5,13 @@ certificates prove what Houdini proves (and are noticed when they no longer hold
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import sys
 
 import pytest
+from conftest import need
 from typer.testing import CliRunner
 
 from tcpspec.checks import parallel
@@ -17,7 +20,7 @@ from tcpspec.checks.symbolic import PROVED, check
 from tcpspec.checks.symbolic.certificate import load, recheck
 from tcpspec.checks.symbolic.induction import STALE_CERTIFICATE
 from tcpspec.checks.synthesis import synthesize_time_wait
-from tcpspec.checks.verify import SYMBOLIC_KINDS, sweep, verify
+from tcpspec.checks.verify import sweep, verify
 from tcpspec.cli import app
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds, BoundsError
@@ -63,7 +66,9 @@ def test_verify_over_processes_equals_the_serial_run() -> None:
 
 
 def test_a_sweep_on_a_local_dask_cluster_equals_the_serial_run() -> None:
-    distributed = pytest.importorskip("distributed")
+    need(None if importlib.util.find_spec("distributed") else "dask.distributed is not installed")
+    import distributed
+
     grid = [(1, 1, 0), (1, 1, 1), (2, 1, 0), (1, 2, 0)]
     serial = synthesize_time_wait(grid)
     with (
@@ -89,7 +94,7 @@ def test_a_sweep_on_a_local_dask_cluster_equals_the_serial_run() -> None:
 
 
 def test_an_unreachable_scheduler_is_one_clear_line() -> None:
-    pytest.importorskip("distributed")
+    need(None if importlib.util.find_spec("distributed") else "dask.distributed is not installed")
     r = runner.invoke(app, ["mutants", "--scheduler", "tcp://127.0.0.1:9"])
     assert r.exit_code == 2 and "cannot reach the Dask scheduler" in r.output
 
@@ -168,8 +173,7 @@ def test_a_certificate_that_no_longer_holds_is_noticed_and_houdini_runs() -> Non
 
 def test_parallel_run_keeps_order_and_uses_every_core() -> None:
     assert parallel.run(pow, [(2, k) for k in range(9)], workers=2) == [2**k for k in range(9)]
-    assert parallel.cores() >= 1
-    assert SYMBOLIC_KINDS == ("invariant", "action")
+    assert parallel.cores() == len(os.sched_getaffinity(0))  # the cores this process may use
 
 
 def test_verify_says_when_a_certificate_no_longer_holds(monkeypatch: pytest.MonkeyPatch) -> None:

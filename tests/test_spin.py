@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tcpspec.checks import spincheck
 from tcpspec.checks.explicit import explore
-from tcpspec.checks.properties import CHECKED
+from tcpspec.checks.properties import CHECKED, SAFETY_KINDS
 from tcpspec.checks.spin.promela import Expr, export, pack_value
 from tcpspec.checks.spin.run import check, missing
 from tcpspec.cli import app
@@ -24,7 +24,7 @@ from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
 from tcpspec.spec.segment import SYN, Segment
 
 runner = CliRunner()
-SAFETY = {p.id for p in CHECKED if p.kind in ("invariant", "action")}
+SAFETY = {p.id for p in CHECKED if p.kind in SAFETY_KINDS}
 
 
 def test_logic_prints_promela_and_leaves_plain_values_alone() -> None:

@@ -145,10 +145,11 @@ class EndpointReport(Outcome):
                 f"  {r.where:<8} {r.observed:<44} = {r.model:<30} [{', '.join(r.cases)}] "
                 f"-> {r.state}"
             )
-        lines.append(f"  endpoint passed: {' -> '.join(self.states)}")
+        if self.states:
+            lines.append(f"  endpoint passed: {' -> '.join(self.states)}")
         for n in self.notes:
             lines.append(f"  note: {n}")
-        if not self.accepted:
+        if not self.accepted and self.possible_states:
             lines.append(f"  the endpoint could have been in: {', '.join(self.possible_states)}")
             lines.append(
                 "  the model would have let it send: " + (", ".join(self.allowed) or "nothing")

@@ -342,7 +342,7 @@ def read(path: str | Path) -> Script:
 def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
     """The kernel's side of a script, checked by one model endpoint (calls recorded)."""
     if sc.out is not None:
-        rep = EndpointReport(False, "kernel", "(not checked)", len(sc.events))
+        rep = EndpointReport(False, "kernel", "not checked", len(sc.events))
         rep.failed_at, rep.failed_segment = sc.out.where, sc.out.why
         rep.reason = "the script shows a behaviour the model leaves out; it is not checked"
         rep.out_of_scope = sc.out.name

@@ -1,4 +1,4 @@
-"""Capture files without dependencies: read classic pcap and pcapng (IPv4, IPv6), write pcap.
+"""Capture files: read classic pcap and pcapng (with scapy's readers; IPv4, IPv6), write pcap.
 
 The reader understands the link types a Linux capture produces (Ethernet, Linux cooked SLL and
 SLL2, raw IP, BSD loopback) and keeps TCP over IPv4 and IPv6. Each segment becomes an `Observed`:

@@ -28,15 +28,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tcpspec.checks.properties import CHECKED, Property
+from tcpspec.checks.properties import CHECKED, SAFETY_KINDS, SIDES, Property
 from tcpspec.spec import ghosts
 from tcpspec.spec.endpoint import Endpoint
-from tcpspec.spec.model import CLIENT, SERVER, Model, World
+from tcpspec.spec.logic import is_false
+from tcpspec.spec.model import SIDE_NAMES, Model, World
 from tcpspec.spec.rules import Case, Ctx
 from tcpspec.spec.segment import Segment
 from tcpspec.spec.timers import settle_timers
 
-SIDES = (CLIENT, SERVER)
 EP_FIELDS: tuple[str, ...] = Endpoint._fields
 #: Bits per segment field, most significant first: Python's tuple order of `Segment` is then
 #: the order of the packed integers. 31 bits in all, so a packed segment is a positive int.
@@ -146,10 +146,6 @@ def lit(x: Any) -> str:
     if isinstance(x, int):
         return str(int(x))
     raise TypeError(f"cannot print {x!r} as Promela")
-
-
-def _is_false(x: Any) -> bool:
-    return isinstance(x, int) and not x
 
 
 def _cond(x: Any) -> str:
@@ -317,10 +313,10 @@ class _Writer:
             for table in (self.m.rules.user, self.m.rules.timers):
                 for case in table:
                     when = case.when(ctx)
-                    if _is_false(when) or not case.states:
+                    if is_false(when) or not case.states:
                         continue
                     guard = PromelaLogic.And(PromelaLogic.In(me.st, case.states), when)
-                    self.out(f"/* {SIDE[i]}: {case.name} (RFC 9293 {case.rfc}) */", d)
+                    self.out(f"/* {SIDE_NAMES[i]}: {case.name} (RFC 9293 {case.rfc}) */", d)
 
                     def body(dd: int, i: int = i, case: Case = case, ctx: Ctx = ctx) -> None:
                         self.assign(i, case.then(ctx), dd)
@@ -340,7 +336,7 @@ class _Writer:
             self.out("mt = 0;", d)
             for case in step.cases:
                 when = case.when(ctx)
-                if _is_false(when) or not case.states:
+                if is_false(when) or not case.states:
                     continue
                 guard = PromelaLogic.And(
                     Expr("go"), Expr("(!mt)"), PromelaLogic.In(me.st, case.states), when
@@ -360,7 +356,7 @@ class _Writer:
             for k in range(self.cap):
                 here = slot(i, k)
                 if k == 0 or self.p.reorder:
-                    self.out(f"/* deliver slot {k} of the channel out of the {SIDE[i]} */", d)
+                    self.out(f"/* deliver slot {k} of the channel out of the {SIDE_NAMES[i]} */", d)
 
                     def deliver(
                         dd: int, i: int = i, j: int = j, k: int = k, here: str = here
@@ -372,9 +368,9 @@ class _Writer:
 
                     self.move(f"({here} != 0)", deliver, d)
                 if self.p.loss:
-                    self.out(f"/* lose slot {k} of the channel out of the {SIDE[i]} */", d)
+                    self.out(f"/* lose slot {k} of the channel out of the {SIDE_NAMES[i]} */", d)
                     self.move(f"({here} != 0)", lambda dd, i=i, k=k: self.remove(i, k, dd), d)
-                self.out(f"/* duplicate slot {k} of the channel out of the {SIDE[i]} */", d)
+                self.out(f"/* duplicate slot {k} of the channel out of the {SIDE_NAMES[i]} */", d)
 
                 def dup(dd: int, i: int = i, here: str = here) -> None:
                     self.out(f"em = {here};", dd)
@@ -431,12 +427,12 @@ class _Writer:
         for i in SIDES:
             e = w.eps[i]
             decl = ", ".join(f"{ep_var(i, f)} = {int(getattr(e, f))}" for f in EP_FIELDS)
-            self.out(f"short {decl};  /* the {SIDE[i]} */", 0)
+            self.out(f"short {decl};  /* the {SIDE_NAMES[i]} */", 0)
         for i in SIDES:
             chan = w.chans[i]
             vals = [pack_value(s) for s in chan] + [0] * (self.cap - len(chan))
             decl = ", ".join(f"{slot(i, k)} = {v}" for k, v in enumerate(vals))
-            self.out(f"int {decl};  /* segments from the {SIDE[i]} */", 0)
+            self.out(f"int {decl};  /* segments from the {SIDE_NAMES[i]} */", 0)
         self.out(f"byte dups = {w.dups};", 0)
         self.out("/* scratch values of one move, not part of the state */", 0)
         temps = ["em", "sg", "sw", "go", "mt", "n", f"tk[{self.cap}]"]
@@ -449,7 +445,7 @@ class _Writer:
     def write(self) -> str:
         w = self.m.initial()
         self.check_range(w)
-        sides = ", ".join(f"{SIDE[i]} ISS {self.m.sides[i].iss}" for i in SIDES)
+        sides = ", ".join(f"{SIDE_NAMES[i]} ISS {self.m.sides[i].iss}" for i in SIDES)
         self.out(f"/* tcpspec: {sides}; bounds {self.bounds_text()} */", 0)
         self.declarations(w)
         self.out("", 0)
@@ -490,9 +486,6 @@ class _Writer:
             raise ValueError("--msl too large for the Promela packing")
 
 
-SIDE = ("client", "server")
-
-
 def ok_name(prop: Property) -> str:
     return "ok_" + prop.id.replace(".", "_")
 
@@ -500,5 +493,5 @@ def ok_name(prop: Property) -> str:
 def export(model: Model, properties: tuple[Property, ...] | None = None) -> str:
     """The Promela text of ``model`` with its safety properties (invariants and action
     properties of `CHECKED`) as assertions. Deterministic: same model, same bytes."""
-    props = tuple(p for p in (properties or CHECKED) if p.kind in ("invariant", "action"))
+    props = tuple(p for p in (properties or CHECKED) if p.kind in SAFETY_KINDS)
     return _Writer(model, props).write()

@@ -28,7 +28,7 @@ import z3
 
 from tcpspec.spec import ghosts
 from tcpspec.spec.endpoint import Endpoint
-from tcpspec.spec.logic import And, If, In, Not, Or
+from tcpspec.spec.logic import And, If, In, Not, Or, is_false
 from tcpspec.spec.model import CLIENT, CLOCK, NETWORK, SERVER, Model, World
 from tcpspec.spec.rules import Case, Ctx
 from tcpspec.spec.segment import Segment
@@ -150,21 +150,6 @@ def ite_slot(c: Any, a: Slot, b: Slot) -> Slot:
     return Slot(If(c, a.present, b.present), ite_seg(c, a.seg, b.seg))
 
 
-def ite_state(c: Any, a: SState, b: SState) -> SState:
-    return SState(
-        (ite_ep(c, a.eps[0], b.eps[0]), ite_ep(c, a.eps[1], b.eps[1])),
-        (
-            tuple(ite_slot(c, x, y) for x, y in zip(a.chans[0], b.chans[0], strict=True)),
-            tuple(ite_slot(c, x, y) for x, y in zip(a.chans[1], b.chans[1], strict=True)),
-        ),
-        If(c, a.dups, b.dups),
-    )
-
-
-def _is_false(x: Any) -> bool:
-    return isinstance(x, int) and not x
-
-
 def _seg_less(a: Segment, b: Segment) -> Any:
     """Python's tuple order ``a < b`` on segments (False < True for the flag fields)."""
     result: Any = False
@@ -193,7 +178,7 @@ def canon(slots: list[Slot], reorder: bool, keep: int) -> tuple[Slot, ...]:
         for k in range(n - 1 - p):
             a, b = s[k], s[k + 1]
             sw = _before(b, a, reorder)
-            if _is_false(sw):
+            if is_false(sw):
                 continue
             s[k], s[k + 1] = ite_slot(sw, b, a), ite_slot(sw, a, b)
     out = [Slot(sl.present, ite_seg(sl.present, sl.seg, _NO_SEGMENT)) for sl in s[:keep]]
@@ -247,7 +232,7 @@ def arrive(model: Model, i: int, me: Endpoint, seg: Segment) -> Arrival:
         new_me = me
         for case in step.cases:
             g = And(Not(done), Not(matched), In(me.st, case.states), case.when(ctx))
-            if _is_false(g):
+            if is_false(g):
                 continue
             fired[case.name] = g
             eff = dict(case.then(ctx))
@@ -276,7 +261,7 @@ def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:
 
 def _emit(model: Model, s: SState, i: int, emitted: Any, seg: Segment, stale: Any) -> SState:
     """Put an emitted segment into channel ``i`` unless it is full (then it is lost)."""
-    if _is_false(emitted):
+    if is_false(emitted):
         return s
     ch = s.chans[i]
     full = ch[-1].present
@@ -304,7 +289,7 @@ def local_moves(model: Model, s: SState) -> list[Move]:
 def _local(model: Model, s: SState, i: int, case: Case, kind: str, me: Endpoint) -> list[Move]:
     ctx = Ctx(me, None, model.sides[i], model.p)
     g = And(In(me.st, case.states), case.when(ctx))
-    if _is_false(g):
+    if is_false(g):
         return []
     eff = dict(case.then(ctx))
     emit = eff.pop("emit", None)

@@ -9,7 +9,7 @@ from typing import Any
 
 import z3
 
-from tcpspec.checks.properties import PROPERTIES, Property
+from tcpspec.checks.properties import PROPERTIES, SAFETY_KINDS, Property
 from tcpspec.checks.symbolic import encode as E
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.model import Model
@@ -84,7 +84,7 @@ def _b(x: Any) -> Any:
 
 def _prop(prop_id: str) -> Property:
     p = PROPERTIES[prop_id]
-    if p.kind not in ("invariant", "action"):
+    if p.kind not in SAFETY_KINDS:
         raise ValueError(f"the Z3 engine checks invariant and action properties, not {p.kind}")
     return p
 

@@ -20,7 +20,6 @@ from tcpspec.spec.build import make_model
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Label, Model, World
 from tcpspec.spec.mutants import MUTANTS
-from tcpspec.spec.scenarios import SCENARIOS
 from tcpspec.spec.states import Reason
 from tcpspec.spec.states import State as S
 
@@ -459,7 +458,3 @@ def mutant_network(name: str) -> str:
 def mutant_bounds(name: str) -> Bounds:
     """The bounds of that network: what `tcpspec trace` needs to print the same trace."""
     return _mutant_run(name)[3]
-
-
-def scenario_title(name: str) -> str:
-    return SCENARIOS[name].title

@@ -26,7 +26,7 @@ COLUMNS = (
     ("client", "client"),
     ("server", "server"),
 )
-OLD = " [old]"  # a segment of an earlier incarnation, in a list of segments
+OLD = " [old incarnation]"  # a segment of an earlier incarnation, as the trace events say
 
 
 def _user_and_timer_events() -> list[str]:

@@ -99,6 +99,13 @@ def conform_cmd(
     if sum(str(p) == "-" for p in captures) > 1:
         fail("standard input (-) can be read only once")
     if endpoint is not None or any(p.suffix == ".pkt" for p in captures):
+        # the one-sided check takes the capture host to be the endpoint itself, and reads no
+        # times: these options would silently mean nothing there
+        given = [o for o, v in (("--host", host), ("--fifo", fifo), ("--min-rto", min_rto)) if v]
+        if given:
+            fail(f"{', '.join(given)}: for the two-sided check only (not with --endpoint or .pkt)")
+        for e in endpoint or ():
+            check_host(e)
         one_sided(captures, endpoint, port, json_path)
     assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
     results: list[tuple[Path, str, Report]] = []

@@ -13,6 +13,7 @@ from tcpspec.checks.conformance.packetdrill import ScriptError, check_script
 from tcpspec.checks.conformance.packetdrill import read as read_script
 from tcpspec.checks.conformance.pcap import CaptureError
 from tcpspec.cli.app import fail, write_json
+from tcpspec.cli.render import plural
 
 
 def one_sided(
@@ -42,8 +43,8 @@ def one_sided(
         for s in ("accepted", "out-of-scope", "rejected")
     }
     print(
-        f"{len(results)} traces: {counts['accepted']} accepted, {counts['out-of-scope']} out of "
-        f"scope, {counts['rejected']} rejected"
+        f"{plural(len(results), 'trace')}: {counts['accepted']} accepted, "
+        f"{counts['out-of-scope']} out of scope, {counts['rejected']} rejected"
     )
     if json_path is not None:
         doc: list[dict[str, Any]] = [

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from tcpspec.cli.app import Mutant, app, bound_options, check_mutant, check_scenarios, fail
+from tcpspec.explorer.static import STATIC_LIMIT
 from tcpspec.spec.model import Bounds
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -54,7 +55,7 @@ def explore_cmd(
     ] = False,
     max_states: Annotated[
         int, typer.Option(help="With --static: refuse a model with more states than this.")
-    ] = 5000,
+    ] = STATIC_LIMIT,
     *,
     bounds: Bounds,
 ) -> None:

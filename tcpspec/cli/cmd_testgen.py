@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tcpspec.checks.conformance import testgen
-from tcpspec.cli.app import app, fail
+from tcpspec.cli.app import app, check_output, fail
 
 
 @app.command("testgen")
@@ -41,8 +41,11 @@ def testgen_cmd(
             fail(f"unknown endpoint {s!r}; choose one of: {', '.join(sorted(testgen.SETUPS))}")
     if output.exists() and not output.is_dir():
         fail(f"{output} exists and is not a directory")
+    if not output.exists():
+        check_output(output)  # its parent must exist and be writable, as for every output
+    setups = list(dict.fromkeys(setups))
     try:
-        scripts = testgen.write(list(dict.fromkeys(setups)), output)
+        scripts = testgen.write(setups, output)
     except OSError as e:
         fail(f"cannot write into {output}: {e.strerror}")
     counts = ", ".join(f"{s}: {sum(g.setup == s for g in scripts)}" for s in setups)
