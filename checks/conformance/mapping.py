@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.segment import Segment, seg_len
-from tcpspec.spec.states import State
+from tcpspec.spec.states import OTHER_STATES, State
 
 MOD = 1 << 32
 #: The model number of the peer's ISN (the endpoint's own ISS is its `Side.iss`).
@@ -174,7 +174,8 @@ def inbound(
 
 
 def _has_rcv_space(me: Endpoint, sp: Spaces) -> bool:
-    return bool(sp.rcv) and me.st not in (State.CLOSED, State.LISTEN, State.SYN_SENT)
+    # RFC 9293 3.10.7.4's "other states": those where RCV.NXT is set
+    return bool(sp.rcv) and me.st in OTHER_STATES
 
 
 def _seq_classes(

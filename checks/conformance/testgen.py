@@ -27,7 +27,7 @@ from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Label, Side
 from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
 from tcpspec.spec.segment import Segment
-from tcpspec.spec.states import State
+from tcpspec.spec.states import OTHER_STATES
 
 MOD = 1 << 32
 #: mbt's bounds without duplication or reordering: a third of the states (the listening kernel
@@ -108,7 +108,7 @@ def _inbound(seg: Segment, me: Endpoint, window: int) -> Segment:
     """``seg`` as the peer must send it to a real stack: a SEG.SEQ the model's endpoint ``me``
     finds beyond its window of ``window`` units is moved beyond any real window (the classes of
     `mapping`: at, in, below are kept as they are, one byte per unit)."""
-    synced = me.st not in (State.CLOSED, State.LISTEN, State.SYN_SENT)
+    synced = me.st in OTHER_STATES  # RFC 9293 3.10.7.4's "other states": RCV.NXT is set
     if synced and seg.seq >= me.rcv_nxt + window:
         return seg._replace(seq=seg.seq + BEYOND)
     return seg
