@@ -7,8 +7,9 @@ ageing) and the clock. The Z3 engine compiles the same tables; it does not re-st
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from tcpspec.spec import ghosts
 from tcpspec.spec.endpoint import OFF, Endpoint
@@ -16,6 +17,11 @@ from tcpspec.spec.rules import Case, Ctx, Rules
 from tcpspec.spec.segment import DATA, SYN, Segment
 from tcpspec.spec.states import State
 from tcpspec.spec.timers import settle_timers
+
+E = TypeVar("E")
+C = TypeVar("C")
+S = TypeVar("S")
+L = TypeVar("L", covariant=True)  # labels are only handed out
 
 CLIENT, SERVER = 0, 1
 SIDE_NAMES = ("client", "server")
@@ -140,7 +146,33 @@ Move = tuple[Label, World]
 Arrived = tuple[tuple[str, ...], Endpoint, Segment | None]
 # A user call or timeout: its label, the endpoint after, the segment it sends (if any).
 Local = tuple[Label, Endpoint, Segment | None]
+#: A step of one endpoint as a search holds it: the endpoint after, what it sends (or None),
+#: its label, and its label when what it sends finds the channel full.
+Step = tuple[Any, Any, Any, Any]
+#: Builds a successor state from its parts, seen from one side: (mine, peer, my channel, the
+#: peer's channel, duplications left).
+Maker = Callable[[Any, Any, Any, Any, int], Any]
 _NO_SEGMENT = Segment()
+_WORLD_MAKERS: tuple[Maker, Maker] = (
+    lambda me, peer, mine, theirs, dups: World((me, peer), (mine, theirs), dups),
+    lambda me, peer, mine, theirs, dups: World((peer, me), (theirs, mine), dups),
+)
+
+
+class Parts(Protocol[E, C, S, L]):
+    """How a search holds the parts of a state: endpoints ``E``, channels ``C``, segments
+    ``S`` and labels ``L``. `Model` holds them as values; the explicit engine interns them.
+    `Model.moves` is written over these operations only."""
+
+    def local_steps(self, i: int, me: E) -> Sequence[tuple[E, S | None, L, L]]: ...
+    def delivery(self, j: int, me: E, seg: S) -> tuple[E, S | None, L, L]: ...
+    def send(self, chan: C, seg: S) -> C | None: ...
+    def segments(self, chan: C) -> Sequence[tuple[S, C, bool]]: ...
+    def lost(self, seg: S) -> L: ...
+    def duplicated(self, seg: S) -> L: ...
+    def clock(self, e: E) -> tuple[bool, E, bool]: ...
+    def aged(self, chan: C) -> tuple[C, Any, bool]: ...
+    def ticked(self, expired0: Any, expired1: Any) -> L: ...
 
 
 class Model:
@@ -155,6 +187,8 @@ class Model:
         self._arrival = [[(c, c.states) for c in step.cases] for step in rules.arrival]
         self._arrived: dict[tuple[int, Endpoint, Segment], Arrived] = {}
         self._locals: dict[tuple[int, Endpoint], tuple[Local, ...]] = {}
+        self._steps: dict[tuple[int, Endpoint], tuple[Step, ...]] = {}
+        self._delivered: dict[tuple[int, Endpoint, Segment], Step] = {}
 
     # -- initial state -------------------------------------------------------------------------
 
@@ -186,36 +220,163 @@ class Model:
     # -- the relation --------------------------------------------------------------------------
 
     def successors(self, w: World) -> list[Move]:
-        out: list[Move] = []
+        """Every move out of ``w``, in a fixed order: each side's user calls and timeouts, then
+        each channel's segments (delivered, lost or duplicated), then the clock's tick."""
+        return self.moves(self, w.eps, w.chans, w.dups, _WORLD_MAKERS)
+
+    def moves(self, parts: Parts[Any, Any, Any, Any], eps: tuple[Any, Any],
+              chans: tuple[Any, Any], dups: int, make: tuple[Maker, Maker]) -> list[Any]:
+        """The relation, written once over ``parts``: how a search holds endpoints, channels,
+        segments and labels. `successors` holds them as values (``parts`` is the model itself);
+        the explicit engine as interned numbers. ``make[i](mine, peer, chan_mine, chan_peer,
+        dups)`` builds a successor from its parts, seen from side ``i``."""
+        out: list[Any] = []
         for i in (CLIENT, SERVER):
-            for label, after, emit in self._local_moves(i, w.eps[i]):
-                world = World(self._set(w.eps, i, after), w.chans, w.dups)
-                out.append(self._emit(world, i, emit, label))
+            self._local_side(parts, i, eps, chans, dups, make[i], out)
         for i in (CLIENT, SERVER):
-            chan = w.chans[i]
-            seen: set[Segment] = set()
-            for k, seg in enumerate(chan):
-                if seg in seen:
-                    continue
-                seen.add(seg)
-                rest = chan[:k] + chan[k + 1:]
-                if k == 0 or self.p.reorder:
-                    out.append(self._deliver(w, i, seg, rest))
-                if self.p.loss:
-                    out.append((Label(NETWORK, "lose", seg=seg),
-                                w.with_chan(i, rest)))
-                if w.dups > 0 and len(chan) < self.p.capacity:
-                    chans = self._set(w.chans, i, self._canon((*chan, seg)))
-                    out.append((Label(NETWORK, "duplicate", seg=seg),
-                                World(w.eps, chans, w.dups - 1)))
-        tick = self._tick(w)
-        if tick is not None:
-            out.append(tick)
+            self._network_side(parts, i, eps, chans, dups, make[1 - i], out)
+        self._clock(parts, eps, chans, dups, make[CLIENT], out)
         return out
+
+    @staticmethod
+    def _local_side(parts: Parts[Any, Any, Any, Any], i: int, eps: tuple[Any, Any],
+                    chans: tuple[Any, Any], dups: int, make: Maker, out: list[Any]) -> None:
+        """Side ``i``'s user calls and timeouts (RFC 9293 3.9, 3.8): what it sends joins its
+        own channel, or is lost if the channel is full."""
+        peer, mine, theirs = eps[1 - i], chans[i], chans[1 - i]
+        for step in parts.local_steps(i, eps[i]):
+            out.append(Model._sent(parts, step, peer, mine, theirs, dups, make))
+
+    @staticmethod
+    def _sent(parts: Parts[Any, Any, Any, Any], step: Step, peer: Any, mine: Any, theirs: Any,
+              dups: int, make: Maker) -> Any:
+        """A step of one endpoint: what it sends joins its own channel, or is lost when that is
+        full (``capacity``)."""
+        after, seg, label, label_full = step
+        if seg is None:
+            return label, make(after, peer, mine, theirs, dups)
+        chan = parts.send(mine, seg)
+        if chan is None:
+            return label_full, make(after, peer, mine, theirs, dups)
+        return label, make(after, peer, chan, theirs, dups)
+
+    def _network_side(self, parts: Parts[Any, Any, Any, Any], i: int, eps: tuple[Any, Any],
+                      chans: tuple[Any, Any], dups: int, make: Maker, out: list[Any]) -> None:
+        """The network's moves on the channel out of side ``i``, per distinct segment in it:
+        deliver it to the peer ``j`` (the first one; any one if reordering is on), lose it,
+        or duplicate it (while duplications are left and the channel has room). What ``j``
+        replies joins ``j``'s channel, or is lost if that one is full."""
+        j = 1 - i
+        me, peer, mine, theirs = eps[j], eps[i], chans[j], chans[i]
+        reorder, loss = self.p.reorder, self.p.loss
+        for seg, rest, first in parts.segments(theirs):
+            if first or reorder:
+                out.append(self._sent(parts, parts.delivery(j, me, seg), peer, mine, rest,
+                                      dups, make))
+            if loss:
+                out.append((parts.lost(seg), make(me, peer, mine, rest, dups)))
+            if dups > 0:
+                chan = parts.send(theirs, seg)
+                if chan is not None:
+                    out.append((parts.duplicated(seg), make(me, peer, mine, chan, dups - 1)))
+
+    @staticmethod
+    def _clock(parts: Parts[Any, Any, Any, Any], eps: tuple[Any, Any], chans: tuple[Any, Any],
+               dups: int, make: Maker, out: list[Any]) -> None:
+        """The clock ticks (no moves while a timer is due: its timeout is handled first; none
+        when nothing would change): running timers count down, segments age, and those that
+        reach MSL leave the network."""
+        due0, ticked0, running0 = parts.clock(eps[0])
+        due1, ticked1, running1 = parts.clock(eps[1])
+        if due0 or due1:
+            return
+        aged0, expired0, busy0 = parts.aged(chans[0])
+        aged1, expired1, busy1 = parts.aged(chans[1])
+        if running0 or running1 or busy0 or busy1:
+            out.append((parts.ticked(expired0, expired1), make(ticked0, ticked1, aged0, aged1,
+                                                                dups)))
 
     def due(self, w: World) -> bool:
         """Some timer is due: the clock waits until its timeout has been handled."""
-        return any(e.rto == 0 or e.tw == 0 for e in w.eps)
+        return self.clock(w.eps[0])[0] or self.clock(w.eps[1])[0]
+
+    # -- the parts, as values (the `Parts` a search over `World` values uses) -----------------
+
+    def local_steps(self, i: int, me: Endpoint) -> tuple[Step, ...]:
+        """Side ``i``'s user calls and timeouts in ``me``: the endpoint after each, what it
+        sends, and its label (sent, or lost to a full channel)."""
+        key = (i, me)
+        hit = self._steps.get(key)
+        if hit is None:
+            hit = self._steps[key] = tuple(
+                (after, emit, label if emit is None else label._replace(sent=emit),
+                 label._replace(sent=emit, overflow=True))
+                for label, after, emit in self._local_moves(i, me))
+        return hit
+
+    def delivery(self, j: int, me: Endpoint, seg: Segment) -> Step:
+        """``seg`` arrives at side ``j`` in ``me`` (3.10.7): the endpoint after, the reply,
+        and the label (the reply sent, or lost to a full channel)."""
+        key = (j, me, seg)
+        hit = self._delivered.get(key)
+        if hit is None:
+            fired, after, reply = self._arrival_at(j, me, seg)
+            label = Label(j, "deliver", fired, seg=seg, sent=reply)
+            hit = self._delivered[key] = (after, reply, label, label._replace(overflow=True))
+        return hit
+
+    def send(self, chan: tuple[Segment, ...], seg: Segment) -> tuple[Segment, ...] | None:
+        """``chan`` with ``seg`` added, or None when it is full (``capacity``)."""
+        if len(chan) >= self.p.capacity:
+            return None
+        return self._canon((*chan, seg))
+
+    @staticmethod
+    def segments(chan: tuple[Segment, ...]) -> list[tuple[Segment, tuple[Segment, ...], bool]]:
+        """Each distinct segment in flight on ``chan``, the channel without (one copy of) it,
+        and whether it is the first (the one a network that keeps order delivers next)."""
+        seen: set[Segment] = set()
+        out = []
+        for k, seg in enumerate(chan):
+            if seg not in seen:
+                seen.add(seg)
+                out.append((seg, chan[:k] + chan[k + 1:], k == 0))
+        return out
+
+    @staticmethod
+    def lost(seg: Segment) -> Label:
+        return Label(NETWORK, "lose", seg=seg)
+
+    @staticmethod
+    def duplicated(seg: Segment) -> Label:
+        return Label(NETWORK, "duplicate", seg=seg)
+
+    @staticmethod
+    def clock(e: Endpoint) -> tuple[bool, Endpoint, bool]:
+        """A timer of ``e`` is due; ``e`` one tick later; a timer of ``e`` is running."""
+        if e.rto == 0 or e.tw == 0:
+            return True, e, False
+        if e.rto > 0 or e.tw > 0:
+            return False, e._replace(rto=e.rto - 1 if e.rto > 0 else e.rto,
+                                     tw=e.tw - 1 if e.tw > 0 else e.tw), True
+        return False, e, False
+
+    def aged(self, chan: tuple[Segment, ...]) -> tuple[tuple[Segment, ...],
+                                                         tuple[Segment, ...], bool]:
+        """``chan`` one tick later (the segments that reach MSL are gone), the segments that
+        expired, and whether anything was in flight."""
+        kept = []
+        expired = []
+        for s in chan:
+            if s.age + 1 >= self.p.msl:
+                expired.append(s)
+            else:
+                kept.append(s._replace(age=s.age + 1))
+        return self._canon(tuple(kept)), tuple(expired), bool(chan)
+
+    @staticmethod
+    def ticked(expired0: tuple[Segment, ...], expired1: tuple[Segment, ...]) -> Label:
+        return Label(CLOCK, "tick", expired=expired0 + expired1)
 
     # -- pieces --------------------------------------------------------------------------------
 
@@ -239,13 +400,6 @@ class Model:
                         return fired, me, emit
                     break
         return fired, me, emit
-
-    def _deliver(self, w: World, i: int, seg: Segment, rest: tuple[Segment, ...]) -> Move:
-        j = 1 - i
-        fired, after, emit = self._arrival_at(j, w.eps[j], seg)
-        chans = self._set(w.chans, i, rest)
-        label = Label(j, "deliver", fired, seg=seg)
-        return self._emit(World(self._set(w.eps, j, after), chans, w.dups), j, emit, label)
 
     def arrival(self, j: int, before: Endpoint, seg: Segment) -> Arrived:
         """What ``seg`` does to endpoint ``j`` alone (the one-sided check delivers segments
@@ -304,46 +458,10 @@ class Model:
             after = after._replace(**upd)
         return after
 
-    def _emit(self, w: World, i: int, seg: Segment | None, label: Label) -> Move:
-        if seg is None:
-            return label, w
-        label = label._replace(sent=seg)
-        chan = w.chans[i]
-        if len(chan) >= self.p.capacity:
-            return label._replace(overflow=True), w
-        return label, World(w.eps, self._set(w.chans, i, self._canon((*chan, seg))), w.dups)
-
-    def _tick(self, w: World) -> Move | None:
-        if self.due(w):
-            return None
-        timers = any(e.rto > 0 or e.tw > 0 for e in w.eps)
-        if not timers and not (w.chans[0] or w.chans[1]):
-            return None  # nothing would change: time passing is a self-loop
-        eps = tuple(
-            e._replace(rto=e.rto - 1 if e.rto > 0 else e.rto, tw=e.tw - 1 if e.tw > 0 else e.tw)
-            if (e.rto > 0 or e.tw > 0) else e for e in w.eps
-        )
-        expired: list[Segment] = []
-        chans = []
-        for chan in w.chans:
-            kept = []
-            for s in chan:
-                if s.age + 1 >= self.p.msl:
-                    expired.append(s)
-                else:
-                    kept.append(s._replace(age=s.age + 1))
-            chans.append(self._canon(tuple(kept)))
-        world = World((eps[0], eps[1]), (chans[0], chans[1]), w.dups)
-        return Label(CLOCK, "tick", expired=tuple(expired)), world
-
     def _canon(self, chan: tuple[Segment, ...]) -> tuple[Segment, ...]:
         # With reordering on, the order of segments in flight is unobservable: keep them sorted
         # so that permutations are one state (a sound symmetry reduction).
         return tuple(sorted(chan)) if self.p.reorder and len(chan) > 1 else chan
-
-    @staticmethod
-    def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:
-        return (value, pair[1]) if i == 0 else (pair[0], value)
 
 
 __all__ = ["CLIENT", "CLOCK", "NETWORK", "OFF", "SERVER", "Bounds", "Label", "Model", "Side",

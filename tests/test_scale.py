@@ -1,7 +1,8 @@
 """Speed and scale: the compact store gives the networkx graph users know, tasks spread over
 processes (or a Dask cluster) give the same results as a serial run, the memory guard and the
 bounds guard stop runs that cannot finish, long runs report progress, and the checked-in Z3
-certificates prove what Houdini proves (and are noticed when they no longer hold)."""
+certificates prove what Houdini proves (and are noticed when they no longer hold); the engine's
+interned parts and its partial evaluation of step predicates change no result."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from typer.testing import CliRunner
 
 from tcpspec.checks import parallel
 from tcpspec.checks.explicit import MemoryLimitExceeded, Stats, explore
+from tcpspec.checks.explicit.partial import UNKNOWN, decided
+from tcpspec.checks.explicit.parts import MAKERS, Interned, unpack
+from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import PROVED, check
 from tcpspec.checks.symbolic.certificate import load, recheck
 from tcpspec.checks.symbolic.induction import STALE_CERTIFICATE
@@ -106,8 +110,19 @@ def test_the_memory_guard_stops_with_advice() -> None:
             make_model("connect-close"), max_memory_mib=1, progress=seen.append, progress_every=0
         )
     r = runner.invoke(
-        app, ["verify", "--engine", "explicit", "--scenario", "connect-close", "--max-memory", "64"]
-    )
+        app,
+        [
+            "verify",
+            "--engine",
+            "explicit",
+            "--scenario",
+            "connect-close",
+            "--capacity",
+            "3",
+            "--max-memory",
+            "64",
+        ],
+    )  # about 160 MiB at these bounds
     assert r.exit_code == 2 and "MiB (--max-memory)" in r.output
     # from a worker process too: the error comes back to the parent
     with pytest.raises(MemoryLimitExceeded, match="--max-memory"):
@@ -185,3 +200,55 @@ def test_verify_says_when_a_certificate_no_longer_holds(monkeypatch: pytest.Monk
     )
     assert r.exit_code == 0, r.output
     assert f"note: handshake: {STALE_CERTIFICATE} (make certificates)" in r.output
+
+
+STEP_PROPS = [
+    p
+    for p in PROPERTIES.values()
+    if p.kind in ("action", "reachable") and p.pred.__code__.co_argcount == 4
+]
+
+
+@pytest.mark.parametrize("scenario", ["stale-syn", "stale-data", "close"])
+def test_interned_parts_make_exactly_the_moves_of_the_values(scenario: str) -> None:
+    """`Model.moves` over the engine's interned numbers and over values: the same moves, in
+    the same order, from every reachable state."""
+    m = make_model(scenario)
+    ex = explore(m)
+    parts = Interned(m)
+    for w in ex.worlds:
+        e0, e1, c0, c1, dups = unpack(parts.key(w))
+        got = [
+            (parts.label(lab), parts.world(k))
+            for lab, k in m.moves(parts, (e0, e1), (c0, c1), dups, MAKERS)
+        ]
+        assert got == m.successors(w), w
+
+
+@pytest.mark.parametrize("scenario", ["stale-syn", "stale-data", "close"])
+def test_what_the_label_alone_decides_holds_on_every_move_with_that_label(scenario: str) -> None:
+    """The search skips step predicates that the label decides with the endpoints unknown:
+    that value must be the predicate's value on every move with the label."""
+    m = make_model(scenario)
+    decided_some = undecided_some = False
+    for w in explore(m).worlds:
+        for lab, w2 in m.successors(w):
+            for p in STEP_PROPS:
+                by_label = decided(p.pred, m, UNKNOWN, lab, UNKNOWN)
+                if by_label is None:
+                    undecided_some = True
+                else:
+                    decided_some = True
+                    assert by_label == bool(p.pred(m, w, lab, w2)), (p.id, lab)
+    assert decided_some and undecided_some
+
+
+def test_an_unknown_value_decides_nothing_it_does_not_decide() -> None:
+    from tcpspec.spec.logic import And, In, Or
+
+    w = UNKNOWN
+    assert decided(lambda: And(False, w.eps[0].st == 3)) is False
+    assert decided(lambda: Or(True, In(w.eps[1].st, {1, 2}))) is True
+    assert decided(lambda: And(True, w.eps[0].rcvd > 1)) is None
+    assert decided(lambda: w.eps[0].st == 3 and True) is None  # Python's own `and`: undecided
+    assert decided(lambda: 1 if w.tainted else 0) is None

@@ -3,17 +3,19 @@
 Breadth-first order makes every counterexample a shortest one. Safety properties are checked on
 the fly; deadlocks and liveness on the finished graph.
 
-The store is compact, because the state space is large and Python objects are not: the pair of
-endpoints and the pair of channels of a state are each interned once (most states share them
-with many others: they differ in what is in flight, or in who knows what), and a state is the
-one integer ``endpoints id, channels id, duplications left`` packed together. Parents, depths
-and the edges (in compressed sparse row form: the successors of state ``n`` are
-``succ[first[n]:first[n + 1]]``) are flat arrays. What a step did (its `Label`) is not stored:
-it is recomputed, by calling `Model.successors` again, for the few states a trace walks
+The store is compact, because the state space is large and Python objects are not. A state's
+parts (its two endpoints and its two channels) are few and shared by many states; each is
+interned once as a number (`parts.Interned`), and a state is the one integer packing its five
+numbers. `Model.moves`, the relation written once, is run over these numbers: what the model
+does to each part is asked once and remembered, so exploring a state is a few table lookups.
+Parents, depths and the edges (in compressed sparse row form: the successors of state ``n``
+are ``succ[first[n]:first[n + 1]]``) are flat arrays. What a step did (its `Label`) is not
+stored: it is recomputed, by calling `Model.successors` again, for the few states a trace walks
 through. The networkx graph users get (``Exploration.graph``: nodes are state numbers in BFS
 order, ``graph.nodes[n]["world"]`` the state, each edge's ``label`` the first move found between
-the two states) is built from this form on first use; liveness (bottom strongly connected
-components) is computed on it with scipy.
+the two states) is built from this form on first use. Liveness needs the bottom strongly
+connected components: those are the states with no move out, plus the components of what can
+reach none of them (usually nothing), found with numpy on the stored edges.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ from array import array
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-import networkx as nx
-
+from tcpspec.checks.explicit.partial import UNKNOWN, decided
+from tcpspec.checks.explicit.parts import BITS, ENDPOINTS, MAKERS, Interned, unpack
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
 from tcpspec.checks.trace import Trace, TraceStep
 from tcpspec.spec.model import Label, Model, World
+
+if TYPE_CHECKING:  # networkx is imported when a graph is asked for, not for every search
+    import networkx as nx
 
 
 class StateLimitExceeded(RuntimeError):
@@ -71,37 +76,24 @@ class Stats:
 #: the current resident size).
 Progress = Callable[[Stats], None]
 
-# A state is (endpoints id << _EPS_SHIFT) | (channels id << _DUPS_BITS) | duplications left.
-_DUPS_BITS = 8
-_EPS_SHIFT = 40  # room for 2**32 channel pairs
 _LABEL_MEMO = 400_000  # entries of the memo of step predicates that read the label
 
 
 class _Store:
-    """The interned parts of the states and the packed states themselves."""
+    """The packed states, their parts interned (`parts.Interned`)."""
 
-    def __init__(self) -> None:
-        self.eps: list[Any] = []  # endpoints id -> (Endpoint, Endpoint)
-        self.eps_id: dict[Any, int] = {}
-        self.chans: list[Any] = []  # channels id -> (channel, channel)
-        self.chans_id: dict[Any, int] = {}
+    def __init__(self, model: Model) -> None:
+        self.parts = Interned(model)
         self.keys: list[int] = []  # state number -> packed state
         self.index: dict[int, int] = {}  # packed state -> state number
 
     def world(self, n: int) -> World:
-        k = self.keys[n]
-        return World(
-            self.eps[k >> _EPS_SHIFT],
-            self.chans[(k >> _DUPS_BITS) & ((1 << (_EPS_SHIFT - _DUPS_BITS)) - 1)],
-            k & ((1 << _DUPS_BITS) - 1),
-        )
+        return self.parts.world(self.keys[n])
 
     def number(self, w: World) -> int | None:
         """The state number of ``w`` (None if it was not reached)."""
-        e, c = self.eps_id.get(w.eps), self.chans_id.get(w.chans)
-        if e is None or c is None:
-            return None
-        return self.index.get((e << _EPS_SHIFT) | (c << _DUPS_BITS) | w.dups)
+        key = self.parts.known(w)
+        return None if key is None else self.index.get(key)
 
 
 class Worlds(Sequence[World]):
@@ -224,6 +216,8 @@ class Exploration:
         return self._graph
 
     def _build_graph(self) -> nx.DiGraph:
+        import networkx as nx
+
         g = nx.DiGraph()
         worlds = self.worlds
         g.add_nodes_from((n, {"world": w}) for n, w in enumerate(worlds))
@@ -252,6 +246,7 @@ class _NoLabel:
 
 
 _NO_LABEL = _NoLabel()
+_UNSEEN = object()
 
 
 _EPS, _EPS_LABEL, _WORLD = "endpoints", "endpoints and label", "world"
@@ -269,11 +264,30 @@ class _Check:
         # the value that decides it: False for a safety property, True for a witness
         self.want = want
         self.kind: str | None = None
+        # label number -> the step predicate's value on it whatever the endpoints, or None
+        self.by_label: dict[int, bool | None] = {}
 
     def state(self, w: World) -> bool:
         if self.kind is None:
             return self._first([((_EndpointsOnly(w.eps),), _EPS), ((w,), _WORLD)])
         return bool(self.p.pred(self.model, w))
+
+    def endpoints(self, eps: tuple[Any, ...]) -> bool:
+        """`state`, for a predicate known to read the endpoints only."""
+        return bool(self.p.pred(self.model, _EndpointsOnly(eps)))
+
+    def step_endpoints(
+        self, eps: tuple[Any, ...], eps2: tuple[Any, ...], lab: Label | None = None
+    ) -> bool:
+        """`step`, for a predicate known to read the endpoints (and the label) only."""
+        return bool(
+            self.p.pred(
+                self.model,
+                _EndpointsOnly(eps),
+                _NO_LABEL if lab is None else lab,
+                _EndpointsOnly(eps2),
+            )
+        )
 
     def step(self, w: World, lab: Label, w2: World) -> bool:
         if self.kind is None:
@@ -356,8 +370,6 @@ class _Search:
         self.model, self.properties, self.max_states = model, properties, max_states
         self.stop_at, self.progress, self.max_memory_mib = stop_at, progress, max_memory_mib
         self.progress_every, self.t0 = progress_every, t0
-        if model.p.duplicates >= 1 << _DUPS_BITS:
-            raise StateLimitExceeded(f"--duplicates must be below {1 << _DUPS_BITS}")
         self.invariants = [p for p in properties if p.kind == "invariant"]
         self.actions = [p for p in properties if p.kind == "action"]
         self.witnesses = [PROPERTIES[p.witness] for p in properties if p.witness]
@@ -367,12 +379,19 @@ class _Search:
         self.found: dict[str, int] = {}
         self.found_edge: dict[str, tuple[int, Label, World]] = {}
         # step predicates that read the label: (endpoints, label, endpoints') -> bits
-        self.label_memo: dict[Any, int] = {}
-        self.label_id: dict[Label, int] = {}  # labels are few: interned
+        # (endpoints, endpoints') and (endpoints, endpoints', label) whose step checks ran
+        self.seen_steps: set[int] = set()
+        self.seen_labelled: set[int] = set()
+        # label number -> some step check needs more than the label to be decided on it
+        self.label_need: dict[int, bool] = {}
+        # some check reads more than the endpoints (or is not yet known not to)
+        self.every_state = self.every_step = True
+        self.eps_steps = True  # some step check reads the endpoints only
 
     def run(self, measure_memory: bool) -> Exploration:
         model = self.model
-        store = _Store()
+        store = _Store(model)
+        parts = store.parts
         parent = array("i", [-1])
         depth = array("i", [0])
         first = array("q", [0])
@@ -391,23 +410,19 @@ class _Search:
             raise ValueError("at most 16 step properties at once")
         found, found_edge = self.found, self.found_edge
 
-        init = model.initial()
-        eps_list, eps_id = store.eps, store.eps_id
-        chans_list, chans_id = store.chans, store.chans_id
+        key0 = parts.key(model.initial())
         keys, index = store.keys, store.index
-        eps_id[init.eps] = 0
-        eps_list.append(init.eps)
-        chans_id[init.chans] = 0
-        chans_list.append(init.chans)
-        key0 = init.dups
         keys.append(key0)
         index[key0] = 0
-        # state checks that read only the endpoints are decided per endpoints id: the first
-        # state with a given pair is the one to report, later ones add nothing
-        state_checks = self._check_state(state_checks, 0, init, new_eps=True)
-        seen_steps: set[int] = set()  # (endpoints id, endpoints id') pairs already checked
+        # state checks that read only the endpoints are decided per pair of endpoints: the
+        # first state with a given pair is the one to report, later ones add nothing
+        seen_eps = {key0 & ENDPOINTS}
+        state_checks = self._check_state(state_checks, 0, key0, new_eps=True)
+        seen_steps, seen_labelled = self.seen_steps, self.seen_labelled
+        label_need = self.label_need
         max_states = self.max_states
-        successors = model.successors
+        moves = model.moves
+        make = MAKERS
         transitions = 0
         n = 0
         next_report = time.perf_counter() + self.progress_every
@@ -417,36 +432,14 @@ class _Search:
             if stop_at and any(pid in found or pid in found_edge for pid in stop_at):
                 ex.complete = False
                 break
-            w = store.world(n)
-            w_eps, w_chans, _ = w
-            e = keys[n] >> _EPS_SHIFT
-            c = (keys[n] >> _DUPS_BITS) & ((1 << (_EPS_SHIFT - _DUPS_BITS)) - 1)
+            key = keys[n]
+            e0, e1, c0, c1, dups = unpack(key)
             d_next = depth[n] + 1
             targets: set[int] = set()
-            for lab, w2 in successors(w):
-                transitions += 1
-                e2_eps, c2_chans, d2 = w2
-                new_eps = False
-                if e2_eps is w_eps:
-                    e2 = e
-                else:
-                    got = eps_id.get(e2_eps)
-                    if got is None:
-                        got = eps_id[e2_eps] = len(eps_list)
-                        eps_list.append(e2_eps)
-                        new_eps = True
-                    e2 = got
-                if c2_chans is w_chans:
-                    c2 = c
-                else:
-                    got = chans_id.get(c2_chans)
-                    if got is None:
-                        got = chans_id[c2_chans] = len(chans_list)
-                        chans_list.append(c2_chans)
-                    c2 = got
-                key = (e2 << _EPS_SHIFT) | (c2 << _DUPS_BITS) | d2
-                m2 = index.get(key)
-                is_new = m2 is None
+            out = moves(parts, (e0, e1), (c0, c1), dups, make)
+            transitions += len(out)
+            for lab, key2 in out:
+                m2 = index.get(key2)
                 if m2 is None:
                     m2 = len(keys)
                     if m2 >= max_states:
@@ -455,23 +448,42 @@ class _Search:
                             f"--max-states or lower the bounds (e.g. --capacity, --duplicates, "
                             f"--data)"
                         )
-                    index[key] = m2
-                    keys.append(key)
+                    index[key2] = m2
+                    keys.append(key2)
                     parent.append(n)
                     depth.append(d_next)
+                    if state_checks:
+                        eps2 = key2 & ENDPOINTS
+                        new_eps = eps2 not in seen_eps
+                        if new_eps or self.every_state:
+                            seen_eps.add(eps2)
+                            state_checks = self._check_state(state_checks, m2, key2, new_eps)
                 if step_checks:
-                    step_checks = self._check_step(step_checks, seen_steps, n, w, lab, w2, e, e2)
+                    # most step predicates are decided by the label alone, or else read only
+                    # the endpoints (and the label): decided once per label, per (endpoints,
+                    # endpoints') or per (endpoints, label, endpoints') seen
+                    pair = (key & ENDPOINTS) << 2 * BITS | key2 & ENDPOINTS
+                    need = label_need.get(lab)
+                    if (
+                        self.every_step
+                        or need is None
+                        or (self.eps_steps and pair not in seen_steps)
+                        or (need and (pair << BITS | lab) not in seen_labelled)
+                    ):
+                        step_checks = self._check_step(step_checks, n, key, lab, key2, pair)
                 if m2 != n and m2 not in targets:
                     targets.add(m2)
                     succ.append(m2)
-                if is_new and state_checks:
-                    state_checks = self._check_state(state_checks, m2, w2, new_eps)
             first.append(len(succ))
             n += 1
             if watch and not n & 1023 and time.perf_counter() >= next_report:
                 next_report = time.perf_counter() + self.progress_every
                 self._watch(len(keys), transitions, max(depth[-1], 0))
 
+        # the tables of what was checked are not needed any more: room for liveness
+        self.seen_steps.clear()
+        self.seen_labelled.clear()
+        seen_eps.clear()
         self._verdicts(ex)
         ex.stats = Stats(
             states=len(keys),
@@ -483,65 +495,76 @@ class _Search:
             ex.stats.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return ex
 
-    def _check_state(self, checks: list[_Check], n: int, w: World, new_eps: bool) -> list[_Check]:
-        """Decide what state ``n`` decides; the checks still undecided after it."""
+    def _check_state(self, checks: list[_Check], n: int, key: int, new_eps: bool) -> list[_Check]:
+        """Decide what state ``n`` (packed: ``key``) decides; the checks still undecided."""
         left = []
+        parts = self.ex._store.parts
         for ch in checks:
             if ch.kind == _EPS and not new_eps:
                 left.append(ch)  # the same endpoints were seen (and checked) before
                 continue
-            if ch.state(w) == ch.want:
+            if ch.kind == _EPS:
+                value = ch.endpoints(parts.endpoint_pair(key))
+            else:
+                value = ch.state(parts.world(key))
+            if value == ch.want:
                 self.found[ch.id] = n
             else:
                 left.append(ch)
+        self.every_state = any(ch.kind != _EPS for ch in left)
         return left
 
     def _check_step(
-        self,
-        checks: list[_Check],
-        seen: set[int],
-        n: int,
-        w: World,
-        lab: Label,
-        w2: World,
-        e: int,
-        e2: int,
+        self, checks: list[_Check], n: int, key: int, lab: int, key2: int, pair: int
     ) -> list[_Check]:
-        pair = (e << 32) | e2
-        repeat = pair in seen
-        if not repeat:
-            seen.add(pair)
+        """Decide what the move ``key`` -> ``key2`` (label number ``lab``; ``pair``: both
+        endpoint pairs) decides; the checks still undecided after it."""
+        new_pair = pair not in self.seen_steps
+        self.seen_steps.add(pair)
+        labelled = pair << BITS | lab
+        new_labelled = labelled not in self.seen_labelled
+        if new_labelled:
+            # bounded: the same move recurs with many different channel contents, but the
+            # table must not grow with the state space
+            if len(self.seen_labelled) > _LABEL_MEMO:
+                self.seen_labelled.clear()
+            self.seen_labelled.add(labelled)
+        parts = self.ex._store.parts
+        label = parts.label(lab)
         left = []
-        memo_key: Any = None
-        known = 0
+        need = False
         for ch in checks:
-            if repeat and ch.kind == _EPS:
-                left.append(ch)
-                continue
             if ch.kind == _EPS_LABEL:
-                # it reads the label too: memoised on (endpoints, label, endpoints'), in a
-                # bounded table (the same move recurs with many different channel contents)
-                if memo_key is None:
-                    lid = self.label_id.get(lab)
-                    if lid is None:
-                        lid = self.label_id[lab] = len(self.label_id)
-                    memo_key = (pair << 24 | lid) if lid < 1 << 24 else (pair, lid)
-                    known = self.label_memo.get(memo_key, 0)
-                    if len(self.label_memo) > _LABEL_MEMO:
-                        self.label_memo.clear()
-                bit = 1 << ch.slot
-                if known & bit:
-                    value = bool(known & (bit << 16))
+                by_label = ch.by_label.get(lab, _UNSEEN)
+                if by_label is _UNSEEN:
+                    by_label = ch.by_label[lab] = decided(
+                        ch.p.pred, self.model, UNKNOWN, label, UNKNOWN
+                    )
+                if by_label is not None:
+                    value = by_label
+                elif not new_labelled:
+                    left.append(ch)
+                    need = True
+                    continue
                 else:
-                    value = ch.step(w, lab, w2)
-                    known |= bit | (bit << 16 if value else 0)
-                    self.label_memo[memo_key] = known
+                    need = True
+                    value = ch.step_endpoints(
+                        parts.endpoint_pair(key), parts.endpoint_pair(key2), label
+                    )
+            elif ch.kind == _EPS:
+                if not new_pair:
+                    left.append(ch)  # decided (not what decides it) for these endpoints before
+                    continue
+                value = ch.step_endpoints(parts.endpoint_pair(key), parts.endpoint_pair(key2))
             else:
-                value = ch.step(w, lab, w2)
+                value = ch.step(parts.world(key), label, parts.world(key2))
             if value == ch.want:
-                self.found_edge[ch.id] = (n, lab, w2)
+                self.found_edge[ch.id] = (n, label, parts.world(key2))
             else:
                 left.append(ch)
+        self.label_need[lab] = need
+        self.every_step = any(ch.kind not in (_EPS, _EPS_LABEL) for ch in left)
+        self.eps_steps = any(ch.kind == _EPS for ch in left)
         return left
 
     def _watch(self, states: int, transitions: int, depth: int) -> None:
@@ -603,33 +626,54 @@ def _deadlocks(ex: Exploration, p: Property) -> Verdict:
     return Verdict(p, True)
 
 
-def _bottom_sccs(ex: Exploration) -> tuple[Any, Any]:
-    """Each state's strongly connected component, and which components are bottom ones (no
-    move leaves them): scipy on the compressed sparse rows the search stored."""
-    import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
+def _bottom(ex: Exploration) -> tuple[Any, dict[int, list[int]]]:
+    """Which states lie in a bottom strongly connected component (no move leaves it), and the
+    members of each such component that is more than one state (by each member).
 
-    n = len(ex.worlds)
+    A state with no move to another state is a bottom component by itself, and a state that
+    can reach one is in no bottom component (its component has a way out). So only the states
+    that can reach no such end need a component decomposition; in a model whose runs all end
+    there are none. "Can reach an end" is a backward search over the stored edges, with numpy.
+    """
+    import numpy as np
+
     indptr = np.frombuffer(ex._first, dtype=np.int64)
-    indptr = np.concatenate([indptr, np.full(n + 1 - len(indptr), indptr[-1], dtype=np.int64)])
     indices = np.frombuffer(ex._succ, dtype=np.int32)
-    adj = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
-    count, comp = connected_components(adj, directed=True, connection="strong")
-    src = np.repeat(np.arange(n), np.diff(indptr))
-    leaving = comp[src] != comp[indices]
-    bottom = np.ones(count, dtype=bool)
-    bottom[comp[src[leaving]]] = False
-    return comp, bottom
+    end = indptr[1:] == indptr[:-1]
+    # "can reach an end": one sweep over the edges per step back, until nothing changes
+    moving = ~end
+    starts = indptr[:-1][moving]
+    reach = end.copy()
+    while len(indices):
+        ahead = np.logical_or.reduceat(reach[indices], starts)
+        if not (ahead & ~reach[moving]).any():
+            break
+        reach[moving] |= ahead
+    in_bottom = end.copy()
+    members: dict[int, list[int]] = {}
+    rest = (~reach).nonzero()[0].tolist()
+    if rest:  # runs that never end: decompose what they can reach (closed under moves)
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(rest)
+        for a in rest:
+            g.add_edges_from((a, b) for b in ex.successors(a).tolist())
+        for scc in nx.strongly_connected_components(g):
+            if not any(b not in scc for a in scc for b in g.successors(a)):
+                scc_list = sorted(scc)
+                in_bottom[scc_list] = True
+                if len(scc_list) > 1:
+                    members.update((a, scc_list) for a in scc_list)
+    return in_bottom, members
 
 
 def _liveness(ex: Exploration, props: list[Property]) -> None:
     """Bottom SCCs are where fair runs end up; every state in them must satisfy each goal."""
-    comp, bottom = _bottom_sccs(ex)
+    in_bottom, members = _bottom(ex)
     checks = [_Check(ex.model, p, False) for p in props]
     memo: dict[tuple[str, Any], bool] = {}
     bad: dict[str, int] = {}
-    in_bottom = bottom[comp]
     for n in in_bottom.nonzero()[0].tolist():  # BFS order: shallowest first
         w = ex.worlds[n]
         for ch in checks:
@@ -651,10 +695,11 @@ def _liveness(ex: Exploration, props: list[Property]) -> None:
             continue
         n = bad[p.id]
         tr = ex.trace_to(n, p.id, "violated")
-        scc = (comp == comp[n]).nonzero()[0].tolist()
         tr.loop_start = len(tr.steps)
-        if len(scc) > 1:  # close the lasso: a shortest way back to n inside its SCC
-            sub = _component_graph(ex, scc)
+        if n in members:  # close the lasso: a shortest way back to n inside its SCC
+            import networkx as nx
+
+            sub = _component_graph(ex, members[n])
             back = min((nx.shortest_path(sub, s, n) for s in sub.successors(n)), key=len)
             cur = n
             for nxt in back:
@@ -669,6 +714,8 @@ def _liveness(ex: Exploration, props: list[Property]) -> None:
 def _component_graph(ex: Exploration, members: list[int]) -> nx.DiGraph:
     """One component as a networkx graph, its nodes and edges in the order the search found
     them (so that the shortest path networkx picks is the one it picks on the whole graph)."""
+    import networkx as nx
+
     keep = set(members)
     g = nx.DiGraph()
     g.add_nodes_from(members)
