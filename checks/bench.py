@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from tcpspec.checks.explicit import Stats, explore
 from tcpspec.checks.properties import CHECKED, SAFETY_KINDS
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds
+
+if TYPE_CHECKING:  # rich is imported by the parent only: the measured children stay lean
+    from rich.console import Console
+    from rich.table import Table
 
 RUNS: list[tuple[str, str, Bounds]] = [
     ("handshake", "default", Bounds()),
@@ -31,15 +33,23 @@ RUNS: list[tuple[str, str, Bounds]] = [
 
 
 def console() -> Console:
+    from rich.console import Console
+
     # a fixed width, so the figures read the same in a terminal and in a CI log
     return Console(width=160, highlight=False)
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
 
 
 def main(argv: list[str]) -> int:
     runs = RUNS[:3] if "--quick" in argv else RUNS
     if "--explicit" in argv:  # only the explicit engine's table
         argv = [*argv, "--no-z3", "--no-grid", "--no-spin"]
-    t = Table(title="tcpspec bench (explicit engine)", title_justify="left")
+    t = _table("tcpspec bench (explicit engine)")
     for col in (
         "scenario",
         "bounds",
@@ -136,7 +146,7 @@ def spin_bench(quick: bool) -> None:
     if why is not None:
         console().print(f"SPIN side by side: skipped ({why})")
         return
-    t = Table(title="explicit vs SPIN (safety properties, whole process)", title_justify="left")
+    t = _table("explicit vs SPIN (safety properties, whole process)")
     cols = (
         "scenario",
         "bounds",
@@ -216,7 +226,7 @@ def z3_bench(quick: bool) -> None:
     ids = [p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS]
     certificates = load()
     depths = BMC_DEPTHS[:1] if quick else BMC_DEPTHS
-    t = Table(title="tcpspec bench (Z3 engine, default bounds)", title_justify="left")
+    t = _table("tcpspec bench (Z3 engine, default bounds)")
     for col in (
         "scenario",
         "property",
