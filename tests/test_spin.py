@@ -289,3 +289,25 @@ def test_verify_engine_spin_limits_are_one_line_and_exit_2(limit: list[str], say
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"tcpspec: error: {says}"), r.output
     assert isinstance(r.exception, SystemExit)  # typer.Exit, not a crash
+
+
+def test_readme_spin_counterexample_is_what_verify_prints() -> None:
+    """The README's output of `tcpspec verify --engine spin ... --mutant no-time-wait`, as the
+    command prints it (but for the seconds it took, and the padding at the ends of lines)."""
+    from pathlib import Path
+
+    need(missing())
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    part = readme.split("## SPIN: a second model checker", 1)[1]
+    shown = part.split("The command above prints:\n\n```text\n", 1)[1].split("```", 1)[0]
+    args = ["verify", "--engine", "spin", "--scenario", "close", "--mutant", "no-time-wait"]
+    assert f"tcpspec {' '.join(args)}\n" in part
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1
+    printed = "".join(ln.rstrip() + "\n" for ln in r.output.splitlines())
+
+    def timeless(text: str) -> str:
+        return re.sub(r"\d+\.\d s \(export", "_ s (export", text)
+
+    assert timeless(shown) == timeless(printed)
+    assert "counterexample to timewait.covers_fin_retransmit (close, spin)" in shown
