@@ -12,13 +12,14 @@ from typer.testing import CliRunner
 
 from tcpspec.checks import spincheck
 from tcpspec.checks.explicit import explore
-from tcpspec.checks.properties import CHECKED, SAFETY_KINDS
-from tcpspec.checks.spin.promela import Expr, export, pack_value
-from tcpspec.checks.spin.run import check, missing
+from tcpspec.checks.properties import CHECKED, PROPERTIES, SAFETY_KINDS
+from tcpspec.checks.spin.promela import Expr, export, pack_value, state_values
+from tcpspec.checks.spin.run import NOTE, SpinError, check, missing, replay
+from tcpspec.checks.trace import Trace, to_json
 from tcpspec.cli import app
 from tcpspec.spec.build import make_model
 from tcpspec.spec.logic import And, If, In, Not, Or
-from tcpspec.spec.model import Bounds
+from tcpspec.spec.model import Bounds, Model
 from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
 from tcpspec.spec.segment import SYN, Segment
@@ -168,3 +169,145 @@ def test_readme_spin_commands_print_what_it_says(tmp_path) -> None:  # type: ign
     subprocess.run([tcpspec, *lines[0].split()[1:]], cwd=tmp_path, check=True)
     out = subprocess.run(lines[1], shell=True, cwd=tmp_path, capture_output=True, text=True)
     assert re.search(r"^\s*3816 states, stored$", out.stdout, re.M), out.stdout + out.stderr
+
+
+# -- counterexamples: SPIN's trails replayed through the model ----------------------------------
+
+
+def _is_a_run_to_a_violation(m: Model, t: Trace) -> None:
+    """Every step of ``t`` is a move of the model from the state before, and the run ends in a
+    violation of its property (an action property: its last step violates it)."""
+    w = t.initial
+    assert w == m.initial()
+    for k, st in enumerate(t.steps, 1):
+        assert (st.label, st.world) in m.successors(w), f"step {k} is no move of the model"
+        w = st.world
+    p = PROPERTIES[t.property_id]
+    if p.kind == "invariant":
+        assert not p.pred(m, w)
+    else:
+        before = t.worlds()[-2]
+        assert not p.pred(m, before, t.steps[-1].label, w)
+        assert all(
+            p.pred(m, a, s.label, s.world)
+            for a, s in zip(t.worlds()[:-2], t.steps[:-1], strict=True)
+        )
+    assert t.verdict == "violated" and t.note == NOTE
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["no-time-wait", "two-way-handshake", "fixed-isn", "last-ack-closes-without-ack"],
+)
+def test_spin_counterexamples_are_runs_of_the_model(name: str) -> None:
+    need(missing())
+    mu = MUTANTS[name]
+    m = make_model(mu.scenario, None, name)
+    r = check(m, trails=True)
+    assert mu.breaks in r.violated
+    assert sorted(t.property_id for t in r.traces) == sorted(r.violated)
+    for t in r.traces:
+        _is_a_run_to_a_violation(m, t)
+    assert r.trace(mu.breaks) is not None and r.trace("no.such") is None
+
+
+def test_spin_counterexamples_are_shortened() -> None:
+    """pan -i: the trail of two-way-handshake is as short as the explicit engine's (2 steps);
+    depth-first without it, it is 18."""
+    need(missing())
+    m = make_model("connect-close", None, "two-way-handshake")
+    t = check(m, trails=True).trace("handshake.three_messages")
+    shortest = explore(m, CHECKED).verdicts["handshake.three_messages"].trace
+    assert t is not None and shortest is not None and len(t) == len(shortest) == 2
+
+
+def test_replay_refuses_what_the_model_cannot_do() -> None:
+    m = make_model("close", None, "no-time-wait")
+    p = PROPERTIES["timewait.covers_fin_retransmit"]
+    w = m.initial()
+    nowhere = (-5, *state_values(m, w)[1:])
+    with pytest.raises(SpinError, match="state 1 is no move of the model"):
+        replay(m, p, [nowhere])
+    first = [state_values(m, w2) for _, w2 in m.successors(w)][:1]
+    with pytest.raises(SpinError, match="does not violate it"):
+        replay(m, p, first)
+    with pytest.raises(SpinError, match="does not violate it"):
+        replay(m, PROPERTIES["handshake.three_messages"], [])
+
+
+def test_spin_depth_limit_too_small_is_an_error() -> None:
+    need(missing())
+    with pytest.raises(SpinError, match=r"depth limit \(5 steps\) is too small"):
+        check(make_model("close"), depth=5)
+
+
+def test_verify_engine_spin_prints_and_writes_the_counterexample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    need(missing())
+    out = tmp_path / "r.json"
+    args = ["verify", "--engine", "spin", "--scenario", "close", "--mutant", "no-time-wait"]
+    r = runner.invoke(app, [*args, "--json", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "counterexample to timewait.covers_fin_retransmit (close, spin)" in r.output
+    assert NOTE in r.output and "fin.time_wait" in r.output
+    m = make_model("close", None, "no-time-wait")
+    t = check(m, trails=True).trace("timewait.covers_fin_retransmit")
+    assert t is not None
+    doc = json.loads(out.read_text())["scenarios"]["close"]
+    assert doc["counterexamples"] == {"timewait.covers_fin_retransmit": to_json(m, t)}
+    assert doc["counterexamples"]["timewait.covers_fin_retransmit"]["length"] == len(t) > 0
+    lines = r.output[r.output.index("counterexample to") :].splitlines()
+    assert [ln.split("│")[1].strip() for ln in lines if ln.startswith("│ ")][-1] == str(len(t))
+
+
+def test_verify_engine_spin_without_violations_writes_no_counterexample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    need(missing())
+    out = tmp_path / "r.json"
+    r = runner.invoke(
+        app, ["verify", "--engine", "spin", "--scenario", "close", "--json", str(out)]
+    )
+    assert r.exit_code == 0 and "counterexample" not in r.output
+    assert json.loads(out.read_text())["scenarios"]["close"]["counterexamples"] == {}
+
+
+@pytest.mark.parametrize(
+    "limit,says",
+    [
+        (
+            ["--scenario", "connect-close", "--duplicates", "2", "--max-memory", "64"],
+            "SPIN's search needs more than 64 MiB (--max-memory); lower the bounds",
+        ),
+        (
+            ["--scenario", "close", "--max-states", "3000"],
+            "the state space has more than 3,000 states (3,816 stored by SPIN); raise --max-states",
+        ),
+    ],
+)
+def test_verify_engine_spin_limits_are_one_line_and_exit_2(limit: list[str], says: str) -> None:
+    need(missing())
+    r = runner.invoke(app, ["verify", "--engine", "spin", *limit])
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tcpspec: error: {says}"), r.output
+    assert isinstance(r.exception, SystemExit)  # typer.Exit, not a crash
+
+
+def test_readme_spin_counterexample_is_what_verify_prints() -> None:
+    """The README's output of `tcpspec verify --engine spin ... --mutant no-time-wait`, as the
+    command prints it (but for the seconds it took, and the padding at the ends of lines)."""
+    from pathlib import Path
+
+    need(missing())
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    part = readme.split("## SPIN: a second model checker", 1)[1]
+    shown = part.split("The command above prints:\n\n```text\n", 1)[1].split("```", 1)[0]
+    args = ["verify", "--engine", "spin", "--scenario", "close", "--mutant", "no-time-wait"]
+    assert f"tcpspec {' '.join(args)}\n" in part
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1
+    printed = "".join(ln.rstrip() + "\n" for ln in r.output.splitlines())
+
+    def timeless(text: str) -> str:
+        return re.sub(r"\d+\.\d s \(export", "_ s (export", text)
+
+    assert timeless(shown) == timeless(printed)
+    assert "counterexample to timewait.covers_fin_retransmit (close, spin)" in shown

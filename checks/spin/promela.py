@@ -204,11 +204,12 @@ def pack_value(seg: Segment) -> int:
 
 
 class _Writer:
-    def __init__(self, model: Model, properties: tuple[Property, ...]) -> None:
+    def __init__(self, model: Model, properties: tuple[Property, ...], trail: bool) -> None:
         self.m = model
         self.p = model.p
         self.cap = model.p.capacity
         self.props = properties
+        self.trail = trail
         self.lines: list[str] = []
 
     def out(self, text: str, depth: int) -> None:
@@ -301,6 +302,10 @@ class _Writer:
         self.snapshot(d + 1)
         self.out("em = 0;", d + 1)
         body(d + 1)
+        if self.trail:  # the state after the move, for `spin -t` (pan ignores printf)
+            names = state_variables(self.cap)
+            fmt = " ".join(["%d"] * len(names))
+            self.out(f'printf("{STATE_MARK} {fmt}\\n", {", ".join(names)});', d + 1)
         self.actions(d + 1)
         self.out("}", d)
 
@@ -425,12 +430,12 @@ class _Writer:
 
     def declarations(self, w: World) -> None:
         for i in SIDES:
-            e = w.eps[i]
-            decl = ", ".join(f"{ep_var(i, f)} = {int(getattr(e, f))}" for f in EP_FIELDS)
+            decl = ", ".join(
+                f"{ep_var(i, f)} = {v}" for f, v in zip(EP_FIELDS, _ep_values(w, i), strict=True)
+            )
             self.out(f"short {decl};  /* the {SIDE_NAMES[i]} */", 0)
         for i in SIDES:
-            chan = w.chans[i]
-            vals = [pack_value(s) for s in chan] + [0] * (self.cap - len(chan))
+            vals = _slot_values(w, i, self.cap)
             decl = ", ".join(f"{slot(i, k)} = {v}" for k, v in enumerate(vals))
             self.out(f"int {decl};  /* segments from the {SIDE_NAMES[i]} */", 0)
         self.out(f"byte dups = {w.dups};", 0)
@@ -490,8 +495,37 @@ def ok_name(prop: Property) -> str:
     return "ok_" + prop.id.replace(".", "_")
 
 
-def export(model: Model, properties: tuple[Property, ...] | None = None) -> str:
+#: What starts the line a trail export prints after every move: the state, as `state_values`.
+STATE_MARK = "tcpspec-state"
+
+
+def state_variables(capacity: int) -> list[str]:
+    """The Promela variables that hold a state, in the order of `state_values`."""
+    eps = [ep_var(i, f) for i in SIDES for f in EP_FIELDS]
+    return eps + [slot(i, k) for i in SIDES for k in range(capacity)] + ["dups"]
+
+
+def _ep_values(w: World, i: int) -> list[int]:
+    return [int(getattr(w.eps[i], f)) for f in EP_FIELDS]
+
+
+def _slot_values(w: World, i: int, capacity: int) -> list[int]:
+    return [pack_value(s) for s in w.chans[i]] + [0] * (capacity - len(w.chans[i]))
+
+
+def state_values(model: Model, w: World) -> tuple[int, ...]:
+    """``w`` as the values of `state_variables`: what SPIN holds for it."""
+    cap = model.p.capacity
+    eps = [v for i in SIDES for v in _ep_values(w, i)]
+    return (*eps, *(v for i in SIDES for v in _slot_values(w, i, cap)), w.dups)
+
+
+def export(
+    model: Model, properties: tuple[Property, ...] | None = None, trail: bool = False
+) -> str:
     """The Promela text of ``model`` with its safety properties (invariants and action
-    properties of `CHECKED`) as assertions. Deterministic: same model, same bytes."""
+    properties of `CHECKED`) as assertions. Deterministic: same model, same bytes. With
+    ``trail``, every move also prints the state after it (a `STATE_MARK` line), so that
+    ``spin -t`` replays a trail as the sequence of states."""
     props = tuple(p for p in (properties or CHECKED) if p.kind in SAFETY_KINDS)
-    return _Writer(model, props).write()
+    return _Writer(model, props, trail).write()

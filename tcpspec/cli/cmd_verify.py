@@ -164,7 +164,8 @@ def verify_cmd(
     if engine == "spin":  # safety properties through SPIN, on the exported Promela
         check_mutant(mutant)
         check_output(json_file)
-        spin_verify(bounds, check_scenarios(scenario), mutant, json_file)
+        check_scale(workers, scheduler, max_memory)
+        spin_verify(bounds, check_scenarios(scenario), mutant, json_file, max_states, max_memory)
     if engine not in ENGINES:
         fail(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}, spin")
     if depth < 0:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tcpspec.checks.spin.run import NOTE as SPIN_NOTE
 from tcpspec.checks.symbolic import PROVED, VIOLATED
 from tcpspec.checks.trace import Trace
 from tcpspec.checks.verify import Catch, Report, Result
@@ -65,6 +66,7 @@ TEXTS = (
     "{n} steps",
     "caught",
     "NOT CAUGHT",
+    SPIN_NOTE,
 )
 
 

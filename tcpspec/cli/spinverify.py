@@ -2,7 +2,10 @@
 
 For bounds too large for Python: every scenario's model is exported (`checks.spin.promela`),
 compiled and explored by SPIN's ``pan``; each invariant and action property holds in a scenario
-exactly when its assertion never fails. Deadlock and liveness are the explicit engine's.
+exactly when its assertion never fails. Deadlock and liveness are the explicit engine's. A
+violated property is shown with SPIN's counterexample, replayed through the model
+(`checks.spin.run.replay`) and printed as the explicit engine's are (`render.trace_table`,
+`checks.trace.to_json`).
 """
 
 from __future__ import annotations
@@ -16,25 +19,38 @@ from rich.table import Table
 from tcpspec.checks import parallel
 from tcpspec.checks.properties import CHECKED
 from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
+from tcpspec.checks.trace import to_json
 from tcpspec.cli.app import EXIT_OK, EXIT_VIOLATED, fail, write_json
-from tcpspec.cli.render import console, plural, tr
-from tcpspec.spec.model import Bounds
+from tcpspec.cli.render import console, plural, tr, trace_table
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, Model
 
 SAFETY = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
 
 
 def spin_verify(
-    bounds: Bounds, names: tuple[str, ...], mutant: str | None, json_file: Path | None
+    bounds: Bounds,
+    names: tuple[str, ...],
+    mutant: str | None,
+    json_file: Path | None,
+    max_states: int,
+    max_memory_mib: int,
 ) -> None:
-    """Run SPIN over ``names`` and print the verdicts; exit 1 if a property is violated."""
+    """Run SPIN over ``names`` and print the verdicts, and a counterexample to each violated
+    property; exit 1 if a property is violated, 2 if a search outgrew ``max_states`` or
+    ``max_memory_mib`` (as the explicit engine does)."""
     why = missing()
     if why is not None:
         fail(why)
+    tasks = [(n, bounds, mutant, True, max_states, max_memory_mib) for n in names]
     try:  # the scenarios are independent: one process per core
-        found = parallel.run(check_named, [(n, bounds, mutant) for n in names])
+        found = parallel.run(check_named, tasks)
     except (SpinError, ValueError) as e:
         fail(str(e))
     results: dict[str, SpinResult] = dict(zip(names, found, strict=True))
+    models: dict[str, Model] = {
+        n: make_model(n, bounds, mutant) for n, r in results.items() if r.traces
+    }
     out = console()
     table = Table(title="SPIN (safety properties)", title_justify="left")
     for col in (tr("property"), tr("kind"), "SPIN"):
@@ -55,6 +71,11 @@ def spin_verify(
         f"{seconds:.1f} s (export, compile and search); deadlock and liveness: "
         "--engine explicit"
     )
+    for p in SAFETY:
+        for n, r in results.items():
+            t = r.trace(p.id)
+            if t is not None:
+                out.print(trace_table(models[n], t, f"counterexample to {p.id} ({n}, spin)"))
     if json_file is not None:
         write_json(
             json_file,
@@ -70,6 +91,7 @@ def spin_verify(
                         "transitions": r.transitions,
                         "depth": r.depth,
                         "violated": list(r.violated),
+                        "counterexamples": {t.property_id: to_json(models[n], t) for t in r.traces},
                     }
                     for n, r in results.items()
                 },
