@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from tcpspec.spec import ghosts
+from tcpspec.spec import clock, ghosts
 from tcpspec.spec.endpoint import OFF, Endpoint
 from tcpspec.spec.rules import Case, Ctx, Rules
 from tcpspec.spec.segment import DATA, SYN, Segment
@@ -354,11 +354,10 @@ class Model:
     @staticmethod
     def clock(e: Endpoint) -> tuple[bool, Endpoint, bool]:
         """A timer of ``e`` is due; ``e`` one tick later; a timer of ``e`` is running."""
-        if e.rto == 0 or e.tw == 0:
+        if clock.due(e):
             return True, e, False
-        if e.rto > 0 or e.tw > 0:
-            return False, e._replace(rto=e.rto - 1 if e.rto > 0 else e.rto,
-                                     tw=e.tw - 1 if e.tw > 0 else e.tw), True
+        if clock.running(e):
+            return False, e._replace(**clock.ticked(e)), True
         return False, e, False
 
     def aged(self, chan: tuple[Segment, ...]) -> tuple[tuple[Segment, ...],
@@ -368,10 +367,10 @@ class Model:
         kept = []
         expired = []
         for s in chan:
-            if s.age + 1 >= self.p.msl:
-                expired.append(s)
+            if clock.survives(s, self.p.msl):
+                kept.append(s._replace(**clock.aged(s)))
             else:
-                kept.append(s._replace(age=s.age + 1))
+                expired.append(s)
         return self._canon(tuple(kept)), tuple(expired), bool(chan)
 
     @staticmethod

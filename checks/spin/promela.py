@@ -29,9 +29,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from tcpspec.checks.properties import CHECKED, SAFETY_KINDS, SIDES, Property
-from tcpspec.spec import ghosts
+from tcpspec.spec import clock, ghosts
 from tcpspec.spec.endpoint import Endpoint
-from tcpspec.spec.logic import is_false
+from tcpspec.spec.logic import Or, is_false
 from tcpspec.spec.model import SIDE_NAMES, Model, World
 from tcpspec.spec.rules import Case, Ctx
 from tcpspec.spec.segment import Segment
@@ -386,33 +386,33 @@ class _Writer:
                 self.move(f"(dups > 0 && {here} != 0 && {slot(i, self.cap - 1)} == 0)", dup, d)
 
     def tick(self, d: int) -> None:
-        """`Model._tick`: none while a timer is due, none when nothing would change."""
-        due = " || ".join(f"{ep_var(i, 'rto')} == 0 || {ep_var(i, 'tw')} == 0" for i in SIDES)
-        running = " || ".join(f"{ep_var(i, 'rto')} > 0 || {ep_var(i, 'tw')} > 0" for i in SIDES)
+        """The clock's tick, `spec.clock`'s rules printed: none while a timer is due, none when
+        nothing would change."""
+        eps = [endpoint(f"e{i}_") for i in SIDES]
+        due = lit(Or(*[clock.due(e) for e in eps]))
+        running = lit(Or(*[clock.running(e) for e in eps]))
         busy = " || ".join(f"{slot(i, 0)} != 0" for i in SIDES)
-        age_one = 1 << SHIFT["age"]
-        age_of = lit(unpack("X").age)
 
         def body(dd: int) -> None:
             for i in SIDES:
-                for f in ("rto", "tw"):
-                    v = ep_var(i, f)
-                    self.out(f"if :: ({v} > 0) -> {v} = {v} - 1 :: else -> skip fi;", dd)
+                for f, v in clock.ticked(eps[i]).items():
+                    self.out(f"{ep_var(i, f)} = {lit(v)};", dd)
             for i in SIDES:
                 self.out("n = 0;", dd)
                 for k in range(self.cap):
                     s = slot(i, k)
-                    age = age_of.replace("X", s)
+                    seg = unpack(s)
+                    later = pack(seg._replace(**clock.aged(seg)))
                     self.out(
-                        f"if :: ({s} != 0 && {age} + 1 < {self.p.msl}) -> "
-                        f"tk[n] = {s} + {age_one}; n = n + 1 :: else -> skip fi;",
+                        f"if :: ({s} != 0 && {_cond(clock.survives(seg, self.p.msl))}) -> "
+                        f"tk[n] = {later}; n = n + 1 :: else -> skip fi;",
                         dd,
                     )
                 for k in range(self.cap):
                     self.out(f"{slot(i, k)} = (n > {k} -> tk[{k}] : 0);", dd)
 
         self.out("/* the clock: one tick */", d)
-        self.move(f"(!({due}) && ({running} || {busy}))", body, d)
+        self.move(f"(!{due} && ({running} || {busy}))", body, d)
 
     def monitors(self, d: int) -> None:
         w = World((endpoint("e0_"), endpoint("e1_")), ((), ()), 0)

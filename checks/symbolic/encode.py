@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import z3
 
-from tcpspec.spec import ghosts
+from tcpspec.spec import clock, ghosts
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.logic import And, If, In, Not, Or, is_false
 from tcpspec.spec.model import CLIENT, CLOCK, NETWORK, SERVER, Model, World
@@ -342,17 +342,18 @@ def network_moves(model: Model, s: SState) -> list[Move]:
 
 
 def tick_move(model: Model, s: SState) -> Move:
-    due = Or(*[Or(e.rto == 0, e.tw == 0) for e in s.eps])
-    timers = Or(*[Or(e.rto > 0, e.tw > 0) for e in s.eps])
+    """The clock's tick: `spec.clock`'s rules on terms."""
+    due = Or(*[clock.due(e) for e in s.eps])
+    timers = Or(*[clock.running(e) for e in s.eps])
     busy = Or(*[sl.present for ch in s.chans for sl in ch])
-    eps = tuple(
-        e._replace(rto=If(e.rto > 0, e.rto - 1, e.rto), tw=If(e.tw > 0, e.tw - 1, e.tw))
-        for e in s.eps
-    )
+    eps = tuple(e._replace(**clock.ticked(e)) for e in s.eps)
     chans = []
     for ch in s.chans:
         aged = [
-            Slot(And(sl.present, sl.seg.age + 1 < model.p.msl), sl.seg._replace(age=sl.seg.age + 1))
+            Slot(
+                And(sl.present, clock.survives(sl.seg, model.p.msl)),
+                sl.seg._replace(**clock.aged(sl.seg)),
+            )
             for sl in ch
         ]
         chans.append(canon(aged, model.p.reorder, model.p.capacity))
