@@ -17,6 +17,36 @@ from tcpspec.spec.segment import Segment
 
 ACTORS = {CLIENT: "client", SERVER: "server", NETWORK: "network", CLOCK: "clock"}
 
+#: A user call or a timeout in a trace, by the names RFC 9293 gives them (3.10.1 to 3.10.5:
+#: the calls, in the state where they are made; 3.8: the timeouts).
+EVENTS = {
+    "user.open_active": "OPEN (active)",
+    "user.open_passive": "OPEN (passive)",
+    "user.send": "SEND",
+    "user.close": "CLOSE",
+    "user.close_close_wait": "CLOSE in CLOSE-WAIT",
+    "user.close_listen": "CLOSE in LISTEN",
+    "user.close_syn_sent": "CLOSE in SYN-SENT",
+    "user.close_syn_received": "CLOSE in SYN-RECEIVED",
+    "user.abort_reset": "ABORT (sends RST)",
+    "user.abort_reset_ack": "ABORT (RST+ACK, as Linux)",
+    "user.abort_quiet": "ABORT (quietly)",
+    "timer.retransmit_syn": "retransmits SYN",
+    "timer.retransmit_syn_ack": "retransmits SYN+ACK",
+    "timer.retransmit_data": "retransmits data",
+    "timer.retransmit_fin": "retransmits FIN",
+    "timer.give_up_half_open": "gives up (half-open)",
+    "timer.give_up": "gives up (retries)",
+    "timer.fin_wait_2_expired": "FIN-WAIT-2 timeout",
+    "timer.time_wait_expired": "TIME-WAIT timeout (2*MSL)",
+}
+
+
+def event(case: str) -> str:
+    """What the user call or timeout ``case`` is called in a trace (a case a mutant adds: its
+    name in words)."""
+    return EVENTS.get(case) or case.split(".", 1)[-1].replace("_", " ")
+
 
 @dataclass(frozen=True)
 class TraceStep:
@@ -64,7 +94,7 @@ def what(label: Label) -> str:
     if label.kind == "tick":
         gone = ", ".join(s.describe() for s in label.expired)
         return "one tick passes" + (f"; expired (lost): {gone}" if gone else "")
-    return label.cases[0].split(".", 1)[-1].replace("_", " ") if label.cases else label.kind
+    return event(label.cases[0]) if label.cases else label.kind
 
 
 def endpoint_text(e: Endpoint) -> str:

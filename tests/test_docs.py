@@ -245,7 +245,7 @@ def test_readme_reading_of_a_counterexample_is_what_the_commands_print() -> None
     steps = _trace_json(calm)["steps"]
     assert "prints 13 steps" in readme and len(steps) == 13
     assert steps[9]["actor"] == "clock" and "expired (lost): ACK" in steps[9]["event"]
-    assert steps[10]["event"] == "retransmit fin" and steps[11]["sends"] == "RST seq=102"
+    assert steps[10]["event"] == "retransmits FIN" and steps[11]["sends"] == "RST seq=102"
     assert steps[12]["server"] == "CLOSED (reset)"
 
 

@@ -19,6 +19,7 @@ from tcpspec.checks.explicit import explore
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.trace import endpoint_text, row
 from tcpspec.cli import app
+from tcpspec.diagrams import words
 from tcpspec.explorer import page, static
 from tcpspec.explorer.core import Explorer, PathError
 from tcpspec.explorer.server import create_app
@@ -140,6 +141,11 @@ def test_jump_to_the_no_time_wait_counterexample_is_the_engines(client: TestClie
     assert [s["move"]["after"] for s in v["steps"]] == [
         {"client": r["client"], "server": r["server"]} for r in rows
     ]
+    # each move is told in the command line's words (`tcpspec trace`'s event column)
+    assert [s["move"]["what"]["en"] for s in v["steps"]] == [r["event"] for r in rows]
+    korean = words.rows(m, engine, "ko")[1:]
+    assert [s["move"]["what"]["ko"] for s in v["steps"]] == [r["event"] for r in korean]
+    assert v["steps"][6]["move"]["what"]["ko"] == "CLOSE 호출 (CLOSE-WAIT에서)"
     assert v["steps"][-1]["step_status"][prop] == "violated"
     assert v["state"]["endpoints"][1]["summary"] == "CLOSED (reset)"
     # from the current state: the prefix is kept, the rest is a shortest continuation

@@ -36,7 +36,7 @@ def test_templates_translate_generated_texts_part_by_part() -> None:
     assert ko("SYN seq=40 [old incarnation]") == "SYN seq=40 [이전 연결의 세그먼트]"
     assert ko("CLOSED (reset)") == "CLOSED (리셋됨)"
     assert ko("TIME_WAIT [tw=2]") == "TIME_WAIT [tw=2]"  # names and timers stay
-    assert ko("open active") == "능동 OPEN"
+    assert ko("OPEN (active)") == "능동 OPEN"
     # a placeholder used twice must catch the same text twice
     text = "The run uses the broken rules of mutant [`a`](../mutants.md#b)."
     assert ko(text) == text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from tcpspec.checks.trace import ACTORS, Trace, endpoint_text, row
+from tcpspec.checks.trace import ACTORS, Trace, endpoint_text, event, row
 from tcpspec.i18n import gettext
 from tcpspec.spec.build import TCP
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Model
@@ -30,9 +30,8 @@ OLD = " [old incarnation]"  # a segment of an earlier incarnation, as the trace 
 
 
 def _user_and_timer_events() -> list[str]:
-    """What `checks.trace.what` writes for a user call or a timeout: its case name in words."""
-    cases = [c for c in (*TCP.user, *TCP.timers)]
-    return sorted({c.name.split(".", 1)[-1].replace("_", " ") for c in cases})
+    """What `checks.trace.what` writes for a user call or a timeout."""
+    return sorted({event(c.name) for c in (*TCP.user, *TCP.timers)})
 
 
 #: The English templates and words this module (and `checks.trace`) writes.

@@ -18,8 +18,9 @@ from typing import Any
 
 from tcpspec.checks.explicit import StateLimitExceeded, explore
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property, final
-from tcpspec.checks.trace import ACTORS, Trace, TraceStep, endpoint_text, section
+from tcpspec.checks.trace import ACTORS, Trace, TraceStep, endpoint_text, section, what
 from tcpspec.diagrams import msc
+from tcpspec.i18n import LANGS, gettext
 from tcpspec.spec.build import make_model
 from tcpspec.spec.endpoint import OFF, Endpoint
 from tcpspec.spec.model import CLIENT, SERVER, SIDE_NAMES, Bounds, Label, Model, Side, World
@@ -240,6 +241,8 @@ class Explorer:
             "sent": lab.sent.describe() if lab.sent is not None else None,
             "overflow": lab.overflow,
             "expired": [s.describe() for s in lab.expired],
+            # what the traces of the command line say of this move, in each language
+            "what": {lang: gettext(what(lab), lang) for lang in LANGS},
             "after": {SIDE_NAMES[i]: endpoint_text(m.world.eps[i]) for i in (CLIENT, SERVER)},
         }
 

@@ -162,19 +162,7 @@ function go(path, keepRedo = false) {
 // -- rendering ---------------------------------------------------------------------------------------
 
 function what(m) {
-  const seg = m.seg ? m.seg + (m.old ? " " + t("[old incarnation]") : "") : "";
-  switch (m.kind) {
-    case "deliver":
-      return `${t("receives")} ${seg}`;
-    case "lose":
-      return `${t("loses")} ${seg}`;
-    case "duplicate":
-      return `${t("duplicates")} ${seg}`;
-    case "tick":
-      return t("one tick passes") + (m.expired.length ? `; ${t("expired (lost)")}: ${m.expired.join(", ")}` : "");
-    default:
-      return `${t(m.kind === "user" ? "user call" : "timer")} ${m.cases.map((c) => c.name).join(", ")}`;
-  }
+  return m.what[cur.lang] || m.what.en; // the command line's words for the move (checks.trace.what)
 }
 
 function caseList(m) {
