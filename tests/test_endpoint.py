@@ -473,6 +473,28 @@ def test_ipv6_connections_are_checked_like_ipv4_ones(tmp_path: Path) -> None:
     assert rep.states == ["CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2"]
     ((_, rep),) = endpoint.check_capture(path, f"[{b}]:80")
     assert rep.accepted and rep.states[:2] == ["LISTEN", "SYN_RECEIVED"]
+    # the two-sided check reads --host as the one-sided one reads --endpoint: with or without
+    # brackets, with or without the port
+    from tcpspec.checks.conformance.conform import Assume, ConformError, conform_file
+
+    reports = [conform_file(path, 80, Assume(host=h)).text() for h in (a, f"[{a}]", f"[{a}]:40000")]
+    assert reports[0] == reports[1] == reports[2]
+    with pytest.raises(ConformError, match="no segment of this connection is sent by"):
+        conform_file(path, 80, Assume(host="[2001:db8::9]"))
+    with pytest.raises(ConformError, match="no TCP connection using port 8"):
+        conform_file(path, 8)  # a port is a whole field: 8 is not 80
+
+
+def test_an_address_names_its_host_and_a_port_the_one_port() -> None:
+    from tcpspec.checks.conformance.pcap import host_of, names, uses_port
+
+    assert host_of("[2001:db8::1]:80") == "2001:db8::1" and host_of("10.0.0.1:80") == "10.0.0.1"
+    for want in ("2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:80"):
+        assert names(want, "[2001:db8::1]:80")
+    assert not names("[2001:db8::1]:81", "[2001:db8::1]:80")
+    assert not names("10.0.0.1", "10.0.0.11:80")
+    assert uses_port(("10.0.0.1:80", "10.0.0.2:4000"), 80)
+    assert not uses_port(("10.0.0.1:180", "10.0.0.2:4000"), 80)
 
 
 def test_a_capture_cut_by_the_snapshot_length_is_read_from_the_ip_header(tmp_path: Path) -> None:

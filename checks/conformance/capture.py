@@ -459,28 +459,26 @@ def _keep(raw: Path, out: Path, port: int | None) -> None:
     """Keep only the TCP frames of the scenario's connection (dropping ARP, IPv6 and fillers)."""
     from tcpspec.checks.conformance.pcap import (
         LINKTYPE_ETHERNET,
+        _frames,
         _network_layer,
         _tcp_from_ipv4,
         parse,
         pcap_image,
+        uses_port,
     )
 
     data = raw.read_bytes()
     shutil.rmtree(raw.parent)
     parse(data, str(raw))  # raises CaptureError when no TCP was seen
     frames = []
-    pos = 24
-    while pos + 16 <= len(data):
-        sec, usec, incl, _ = __import__("struct").unpack("<IIII", data[pos : pos + 16])
-        frame = data[pos + 16 : pos + 16 + incl]
-        pos += 16 + incl
-        ip = _network_layer(LINKTYPE_ETHERNET, frame)
-        seg = _tcp_from_ipv4(0.0, ip) if ip is not None else None
+    for t, linktype, frame in _frames(data, str(raw)):
+        ip = _network_layer(linktype, frame)
+        seg = _tcp_from_ipv4(t, ip) if ip is not None and linktype == LINKTYPE_ETHERNET else None
         if seg is None:
             continue
-        if port is not None and not (seg.src.endswith(f":{port}") or seg.dst.endswith(f":{port}")):
+        if port is not None and not uses_port((seg.src, seg.dst), port):
             continue
-        frames.append((sec + usec / 1e6, frame))
+        frames.append((t, frame))
     out.write_bytes(pcap_image(frames))
 
 

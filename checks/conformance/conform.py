@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tcpspec.checks.conformance.pcap import Observed, connections, read
+from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
 from tcpspec.spec.build import TCP
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
 from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
@@ -767,11 +767,11 @@ def _report(m: Model, cfg: Config, last: _Node, nsegs: int, ok: bool) -> Report:
         n = n.parent
     path.reverse()
     rep = Report(accepted=ok, config=cfg.name, segments=nsegs)
-    for i, names in ((CLIENT, rep.client_states), (SERVER, rep.server_states)):
+    for i, seen in ((CLIENT, rep.client_states), (SERVER, rep.server_states)):
         for node in path:
             st = node.world.eps[i].st.name
-            if not names or names[-1] != st:
-                names.append(st)
+            if not seen or seen[-1] != st:
+                seen.append(st)
     for node in path:
         if node.event is not None and node.label is not None:
             w = node.world
@@ -805,8 +805,8 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
         b = bounds_for(events, data, assume.fifo)
         at, host = None, assume.host
         if host is not None:
-            at = CLIENT if host in (client, _host(client)) else SERVER
-            if not any(host in (x.src, _host(x.src)) for x in segments):
+            at = CLIENT if names(host, client) else SERVER
+            if not any(names(host, x.src) for x in segments):
                 raise ConformError(f"no segment of this connection is sent by {host}")
         for cfg in configs(events, data, old_syn):
             m = Model((cfg.client, cfg.server), b, TCP, stale=cfg.stale)
@@ -819,11 +819,6 @@ def conform(segments: list[Observed], assume: Assume = Assume()) -> Report:
                 best = rep
     assert best is not None
     return best
-
-
-def _host(addr: str) -> str:
-    """``10.0.0.1`` of ``10.0.0.1:80``, ``2001:db8::1`` of ``[2001:db8::1]:80``."""
-    return addr.rsplit(":", 1)[0].strip("[]")
 
 
 def _rank(rep: Report) -> tuple[bool, int]:
@@ -839,7 +834,7 @@ def check_file(
     appearance; each is named ``address:port <-> address:port``."""
     conns = connections(read(path))
     if port is not None:
-        conns = {k: v for k, v in conns.items() if any(x.endswith(f":{port}") for x in k)}
+        conns = {k: v for k, v in conns.items() if uses_port(k, port)}
         if not conns:
             raise ConformError(f"{path} holds no TCP connection using port {port}")
     return [(f"{a} <-> {b}", conform(segs, assume)) for (a, b), segs in conns.items()]

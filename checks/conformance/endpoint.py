@@ -41,7 +41,7 @@ from tcpspec.checks.conformance.mapping import (
     sent,
     signed,
 )
-from tcpspec.checks.conformance.pcap import Observed, connections, read
+from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
 from tcpspec.spec.build import TCP
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import Bounds, Model, Side, World
@@ -646,19 +646,11 @@ def check(
     return best
 
 
-def _addr_match(want: str, addr: str) -> bool:
-    """``10.0.0.1`` names every port of that host, ``10.0.0.1:80`` one port ([v6]:port too)."""
-    if want == addr:
-        return True
-    host = addr.rsplit(":", 1)[0]
-    return want.strip("[]") == host.strip("[]")
-
-
 def wires(segments: list[Observed], endpoint: str) -> list[Event]:
     """A captured connection as the endpoint's events: what it received, what it sent."""
     out: list[Event] = []
     for k, s in enumerate(segments):
-        inbound = _addr_match(endpoint, s.dst)
+        inbound = names(endpoint, s.dst)
         out.append(
             Wire(
                 inbound,
@@ -685,14 +677,13 @@ def check_capture(
     picked = {
         k: v
         for k, v in conns.items()
-        if any(_addr_match(endpoint, a) for a in k)
-        and (port is None or any(a.endswith(f":{port}") for a in k))
+        if any(names(endpoint, a) for a in k) and (port is None or uses_port(k, port))
     }
     if not picked:
         raise EndpointError(f"{path} holds no TCP connection of {endpoint}")
     out = []
     for (a, b), segs in picked.items():
-        me = a if _addr_match(endpoint, a) else b
+        me = a if names(endpoint, a) else b
         name = f"{a} <-> {b}"
         events = wires(segs, me)
         rep = check(events, me, setups(events), rules, capture=True)

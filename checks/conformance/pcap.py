@@ -267,6 +267,22 @@ def read(path: str | Path) -> list[Observed]:
     return parse(data, str(p))
 
 
+def host_of(addr: str) -> str:
+    """``10.0.0.1`` of ``10.0.0.1:80``, ``2001:db8::1`` of ``[2001:db8::1]:80``."""
+    return addr.rsplit(":", 1)[0].strip("[]")
+
+
+def names(want: str, addr: str) -> bool:
+    """Does ``want`` name the endpoint ``addr``? An ADDRESS names every port of that host
+    (``2001:db8::1`` or ``[2001:db8::1]``), ADDRESS:PORT the one port."""
+    return want == addr or want.strip("[]") == host_of(addr)
+
+
+def uses_port(addrs: Iterable[str], port: int) -> bool:
+    """Is ``port`` the port of one of ``addrs`` (``address:port`` each)?"""
+    return any(a.rsplit(":", 1)[1] == str(port) for a in addrs)
+
+
 def connections(segs: Iterable[Observed]) -> dict[tuple[str, str], list[Observed]]:
     """Segments grouped by connection (the unordered pair of endpoints), in order of appearance;
     the key is (first sender, its peer)."""
