@@ -22,6 +22,11 @@ from tcpspec.spec.states import State as S
 # ---------------------------------------------------------------------------------------------
 
 
+def right_edge(me: Any, window: Any) -> Any:
+    """RCV.NXT+RCV.WND: the first sequence number beyond the receive window (3.3.1, 3.10.7.4)."""
+    return me.rcv_nxt + window
+
+
 def acceptable(c: Ctx) -> Any:
     """The segment acceptability test of section 3.10.7.4 (first check), all four cases.
 
@@ -31,7 +36,7 @@ def acceptable(c: Ctx) -> Any:
     n = seg_len(seg)
 
     def in_window(x: Any) -> Any:
-        return And(me.rcv_nxt <= x, x < me.rcv_nxt + c.p.window)
+        return And(me.rcv_nxt <= x, x < right_edge(me, c.p.window))
 
     return Or(And(n == 0, in_window(seg.seq)),
               And(n > 0, Or(in_window(seg.seq), in_window(seg.seq + n - 1))))

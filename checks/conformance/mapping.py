@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from tcpspec.spec.arrival import right_edge
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.segment import Segment, seg_len
 from tcpspec.spec.states import OTHER_STATES, State
@@ -194,7 +195,7 @@ def _seq_classes(
         return [(exact if exact is not None else me.rcv_nxt - window - 1, 0)]
     if d == 0:
         return [(me.rcv_nxt, 0)]
-    inside, beyond = (me.rcv_nxt + 1, 0), (me.rcv_nxt + window, 0)
+    inside, beyond = (me.rcv_nxt + 1, 0), (right_edge(me, window), 0)
     if sp.win is not None:
         return [inside if d < sp.win else beyond]
     if d < SURELY_OPEN:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tcpspec.checks.conformance import mbt
 from tcpspec.checks.conformance.mapping import SURELY_CLOSED
+from tcpspec.spec.arrival import right_edge
 from tcpspec.spec.build import TCP
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Label, Side
@@ -109,7 +110,7 @@ def _inbound(seg: Segment, me: Endpoint, window: int) -> Segment:
     finds beyond its window of ``window`` units is moved beyond any real window (the classes of
     `mapping`: at, in, below are kept as they are, one byte per unit)."""
     synced = me.st in OTHER_STATES  # RFC 9293 3.10.7.4's "other states": RCV.NXT is set
-    if synced and seg.seq >= me.rcv_nxt + window:
+    if synced and seg.seq >= right_edge(me, window):
         return seg._replace(seq=seg.seq + BEYOND)
     return seg
 
