@@ -4,6 +4,9 @@ not do for a site that must work when served under any path or opened as files.
 * Language links: mkdocs-static-i18n gives the language selector absolute links (`/`, `/ko/`),
   which break under a sub-path and on file://. Without the leading slash, the theme's `url`
   filter makes each one relative to the page, and pointing at `index.html` keeps it a file.
+* The 404 page: each language's build writes `404.html` at the site root, the last one winning;
+  the English one is kept there, the Korean one goes to `ko/404.html` (the page itself says
+  both), and neither claims to be another page's translation.
 * Search per language: the plugin stacks every language's pages into one index; each
   language's pages get an index of their own (`search/search_index.json` at the site root for
   English, `ko/search/search_index.json` for Korean, which the Korean pages load).
@@ -53,9 +56,25 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     return re.sub(r'("base": ")[^"]*(")', rf"\g<1>{base}\g<2>", output, count=1)
 
 
+_NOT_FOUND: dict[str, str] = {}  # language -> its 404 page
+
+
+def on_post_template(output: str, template_name: str, config: Any) -> str:
+    if template_name != "404.html":
+        return output
+    # the alternates there are those of the last page built, not of this one
+    output = re.sub(r'\s*<link rel="alternate"[^>]*>', "", output)
+    _NOT_FOUND[str(config.theme.get("language") or "en")] = output
+    return output
+
+
 @event_priority(-200)  # after mkdocs-static-i18n has written the index of every language
 def on_post_build(config: Any) -> None:
     site = Path(config.site_dir)
+    for lang, page in _NOT_FOUND.items():
+        (site / ("404.html" if lang == "en" else f"{lang}/404.html")).write_text(
+            page, encoding="utf-8"
+        )
     index = site / "search" / "search_index.json"
     langs = _langs(config)
     if not index.is_file() or not langs:

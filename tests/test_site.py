@@ -72,7 +72,7 @@ def test_every_link_is_a_file_relative_to_its_page(site: Path) -> None:
     exists: a link to a folder shows a directory listing, an absolute one leaves the site."""
     checked = 0
     for page in pages(site):
-        if page == "404.html":
+        if page.endswith("404.html"):
             continue  # served for any path, it links from the site's root (below)
         html = (site / page).read_text(encoding="utf-8")
         for link in HREF.findall(html):
@@ -103,11 +103,17 @@ def test_language_links_go_to_the_same_page(site: Path) -> None:
 
 
 def test_the_404_page_and_the_sitemap_know_the_sub_path(site: Path) -> None:
-    html = (site / "404.html").read_text(encoding="utf-8")
-    links = [x for x in HREF.findall(html) if x and not urlsplit(x).scheme]
-    assert links and all(x.startswith(f"/{SUB}/") for x in links), links[:5]
-    for x in links:
-        assert (site / x[len(SUB) + 2 :]).is_file(), x
+    for page, lang in (("404.html", "en"), ("ko/404.html", "ko")):
+        html = (site / page).read_text(encoding="utf-8")
+        assert f'<html lang="{lang}"' in html and 'rel="alternate"' not in html
+        # whatever address it is served for, it says so in both languages
+        assert "404 - Not found" in html and "페이지를 찾을 수 없습니다" in html
+        links = [x for x in HREF.findall(html) if x and not urlsplit(x).scheme]
+        assert links and all(x.startswith(f"/{SUB}/") for x in links), links[:5]
+        for x in links:
+            assert (site / x[len(SUB) + 2 :]).is_file(), x
+        home = f"/{SUB}/index.html" if lang == "en" else f"/{SUB}/ko/index.html"
+        assert f'href="{home}" title="tcpspec"' in html
     sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
     assert "None" not in sitemap
     assert f"<loc>http://127.0.0.1/{SUB}/ko/scenarios/close-seeds.html</loc>" in sitemap
@@ -204,7 +210,7 @@ def test_every_page_is_legible_in_the_browser(
     problems: list[str] = []
     seen = 0
     for page in pages(site):
-        if page == "404.html":
+        if page.endswith("404.html"):
             continue
         browser.get(urljoin(server, page))
         _wait_images(browser)
