@@ -84,7 +84,10 @@ def test_the_handshake_step_by_step_shows_the_seeds_numbers(client: TestClient) 
     assert s["tcb"] == {"ISS": 200, "IRS": 100, "SND.UNA": 201, "SND.NXT": 201, "RCV.NXT": 101}
     assert c["app"]["calls"] == ["user.open_active"]
     assert v["steps"][-1]["status"]["handshake.both_established"] == "reached"
-    assert v["chart"].startswith("<?xml") and "SYN+ACK seq=200 ack=101" in v["chart"]
+    en, ko = v["chart"]["en"], v["chart"]["ko"]
+    assert en.startswith("<?xml") and "SYN+ACK seq=200 ack=101" in en
+    # the chart speaks the page's language, as `tcpspec --lang ko chart` does
+    assert ko.startswith("<?xml") and "SYN+ACK seq=200 ack=101" in ko and ko != en
 
 
 def test_moves_are_exactly_the_models_successors() -> None:

@@ -293,8 +293,10 @@ class Explorer:
                 out[wit.id] = "reached" if wit.pred(self.model, before, lab, after) else "not-here"
         return out
 
-    def title(self) -> str:
-        return self.scenario + (f" (mutant {self.mutant})" if self.mutant else "")
+    def title(self, lang: str = "en") -> str:
+        return self.scenario + (
+            f" ({gettext('mutant', lang)} {self.mutant})" if self.mutant else ""
+        )
 
     def view(self, keys: list[str]) -> dict[str, Any]:
         """Everything the page shows after following ``keys``."""
@@ -316,7 +318,12 @@ class Explorer:
             ],
             "state": self.state_view(w, path),
             "moves": [self.move_view(m) for m in self.moves(w)],
-            "chart": msc.svg(self.trace(path), self.title()) if path else None,
+            # the run so far as a sequence chart, in each language
+            "chart": {
+                lang: msc.svg(self.trace(path), self.title(lang), lang=lang) for lang in LANGS
+            }
+            if path
+            else None,
         }
 
     # -- jumps and random runs -----------------------------------------------------------------

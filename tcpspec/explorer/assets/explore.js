@@ -269,7 +269,7 @@ function renderPath(v) {
   const chart = $("#chart");
   chart.replaceChildren();
   if (v.chart) {
-    chart.innerHTML = v.chart; // the project's own renderer (diagrams/generator/msc.py); its text is escaped
+    chart.innerHTML = v.chart[cur.lang] || v.chart.en; // the project's own renderer (diagrams/generator/msc.py); its text is escaped
   } else if (GRAPH) {
     chart.append(el("p", { class: "hint", text: t("The sequence chart needs the server (tcpspec explore); here the table shows the run.") }));
   } else {
