@@ -243,6 +243,17 @@ def test_the_site_version_without_a_server(browser: Any, tmp_path: Path) -> None
         "css selector", 'tr[data-prop="handshake.both_established"] button.jump[data-from="here"]'
     ).click()
     wait(browser, HANDSHAKE, "ko", since)
+    # a random run of the site version is the server's for the same seed (one generator)
+    for seed in ("1", "7"):
+        since = ready(browser)
+        browser.find_element("id", "restart").click()
+        wait(browser, [], "ko", since)
+        box = browser.find_element("id", "seed")
+        box.clear()
+        box.send_keys(seed)
+        since = ready(browser)
+        browser.find_element("id", "random").click()
+        wait(browser, ex.random_run([], int(seed))["path"], "ko", since)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ search of `checks.explicit`. The server (`server.py`) and the precomputed site v
 
 from __future__ import annotations
 
-import random
 import re
 import threading
 from collections.abc import Iterable
@@ -30,6 +29,29 @@ from tcpspec.spec.segment import Segment
 KEY_CHARS = re.compile(r"^[A-Za-z0-9._~-]+$")
 #: How many moves a path may have unless the command line says otherwise (--max-path).
 MAX_PATH = 200
+
+
+class Mulberry32:
+    """A small seeded generator of 32-bit numbers (mulberry32), chosen because it is a few lines
+    in any language: the site version's random runs (assets/explore.js) draw exactly these."""
+
+    def __init__(self, seed: int) -> None:
+        self.a = seed & 0xFFFFFFFF
+
+    def next(self) -> float:
+        """The next number in [0, 1)."""
+        m = 0xFFFFFFFF
+        self.a = (self.a + 0x6D2B79F5) & m
+        a = self.a
+        x = ((a ^ (a >> 15)) * (1 | a)) & m
+        x = ((x + (((x ^ (x >> 7)) * (61 | x)) & m)) & m) ^ x
+        return ((x ^ (x >> 14)) & m) / 4294967296
+
+    def below(self, n: int) -> int:
+        """A number in 0..n-1."""
+        return int(self.next() * n)
+
+
 #: A random run stops after this many moves even when the run has not ended.
 RANDOM_STEPS = 60
 _VERBS = {"deliver": "deliver", "lose": "lose", "duplicate": "dup"}
@@ -365,8 +387,9 @@ class Explorer:
 
     def random_run(self, keys: list[str], seed: int) -> dict[str, Any]:
         """Random moves from the end of ``keys`` until the run ends (no move is possible) or
-        `RANDOM_STEPS` more moves were taken: reproducible, the same seed gives the same run."""
-        rng = random.Random(seed)
+        `RANDOM_STEPS` more moves were taken: reproducible, the same seed gives the same run,
+        here and in the site version (the page draws with the same generator, `Mulberry32`)."""
+        rng = Mulberry32(seed)
         path = self.replay(keys)
         out = [s.key for s in path]
         w = self.world(path)
@@ -374,7 +397,7 @@ class Explorer:
             options = self.moves(w)
             if not options or len(out) >= self.max_path:
                 break
-            m = options[rng.randrange(len(options))]
+            m = options[rng.below(len(options))]
             out.append(m.key)
             w = m.world
         return {"path": out, "seed": seed, "ended": not self.moves(w)}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tcpspec.checks.properties import PROPERTIES
-from tcpspec.explorer.core import Explorer, Move
+from tcpspec.explorer.core import RANDOM_STEPS, Explorer, Move
 from tcpspec.explorer.page import ASSETS, bounds_signature, index_html, info, messages
 from tcpspec.i18n import LANGS
 from tcpspec.spec.model import Bounds, World
@@ -98,6 +98,7 @@ def graph(ex: Explorer, limit: int = STATIC_LIMIT) -> dict[str, Any]:
         "info": {
             **info(ex.scenario, ex.mutant, ex.model.p, ex.max_path),
             "title": ex.title(),
+            "random_steps": RANDOM_STEPS,
             "states": len(states),
             "moves": len(edges),
         },

@@ -109,7 +109,7 @@ const staticGraph = {
     return { path, note: "" };
   },
   async random(seed) {
-    // a small seeded generator (mulberry32): the same seed gives the same run
+    // the server's generator (core.Mulberry32): the same seed gives the same run as there
     let a = Number(seed) >>> 0;
     const rnd = () => {
       a = (a + 0x6d2b79f5) >>> 0;
@@ -119,7 +119,7 @@ const staticGraph = {
     };
     let { n } = staticGraph.walk(cur.path);
     const path = cur.path.slice();
-    for (let k = 0; k < 60 && GRAPH.states[n].moves.length && path.length < GRAPH.info.max_path; k++) {
+    for (let k = 0; k < GRAPH.info.random_steps && GRAPH.states[n].moves.length && path.length < GRAPH.info.max_path; k++) {
       const moves = GRAPH.states[n].moves;
       const edge = GRAPH.edges[moves[Math.floor(rnd() * moves.length)]];
       path.push(edge.key);
