@@ -252,3 +252,16 @@ def test_an_unknown_value_decides_nothing_it_does_not_decide() -> None:
     assert decided(lambda: And(True, w.eps[0].rcvd > 1)) is None
     assert decided(lambda: w.eps[0].st == 3 and True) is None  # Python's own `and`: undecided
     assert decided(lambda: 1 if w.tainted else 0) is None
+
+
+def test_the_readme_says_how_few_parts_connect_close_has() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    ex = explore(make_model("connect-close"))
+    parts = ex._store.parts
+    said = (
+        f"connect-close: {ex.stats.states:,} states, {len(parts.endpoints.values)} distinct "
+        f"endpoints, {len(parts.channels.values)} channels"
+    )
+    assert said in " ".join(readme.split()), said
