@@ -53,7 +53,7 @@ def collect() -> dict[str, str]:
     add("chart title template", *generate.TEXTS)
     add("state machine title", *graphs.MACHINE_TITLE)
     add("summary graph", graphs.SUMMARY_NODE)
-    add("summary graph title", *(t for _, _, _, kind, t in generate.PRODUCTS if kind == "summary"))
+    add("product graph title", *(t for _, _, _, _, t in generate.PRODUCTS))
     add("verify and mutants tables", *render.TEXTS)
     add("site fragment", *docs.WORDS.values(), *docs.KINDS.values(), *docs.BOUND_WORDS)
     return out

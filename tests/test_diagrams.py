@@ -50,9 +50,8 @@ def expected_names(t: Trace) -> set[str]:
 
 def test_every_svg_parses(fresh: Path) -> None:
     svgs = [p for p in _generated(fresh) if p.suffix == ".svg"]
-    # every sequence chart twice: in English, and in Korean under ko/
-    summaries = sum(1 for *_, kind, _ in PRODUCTS if kind == "summary")  # Korean ones too
-    assert len(svgs) == 2 * (1 + len(derive.CHARTS) + len(MUTANTS)) + len(PRODUCTS) + summaries
+    # every diagram twice: in English, and in Korean under ko/
+    assert len(svgs) == 2 * (1 + len(derive.CHARTS) + len(MUTANTS) + len(PRODUCTS))
     for p in svgs:
         assert ET.parse(p).getroot().tag.endswith("svg"), p
 
@@ -148,12 +147,10 @@ def test_korean_state_machine_is_the_same_machine_titled_in_korean(fresh: Path) 
     assert untranslated(_texts(fresh / "state-machine.svg"))
 
 
-def test_korean_summary_graphs_are_the_same_graphs_in_korean(fresh: Path) -> None:
+def test_korean_product_graphs_are_the_same_graphs_in_korean(fresh: Path) -> None:
     from tcpspec.messages import untranslated
 
-    for stem, *_, kind, _ in PRODUCTS:
-        if kind != "summary":
-            continue
+    for stem, *_ in PRODUCTS:
         ko, en = fresh / "ko" / "product" / f"{stem}.svg", fresh / "product" / f"{stem}.svg"
         assert not untranslated(_texts(ko)), (stem, untranslated(_texts(ko))[:3])
         assert untranslated(_texts(en))

@@ -150,6 +150,7 @@ def test_jump_to_the_no_time_wait_counterexample_is_the_engines(client: TestClie
     assert [s["move"]["what"]["ko"] for s in v["steps"]] == [r["event"] for r in korean]
     assert v["steps"][6]["move"]["what"]["ko"] == "CLOSE 호출 (CLOSE-WAIT에서)"
     assert v["steps"][-1]["step_status"][prop] == "violated"
+    assert v["title"] == {"en": "close (mutant no-time-wait)", "ko": "close (뮤턴트 no-time-wait)"}
     assert v["state"]["endpoints"][1]["summary"] == "CLOSED (reset)"
     # from the current state: the prefix is kept, the rest is a shortest continuation
     here = client.get(

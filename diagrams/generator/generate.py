@@ -97,6 +97,7 @@ TEXTS = (
     "{summary} (scenario {sc}, {network}; {n} steps)",
     "{text}; {note}",
     "{title}: {n} states, {e} edges",
+    "{title}: {n} states (of {m} with timeouts)",
 )
 
 
@@ -147,20 +148,22 @@ def _diagrams(out: Path, written: list[Path]) -> None:
 
     for stem, scenario, bounds, kind, title in PRODUCTS:
         ex = derive.exploration(scenario, bounds)
-        if kind == "working":
-            keep = derive.fault_free_view(ex)
-            title = f"{title}: {len(keep)} states (of {ex.graph.number_of_nodes()} with timeouts)"
-            dot = graphs.product_full(ex, title, keep)
-        elif kind == "full":
-            dot = graphs.product_full(ex, counted(title, ex, "en"))
-        else:  # a summary is small: drawn in Korean too
-            for lang in LANGS[1:]:
-                ko = graphs.product_summary(ex, counted(gettext(title, lang), ex, lang), lang=lang)
-                _write(out / folder(lang) / "product" / f"{stem}.dot", ko, written)
-                _write(out / folder(lang) / "product" / f"{stem}.svg", graphs.render(ko), written)
-            dot = graphs.product_summary(ex, counted(title, ex, "en"))
-        _write(out / "product" / f"{stem}.dot", dot, written)
-        _write(out / "product" / f"{stem}.svg", graphs.render(dot), written)
+        for lang in LANGS:  # the Korean ones differ in their titles (labels are RFC notation)
+            text = gettext(title, lang)
+            if kind == "working":
+                keep = derive.fault_free_view(ex)
+                text = gettext("{title}: {n} states (of {m} with timeouts)", lang).format(
+                    title=text, n=len(keep), m=ex.graph.number_of_nodes()
+                )
+                if lang != "en":  # in lines, as `counted` does (Hangul is wider)
+                    text = "\n".join(textwrap.wrap(text, 60))
+                dot = graphs.product_full(ex, text, keep, lang=lang)
+            elif kind == "full":
+                dot = graphs.product_full(ex, counted(text, ex, lang), lang=lang)
+            else:
+                dot = graphs.product_summary(ex, counted(text, ex, lang), lang=lang)
+            _write(out / folder(lang) / "product" / f"{stem}.dot", dot, written)
+            _write(out / folder(lang) / "product" / f"{stem}.svg", graphs.render(dot), written)
 
     for lang in LANGS:
         at = out / folder(lang)

@@ -179,9 +179,9 @@ def _world_label(w: World) -> str:
     return f"{c}\\n{s}" + (f"\\n{' '.join(flight)}" if flight else "")
 
 
-def _edge_label(lab: Label) -> str:
+def _edge_label(lab: Label, lang: str = "en") -> str:
     if lab.actor == CLOCK:
-        return "tick"
+        return gettext("tick", lang)
     seg = f"{lab.seg.flags()} {lab.seg.seq}" if lab.seg is not None else ""
     if lab.actor == NETWORK:
         return f"{lab.kind} {seg}"
@@ -224,7 +224,11 @@ def _path_edges(path: list[int]) -> set[tuple[int, int]]:
 
 
 def product_full(
-    ex: Exploration, title: str, keep: set[int] | None = None, path: list[int] | None = None
+    ex: Exploration,
+    title: str,
+    keep: set[int] | None = None,
+    path: list[int] | None = None,
+    lang: str = "en",
 ) -> str:
     """The whole product graph: every global state, every move (or only the states in
     ``keep`` and the moves between them). The states and moves of ``path`` (a counterexample)
@@ -262,13 +266,13 @@ def product_full(
             g.edge(
                 str(a),
                 str(b),
-                label=_edge_label(lab),
+                label=_edge_label(lab, lang),
                 color=HIGHLIGHT,
                 fontcolor=HIGHLIGHT,
                 penwidth="3",
             )
         else:
-            g.edge(str(a), str(b), label=_edge_label(lab), color=colour, fontcolor=colour)
+            g.edge(str(a), str(b), label=_edge_label(lab, lang), color=colour, fontcolor=colour)
     return g.source
 
 

@@ -327,7 +327,7 @@ class Explorer:
         return {
             "scenario": self.scenario,
             "mutant": self.mutant,
-            "title": self.title(),
+            "title": {lang: self.title(lang) for lang in LANGS},
             "initial": {"status": self.state_status(self.model.initial())},
             "steps": [
                 {

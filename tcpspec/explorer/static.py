@@ -97,7 +97,7 @@ def graph(ex: Explorer, limit: int = STATIC_LIMIT) -> dict[str, Any]:
     return {
         "info": {
             **info(ex.scenario, ex.mutant, ex.model.p, ex.max_path),
-            "title": ex.title(),
+            "title": {lang: ex.title(lang) for lang in LANGS},
             "random_steps": RANDOM_STEPS,
             "states": len(states),
             "moves": len(edges),

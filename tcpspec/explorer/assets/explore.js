@@ -311,7 +311,7 @@ async function load() {
     return;
   }
   staticTexts();
-  $("#title").textContent = view.title;
+  $("#title").textContent = view.title[cur.lang] || view.title.en;
   $("#path-length").textContent = `${t("moves taken")}: ${cur.path.length}`;
   renderState(view.state);
   renderMoves(view);
