@@ -40,6 +40,11 @@ class Property:
     witness: str | None = None  # id of the "sometimes" companion, for safety properties
     scenario: str = "connect-close"  # where its witness (or its violation by mutants) shows
 
+    @property
+    def of_steps(self) -> bool:
+        """Its predicate reads a step, ``pred(m, w, label, w2)``, not a state ``pred(m, w)``."""
+        return int(self.pred.__code__.co_argcount) == 4
+
 
 def forall_sides(f: Callable[[int], Any]) -> Any:
     return And(*[f(i) for i in SIDES])

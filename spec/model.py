@@ -296,10 +296,6 @@ class Model:
             out.append((parts.ticked(expired0, expired1), make(ticked0, ticked1, aged0, aged1,
                                                                 dups)))
 
-    def due(self, w: World) -> bool:
-        """Some timer is due: the clock waits until its timeout has been handled."""
-        return self.clock(w.eps[0])[0] or self.clock(w.eps[1])[0]
-
     # -- the parts, as values (the `Parts` a search over `World` values uses) -----------------
 
     def local_steps(self, i: int, me: Endpoint) -> tuple[Step, ...]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +41,22 @@ def need(reason: str | None) -> None:
     if CI:
         pytest.fail(f"CI is set but this check cannot run: {reason}")
     pytest.skip(reason)
+
+
+def build_site(out: Path, site_url: str | None = None) -> Path:
+    """The documentation site, built as `make docs` builds it (strict), into ``out``."""
+    mkdocs = shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
+    need(None if Path(mkdocs).exists() else "mkdocs is not installed: pip install -e '.[docs]'")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if site_url is not None:
+        env["SITE_URL"] = site_url
+    r = subprocess.run(
+        [mkdocs, "build", "--strict", "--site-dir", str(out)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out

@@ -7,15 +7,11 @@ import functools
 import html
 import itertools
 import json
-import os
 import re
 import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import need
+from conftest import build_site
 
 from tcpspec.checks.properties import CHECKED
 from tcpspec.diagrams import derive
@@ -99,22 +95,7 @@ def test_docs_diagrams_link_points_at_the_diagrams() -> None:
 
 
 def test_site_builds_strict(tmp_path: Path) -> None:
-    mkdocs = shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
-    need(
-        None
-        if Path(mkdocs).exists()
-        else "mkdocs is not installed: pip install -e '.[docs]' to build the site"
-    )
-    site = tmp_path / "site"
-    r = subprocess.run(
-        [mkdocs, "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
+    site = build_site(tmp_path / "site")
     for lang in ("", "ko/"):
         for page in (
             "index.html",

@@ -202,11 +202,7 @@ def test_verify_says_when_a_certificate_no_longer_holds(monkeypatch: pytest.Monk
     assert f"note: handshake: {STALE_CERTIFICATE} (make certificates)" in r.output
 
 
-STEP_PROPS = [
-    p
-    for p in PROPERTIES.values()
-    if p.kind in ("action", "reachable") and p.pred.__code__.co_argcount == 4
-]
+STEP_PROPS = [p for p in PROPERTIES.values() if p.kind in ("action", "reachable") and p.of_steps]
 
 
 @pytest.mark.parametrize("scenario", ["stale-syn", "stale-data", "close"])
@@ -265,3 +261,13 @@ def test_the_readme_says_how_few_parts_connect_close_has() -> None:
         f"endpoints, {len(parts.channels.values)} channels"
     )
     assert said in " ".join(readme.split()), said
+
+
+def test_a_store_out_of_room_for_parts_stops_like_the_state_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tcpspec.checks.explicit import StateLimitExceeded, parts
+
+    monkeypatch.setattr(parts, "MOST", 21)  # room for 21 distinct endpoints, channels, ...
+    with pytest.raises(StateLimitExceeded, match=r"more than 21 distinct \w+ in one search"):
+        explore(make_model("close"))

@@ -12,9 +12,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from browser import chromium
-from conftest import need
+from conftest import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 SUB = "study/tcpspec"  # the sub-path the site is served under
@@ -33,24 +30,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built as `make docs` builds it, for the sub-path it is served under."""
-    mkdocs = shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
-    need(None if Path(mkdocs).exists() else "mkdocs is not installed: pip install -e '.[docs]'")
-    root = tmp_path_factory.mktemp("www")
-    out = root / SUB
-    r = subprocess.run(
-        [mkdocs, "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            **os.environ,
-            "NO_MKDOCS_2_WARNING": "1",
-            "SITE_URL": f"http://127.0.0.1/{SUB}/",
-        },
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    return out
+    return build_site(tmp_path_factory.mktemp("www") / SUB, f"http://127.0.0.1/{SUB}/")
 
 
 def pages(site: Path) -> list[str]:

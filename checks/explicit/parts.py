@@ -19,6 +19,7 @@ from tcpspec.spec.segment import Segment
 
 BITS = 20  # per part: up to 2**20 distinct endpoints (or channels) in one search
 MASK = (1 << BITS) - 1
+MOST = 1 << BITS  # distinct parts of each kind (endpoints, channels, ...) a search can hold
 _MISSING = object()
 
 
@@ -67,9 +68,9 @@ class _Table:
         n = self.ids.get(v)
         if n is None:
             n = self.ids[v] = len(self.values)
-            if n > MASK:
+            if n >= MOST:
                 raise TooManyParts(
-                    f"more than {MASK + 1:,} distinct {self.kind} in one search; lower the bounds"
+                    f"more than {MOST:,} distinct {self.kind} in one search; lower the bounds"
                 )
             self.values.append(v)
         return n

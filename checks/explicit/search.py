@@ -30,7 +30,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from tcpspec.checks.explicit.partial import UNKNOWN, decided
-from tcpspec.checks.explicit.parts import BITS, ENDPOINTS, MAKERS, Interned, unpack
+from tcpspec.checks.explicit.parts import BITS, ENDPOINTS, MAKERS, Interned, TooManyParts, unpack
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
 from tcpspec.checks.trace import Trace, TraceStep
 from tcpspec.spec.model import Label, Model, World
@@ -76,7 +76,7 @@ class Stats:
 #: the current resident size).
 Progress = Callable[[Stats], None]
 
-_LABEL_MEMO = 400_000  # entries of the memo of step predicates that read the label
+_LABEL_MEMO = 400_000  # entries of the table of (endpoints, label, endpoints') already checked
 
 
 class _Store:
@@ -350,6 +350,8 @@ def explore(
             progress_every,
             t0,
         ).run(measure_memory)
+    except TooManyParts as e:  # a limit of the store, reported as the state limit is
+        raise StateLimitExceeded(str(e)) from None
     finally:
         if gc_was_on:
             gc.enable()
@@ -373,8 +375,8 @@ class _Search:
         self.invariants = [p for p in properties if p.kind == "invariant"]
         self.actions = [p for p in properties if p.kind == "action"]
         self.witnesses = [PROPERTIES[p.witness] for p in properties if p.witness]
-        self.w_states = [p for p in self.witnesses if p.kind == "reachable" and _arity(p) == 2]
-        self.w_actions = [p for p in self.witnesses if p.kind == "reachable" and _arity(p) == 4]
+        self.w_states = [p for p in self.witnesses if p.kind == "reachable" and not p.of_steps]
+        self.w_actions = [p for p in self.witnesses if p.kind == "reachable" and p.of_steps]
         # property id -> the state (or the step) where it was decided
         self.found: dict[str, int] = {}
         self.found_edge: dict[str, tuple[int, Label, World]] = {}
@@ -605,10 +607,6 @@ class _Search:
             live = [p for p in self.properties if p.kind == "liveness"]
             if live:
                 _liveness(ex, live)
-
-
-def _arity(p: Property) -> int:
-    return int(p.pred.__code__.co_argcount)
 
 
 def _deadlocks(ex: Exploration, p: Property) -> Verdict:

@@ -299,7 +299,7 @@ class Explorer:
                     out[p.id] = "end" if final(self.model, w) else "violated"
             elif p.kind == "liveness":
                 out[p.id] = "runs"  # decided on whole runs, never in one state
-            if p.witness and _arity(PROPERTIES[p.witness]) == 2:
+            if p.witness and not PROPERTIES[p.witness].of_steps:
                 wit = PROPERTIES[p.witness]
                 out[wit.id] = "reached" if wit.pred(self.model, w) else "not-here"
         return out
@@ -310,7 +310,7 @@ class Explorer:
         for p in CHECKED:
             if p.kind == "action":
                 out[p.id] = "holds" if p.pred(self.model, before, lab, after) else "violated"
-            if p.witness and _arity(PROPERTIES[p.witness]) == 4:
+            if p.witness and PROPERTIES[p.witness].of_steps:
                 wit = PROPERTIES[p.witness]
                 out[wit.id] = "reached" if wit.pred(self.model, before, lab, after) else "not-here"
         return out
@@ -410,12 +410,8 @@ def property_list() -> list[dict[str, Any]]:
         out.append(_prop_view(p, "step" if p.kind == "action" else "state"))
         if p.witness:
             wit = PROPERTIES[p.witness]
-            out.append(_prop_view(wit, "step" if _arity(wit) == 4 else "state", of=p.id))
+            out.append(_prop_view(wit, "step" if wit.of_steps else "state", of=p.id))
     return out
-
-
-def _arity(p: Property) -> int:
-    return int(p.pred.__code__.co_argcount)
 
 
 def _prop_view(p: Property, reads: str, of: str = "") -> dict[str, Any]:
