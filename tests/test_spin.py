@@ -17,6 +17,7 @@ from tcpspec.checks.spin.promela import Expr, export, pack_value, state_values
 from tcpspec.checks.spin.run import NOTE, SpinError, check, missing, replay
 from tcpspec.checks.trace import Trace, to_json
 from tcpspec.cli import app
+from tcpspec.i18n import gettext
 from tcpspec.spec.build import make_model
 from tcpspec.spec.logic import And, If, In, Not, Or
 from tcpspec.spec.model import Bounds, Model
@@ -247,13 +248,21 @@ def test_verify_engine_spin_prints_and_writes_the_counterexample(tmp_path) -> No
     args = ["verify", "--engine", "spin", "--scenario", "close", "--mutant", "no-time-wait"]
     r = runner.invoke(app, [*args, "--json", str(out)])
     assert r.exit_code == 1, r.output
-    assert "counterexample to timewait.covers_fin_retransmit (close, spin)" in r.output
+    assert (
+        "counterexample to timewait.covers_fin_retransmit (close, mutant no-time-wait), "
+        "found by SPIN" in r.output
+    )
     assert NOTE in r.output and "fin.time_wait" in r.output
     m = make_model("close", None, "no-time-wait")
     t = check(m, trails=True).trace("timewait.covers_fin_retransmit")
     assert t is not None
     doc = json.loads(out.read_text())["scenarios"]["close"]
     assert doc["counterexamples"] == {"timewait.covers_fin_retransmit": to_json(m, t)}
+    # in Korean as `tcpspec --lang ko trace` prints one: title, rows and the note
+    ko = runner.invoke(app, ["--lang", "ko", *args])
+    assert ko.exit_code == 1, ko.output
+    assert "SPIN이 찾은 것" in ko.output and "CLOSE 호출 (CLOSE-WAIT에서)" in ko.output
+    assert gettext(NOTE, "ko") in ko.output and NOTE not in ko.output
     assert doc["counterexamples"]["timewait.covers_fin_retransmit"]["length"] == len(t) > 0
     lines = r.output[r.output.index("counterexample to") :].splitlines()
     assert [ln.split("│")[1].strip() for ln in lines if ln.startswith("│ ")][-1] == str(len(t))
@@ -310,4 +319,5 @@ def test_readme_spin_counterexample_is_what_verify_prints() -> None:
         return re.sub(r"\d+\.\d s \(export", "_ s (export", text)
 
     assert timeless(shown) == timeless(printed)
-    assert "counterexample to timewait.covers_fin_retransmit (close, spin)" in shown
+    prop = "timewait.covers_fin_retransmit"
+    assert f"counterexample to {prop} (close, mutant no-time-wait), found by SPIN" in shown

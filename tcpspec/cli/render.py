@@ -67,6 +67,8 @@ TEXTS = (
     "caught",
     "NOT CAUGHT",
     SPIN_NOTE,
+    "SPIN (safety properties)",
+    "{title}, found by SPIN",
 )
 
 

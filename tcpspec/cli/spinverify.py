@@ -22,6 +22,8 @@ from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
 from tcpspec.checks.trace import to_json
 from tcpspec.cli.app import EXIT_OK, EXIT_VIOLATED, fail, write_json
 from tcpspec.cli.render import console, plural, tr, trace_table
+from tcpspec.diagrams import words
+from tcpspec.i18n import current
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds, Model
 
@@ -51,8 +53,8 @@ def spin_verify(
     models: dict[str, Model] = {
         n: make_model(n, bounds, mutant) for n, r in results.items() if r.traces
     }
-    out = console()
-    table = Table(title="SPIN (safety properties)", title_justify="left")
+    out, lang = console(), current()
+    table = Table(title=tr("SPIN (safety properties)"), title_justify="left")
     for col in (tr("property"), tr("kind"), "SPIN"):
         table.add_column(col)
     for p in SAFETY:
@@ -74,8 +76,10 @@ def spin_verify(
     for p in SAFETY:
         for n, r in results.items():
             t = r.trace(p.id)
-            if t is not None:
-                out.print(trace_table(models[n], t, f"counterexample to {p.id} ({n}, spin)"))
+            if t is not None:  # in this run's language, as `tcpspec trace` prints one
+                head = words.title(p.id, n, mutant, False, lang)
+                title = tr("{title}, found by SPIN", title=head)
+                out.print(trace_table(models[n], t, title, lang))
     if json_file is not None:
         write_json(
             json_file,
