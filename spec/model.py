@@ -67,8 +67,10 @@ class Bounds:
     window: int = 2  # RCV.WND, in data units
     fin_wait_2: int = -1  # FIN-WAIT-2 timeout (Linux); -1 means TIME-WAIT's length, 0 never
 
-    def resolved(self) -> Bounds:
-        """Check every bound and fill in the defaults that depend on others."""
+    def resolved(self, limits: bool = True) -> Bounds:
+        """Check every bound and fill in the defaults that depend on others. ``limits`` False
+        lifts the ceilings of `MOST`, which keep an exhaustive exploration in memory: a trace
+        check (one endpoint, a run at a time) follows one path and needs no ceiling."""
         checks = [
             ("capacity", self.capacity, 1), ("msl", self.msl, 1), ("rto", self.rto, 1),
             ("window", self.window, 1), ("duplicates", self.duplicates, 0),
@@ -79,11 +81,11 @@ class Bounds:
             if value < least:
                 raise BoundsError(
                     f"--{name.replace('_', '-')} must be at least {least} (got {value})")
-            if value > MOST[name]:  # refused up front, before any memory is spent on it
+            if limits and value > MOST[name]:  # refused up front, before any memory is spent on it
                 raise BoundsError(
                     f"--{name.replace('_', '-')} {value} cannot be explored: at most "
                     f"{MOST[name]} (each more {WHY[name]})")
-        if self.fin_wait_2 > MOST["time_wait"]:
+        if limits and self.fin_wait_2 > MOST["time_wait"]:
             raise BoundsError(f"--fin-wait-2 {self.fin_wait_2} cannot be explored: at most "
                               f"{MOST['time_wait']}")
         if self.fin_wait_2 < -1:
@@ -179,9 +181,9 @@ class Model:
     """The transition system for one scenario, bounds and (optionally) mutant."""
 
     def __init__(self, sides: tuple[Side, Side], bounds: Bounds, rules: Rules,
-                 stale: tuple[str, ...] = ()) -> None:
+                 stale: tuple[str, ...] = (), limits: bool = True) -> None:
         self.sides = sides
-        self.p = bounds.resolved()
+        self.p = bounds.resolved(limits)
         self.rules = rules
         self.stale = stale
         self._arrival = [[(c, c.states) for c in step.cases] for step in rules.arrival]

@@ -55,6 +55,13 @@ class Case:
     when: Callable[[Ctx], Any] = _always
     then: Callable[[Ctx], Effect] = _nothing
     stop: bool = True
+    #: The user call of section 3.10 this case carries out ("OPEN active", "OPEN passive",
+    #: "SEND", "CLOSE", "ABORT"); "" for arrivals and timeouts. A trace that records the
+    #: application's calls (a packetdrill script) fires these cases only at a recorded call.
+    call: str = ""
+    #: The case applies only to a socket its application has closed ("orphaned", as Linux
+    #: says): a trace that records the calls fires it only after the recorded close().
+    orphaned: bool = False
 
     def event(self) -> str:
         """A short label for diagrams: the case name without its group prefix."""
@@ -90,6 +97,10 @@ class Rules:
             yield from step.cases
         yield from self.user
         yield from self.timers
+
+    def calls(self, *kinds: str) -> frozenset[str]:
+        """The names of the user cases that carry out these calls (`Case.call`)."""
+        return frozenset(c.name for c in self.user if c.call in kinds)
 
     def case(self, name: str) -> Case:
         for c in self.all_cases():

@@ -80,7 +80,10 @@ TIMERS: tuple[Case, ...] = (
          "FIN-WAIT-2 timeout (not in RFC 9293, which waits forever; Linux's tcp_fin_timeout): "
          "if the peer's FIN never comes, give up and enter CLOSED.",
          ST({S.FIN_WAIT_2}), lambda c: c.me.tw == 0,
-         lambda c: dict(st=S.CLOSED, reason=Reason.TIMEOUT, tw=OFF)),
+         lambda c: dict(st=S.CLOSED, reason=Reason.TIMEOUT, tw=OFF),
+         # Linux's tcp_fin_timeout applies to orphaned sockets only: while the application
+         # holds the socket after shutdown(SHUT_WR), FIN-WAIT-2 waits, as RFC 9293 does
+         orphaned=True),
     Case("timer.time_wait_expired", "3.10.8",
          "Time-wait timeout: if the time-wait timeout expires on a connection, delete the TCB, "
          "enter the CLOSED state.",

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tcpspec.checks.conformance.mapping import MOD
 from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
 from tcpspec.spec.build import TCP
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
@@ -36,7 +37,6 @@ from tcpspec.spec.segment import Segment
 from tcpspec.spec.states import SYNCHRONIZED, State
 from tcpspec.spec.timers import TIMERS
 
-MOD = 1 << 32
 #: The rule cases that retransmit a segment when the retransmission timer expires.
 RETRANSMISSIONS = frozenset(c.name for c in TIMERS if c.name.startswith("timer.retransmit"))
 #: Give up when one gap between two observed segments needs more states than this.
@@ -108,6 +108,10 @@ class Outcome:
         if self.accepted:
             return "accepted"
         return "out-of-scope" if self.out_of_scope else "rejected"
+
+    def text(self) -> str:
+        """The report as the command line prints it."""
+        raise NotImplementedError
 
     def as_json(self) -> dict[str, Any]:
         doc = asdict(self)  # type: ignore[call-overload]
@@ -259,14 +263,6 @@ OUT: dict[str, OutOfScope] = {
             "model has neither keep-alive timers nor zero windows",
         ),
         OutOfScope(
-            "tail-loss-probe",
-            "a retransmission of text other than the oldest unacknowledged",
-            "RFC 8985 section 7 (tail-loss probes); RFC 6675 (SACK loss recovery)",
-            "the model's retransmission timer resends the oldest unacknowledged unit (RFC 6298 "
-            "(5.4)); a probe of the last segment before the RTO, or a SACK-driven "
-            "retransmission of a later one, is not modelled",
-        ),
-        OutOfScope(
             "reassembly",
             "out-of-order text queued, acknowledged once the gap is filled",
             'RFC 9293 section 3.10.7.4 ("segments with higher beginning sequence numbers '
@@ -280,6 +276,13 @@ OUT: dict[str, OutOfScope] = {
             "RFC 2385; RFC 5925",
             "a stack that checks signatures drops unsigned or badly signed segments before "
             "RFC 9293's processing: the model has no signatures",
+        ),
+        OutOfScope(
+            "psp",
+            "segments encrypted by PSP",
+            "RFC 9293 section 3.1; the PSP Security Protocol",
+            "a stack that encrypts a connection with PSP drops segments for their encryption "
+            "before RFC 9293's processing: the model has no encryption",
         ),
         OutOfScope(
             "mid-stream",

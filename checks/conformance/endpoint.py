@@ -22,6 +22,7 @@ there it is not.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 
 from tcpspec.checks.conformance.conform import OUT, Outcome
 from tcpspec.checks.conformance.mapping import (
+    MOD,
     Expect,
     Spaces,
     Unmapped,
@@ -38,6 +40,7 @@ from tcpspec.checks.conformance.mapping import (
     learned,
     matches,
     parts,
+    resent,
     sent,
     signed,
 )
@@ -54,21 +57,9 @@ MAX_NODES = 100_000
 #: Replies the endpoint may owe at once (a script may show them after later inbound lines;
 #: a run of pure ACKs, each covered by the next, may be long).
 MAX_OWED = 64
-#: The user calls a trace that records them fires only at the recorded call.
-CALLED = frozenset(
-    {
-        "user.open_active",
-        "user.open_passive",
-        "user.close",
-        "user.close_close_wait",
-        "user.abort_reset",
-        "user.abort_reset_ack",
-        "user.abort_quiet",
-        "user.close_listen",
-        "user.close_syn_sent",
-        "user.close_syn_received",
-    }
-)
+#: The user calls a trace that records them carries out only at a recorded call (SEND is not
+#: among them: the text a write() queues is sent, in units, as the endpoint chooses).
+RECORDED_CALLS = ("OPEN active", "OPEN passive", "CLOSE", "ABORT")
 
 
 class EndpointError(ValueError):
@@ -77,11 +68,16 @@ class EndpointError(ValueError):
 
 @dataclass(frozen=True)
 class Call:
-    """A user call the trace records (a packetdrill syscall), as the user cases it may fire."""
+    """A user call the trace records (a packetdrill syscall): the user cases that carry it out
+    (none: it changes nothing the model sees), and what its recorded result says of the
+    endpoint once it has taken effect (``holds``, in words ``says``), if anything."""
 
     where: str
     text: str
     cases: frozenset[str]
+    holds: Callable[[Endpoint], bool] | None = field(default=None, compare=False)
+    says: str = ""
+    releases: bool = False  # the application lets go of the socket (close())
 
 
 Event = Wire | Call
@@ -104,9 +100,17 @@ class _Node:
     waiting: tuple[Call, ...] = ()  # recorded calls whose case is not enabled yet
     parent: _Node | None = field(default=None, compare=False, hash=False)
     row: Row | None = field(default=None, compare=False, hash=False)
+    #: the application has let go of the socket (close()): from then on the cases that apply
+    #: to orphaned sockets may fire (None: as the parent)
+    released: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.released is None:
+            got = self.parent.released if self.parent is not None else False
+            object.__setattr__(self, "released", got)
 
     def key(self) -> tuple[Any, ...]:
-        return (self.ep, self.sp, self.owed, self.waiting)
+        return (self.ep, self.sp, self.owed, self.waiting, self.released)
 
 
 @dataclass
@@ -124,6 +128,9 @@ class EndpointReport(Outcome):
     allowed: list[str] = field(default_factory=list)
     out_of_scope: str = ""
     notes: list[str] = field(default_factory=list)
+    #: the rule a rejection names: the rule case (and RFC section) whose segment or result
+    #: the trace does not show
+    rule: str = ""
 
     def text(self) -> str:
         if self.accepted:
@@ -190,8 +197,15 @@ class _Search:
             retries=max([1, *(n - 1 for n in sends.values())]),
             window=2,
         )
-        self.m = Model((setup.side, _DUMMY), b, rules)
+        # one endpoint, one run at a time: the ceilings that keep an exhaustive exploration in
+        # memory do not apply (a script may send a hundred segments)
+        self.m = Model((setup.side, _DUMMY), b, rules, limits=False)
         self.dummy = self.m.initial().eps[1]
+        self.called = rules.calls(*RECORDED_CALLS)
+        # a packetdrill script checks nothing the kernel sends after its last outbound line
+        outs = [k for k, e in enumerate(events) if isinstance(e, Wire) and not e.inbound]
+        self.last_out = -1 if capture else max(outs, default=-1)
+        self.unseen = False
 
     # -- steps of the endpoint -----------------------------------------------------------------
 
@@ -202,15 +216,33 @@ class _Search:
         return [w.eps[0] for lab, w in self.m.successors(self._world(ep)) if lab.kind == "tick"]
 
     def _free(self, case: str) -> bool:
-        return not (self.setup.calls and case in CALLED)
+        return not (self.setup.calls and case in self.called)
+
+    def queued(self, c: Call, ep: Endpoint) -> bool:
+        """A CLOSE waits for the SENDs before it (3.10.4: "queue this until all preceding SENDs
+        have been segmentized"): the call was made, its FIN follows the text. No other call
+        may wait: a recorded call takes effect where the trace shows it."""
+        return (
+            ep.sent < self.setup.side.data
+            and any(self.m.rules.case(k).call == "CLOSE" and ep.st in self.m.rules.case(k).states
+                    for k in c.cases)
+        )  # fmt: skip
+
+    def settled(self, nodes: list[_Node]) -> list[_Node]:
+        """The nodes in which every recorded call has taken effect, or is queued by the RFC."""
+        return [n for n in nodes if all(self.queued(c, n.ep) for c in n.waiting)]
 
     def closure(self, frontier: list[_Node], where: str) -> list[_Node]:
         """Every node reachable by steps that send nothing, and by recorded calls that waited
-        for their case to be enabled (what such a call sends is owed)."""
+        for their case to be enabled (what such a call sends is owed). Once the script has
+        shown its last outbound line (`unseen`), what the endpoint sends is not known: any
+        step may send, and nothing is owed."""
         seen: dict[tuple[Any, ...], _Node] = {}
         queue: deque[_Node] = deque()
 
         def visit(n: _Node) -> None:
+            if self.unseen and n.owed:
+                n = _Node(n.ep, n.sp, (), n.waiting, n.parent, n.row, n.released)
             k = n.key()
             if k in seen or len(n.owed) > MAX_OWED:
                 return
@@ -246,6 +278,8 @@ class _Search:
                 visit(_Node(ep, n.sp, n.owed, n.waiting, n, None))
             for label, after, emit in self.m.local_moves(0, n.ep):
                 case = label.cases[0]
+                if self.setup.calls and not n.released and self.m.rules.case(case).orphaned:
+                    continue  # the application still holds the socket
                 sp = n.sp.forget(after.st)
                 row = Row("", "(unobserved)", "", label.cases, after.st.name)
                 if n.waiting and case in n.waiting[0].cases:
@@ -256,7 +290,7 @@ class _Search:
                     )
                     row = Row(n.waiting[0].where, n.waiting[0].text, "", label.cases, after.st.name)
                     visit(_Node(after, sp, owed, n.waiting[1:], n, row))
-                elif emit is None and self._free(case):
+                elif (emit is None or self.unseen) and self._free(case):
                     visit(_Node(after, sp, n.owed, n.waiting, n, row))
         return list(seen.values())
 
@@ -285,18 +319,30 @@ class _Search:
 
     def call(self, n: _Node, c: Call) -> _Node:
         """A recorded call: it waits until its case is enabled (the closure fires it)."""
+        released = n.released or c.releases
         if not c.cases:
-            return _Node(
-                n.ep, n.sp, n.owed, n.waiting, n, Row(c.where, c.text, "", (), n.ep.st.name)
-            )
-        return _Node(n.ep, n.sp, n.owed, (*n.waiting, c), n, None)
+            row = Row(c.where, c.text, "", (), n.ep.st.name)
+            return _Node(n.ep, n.sp, n.owed, n.waiting, n, row, released)
+        return _Node(n.ep, n.sp, n.owed, (*n.waiting, c), n, None, released)
 
     def emit(self, n: _Node, w: Wire, piece: tuple[int, int, bool, bool]) -> list[_Node]:
         """The endpoint sends ``piece`` of ``w``: the reply it owes, or (owing nothing) a
         segment of a user call or timeout."""
         out: list[_Node] = []
+        iss_w = _wire(n.sp.snd, self.setup.side.iss)
+        if (
+            w.written is not None
+            and piece[1]
+            and iss_w is not None
+            and signed(piece[0] + piece[1] - iss_w - 1) > w.written
+        ):
+            return out  # text the application never wrote
         if n.owed:
             head = n.owed[0]
+            if head.seqs == frozenset() or (head.seg.ack and not head.acks):
+                # a number the wire had not shown when the reply was due (our FIN, sent by a
+                # call before and shown after it): translated now
+                head = expect(head.seg, n.sp, head.cases, head.after)
             if matches(head, w, piece):
                 sp = sent(head, w, piece, n.sp)
                 if sp is not None:
@@ -316,6 +362,10 @@ class _Search:
                 )
                 out += self.emit(_Node(n.ep, n.sp, n.owed[1:], n.waiting, n, row), w, piece)
             return out
+        again = resent(w, piece, n.ep, n.sp)
+        if again is not None:
+            row = Row(w.where, w.text, f"out ({again})", (), n.ep.st.name)
+            out.append(_Node(n.ep, n.sp, (), n.waiting, n, row))
         for label, after, seg in self.m.local_moves(0, n.ep):
             if seg is None or not self._free(label.cases[0]):
                 continue
@@ -346,11 +396,37 @@ class _Search:
         # is found listening, as the model starts it
         start = Endpoint() if self.setup.calls else self.m.initial().eps[0]
         frontier = [_Node(start, Spaces())]
-        for ev in self.events:
+        for k, ev in enumerate(self.events):
             where = ev.where
+            self.unseen = k > self.last_out and not self.capture
             nodes = self.closure(frontier, where)
+            if self.setup.calls:
+                settled = self.settled(nodes)
+                if not settled:
+                    prev = next(e for e in reversed(self.events[:k]) if isinstance(e, Call))
+                    return self._fail(
+                        endpoint, prev, nodes,
+                        "no run of the model endpoint carries out this call here, before "
+                        f"{where} (a recorded call takes effect where the trace shows it)", "",
+                    )  # fmt: skip
+                nodes = settled
             nxt: list[_Node] = []
-            if isinstance(ev, Call):
+            if isinstance(ev, Call) and ev.holds is not None:
+                # the call takes effect, then its result says what the endpoint is in
+                done = self.settled(self.closure([self.call(n, ev) for n in nodes], where))
+                nxt = [n for n in done if ev.holds(n.ep)]
+                if not nxt:
+                    return self._fail(
+                        endpoint, ev, done or nodes,
+                        f"its result says {ev.says}; no run of the model endpoint is in such a "
+                        "state here", "",
+                    )  # fmt: skip
+                nxt = [
+                    _Node(n.ep, n.sp, n.owed, n.waiting, n,
+                          Row(ev.where, ev.text, f"result: {ev.says}", (), n.ep.st.name))
+                    for n in nxt
+                ]  # fmt: skip
+            elif isinstance(ev, Call):
                 nxt = [self.call(n, ev) for n in nodes]
             elif ev.inbound:
                 for n in nodes:
@@ -369,7 +445,18 @@ class _Search:
             if not nxt:
                 return self._fail(endpoint, ev, nodes, *self._why(ev, nodes))
             frontier = _dedup(nxt)
+        self.unseen = False  # what is still owed at the end is noted (a script's next lines)
         ends = self.closure(frontier, "the end")
+        if self.setup.calls:
+            settled = self.settled(ends)
+            if not settled:
+                last = next(e for e in reversed(self.events) if isinstance(e, Call))
+                return self._fail(
+                    endpoint, last, ends,
+                    "no run of the model endpoint carries out this call before the script ends "
+                    "(a recorded call must take effect)", "",
+                )  # fmt: skip
+            ends = settled
         done = [n for n in ends if not self.capture or all(e.pure_ack for e in n.owed)]
         if not done:
             n = ends[0]
@@ -412,7 +499,12 @@ class _Search:
         named = _named(ev, before, nodes)
         if named is not None:
             return named
-        inside = [n for n in nodes if _inside_sent(ev, n.sp)]
+        # text resent from inside what was sent, with ACK=RCV.NXT, that joins new text to it
+        # (a resend alone is explained: `mapping.resent`); a wrong ACK is no excuse
+        inside = [
+            n for n in nodes if _inside_sent(ev, n.sp)
+            and (ev.ackno is None or ev.ackno % MOD == _wire(n.sp.rcv, n.ep.rcv_nxt))
+        ]  # fmt: skip
         if inside:
             return (
                 "its sequence number falls inside text the endpoint sent earlier (a "
@@ -438,6 +530,14 @@ class _Search:
         rep.out_of_scope = out
         rep.possible_states = sorted({n.ep.st.name for n in nodes})
         rep.allowed = self.allowed(nodes)
+        owed = sorted({c for n in nodes if n.owed for c in n.owed[0].cases})
+        if isinstance(ev, Call) and ev.holds is not None:
+            rep.rule = f"the result of a call (RFC 9293 3.10): {ev.says}"
+        elif owed and not out:
+            rule = self.m.rules.case(owed[0])
+            rep.rule = (
+                f"{', '.join(owed)} (RFC {'9293 ' if rule.rfc[0].isdigit() else ''}{rule.rfc})"
+            )
         return rep
 
     def _report(self, endpoint: str, last: _Node | None, ok: bool) -> EndpointReport:
@@ -485,14 +585,7 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
                 "zero-window probe",
                 "keep-alive",
             )
-        later = {c for m, c in n.sp.snd if n.ep.snd_una < m < n.ep.snd_nxt}
-        if ev.dlen and not control and ev.seq in later:
-            return (
-                "it retransmits text other than the oldest unacknowledged (a tail-loss "
-                "probe, or a SACK-driven retransmission)",
-                "tail-loss-probe",
-            )
-        ends = {(e.seq + e.dlen) % (1 << 32) for e in before if e.inbound and e.dlen}
+        ends = {(e.seq + e.dlen) % MOD for e in before if e.inbound and e.dlen}
         if (
             ev.ack
             and ev.ackno is not None
@@ -565,10 +658,16 @@ def _side(active: bool, passive: bool, data: int, abort: bool, full_close: bool 
 
 
 def data_units(events: list[Event]) -> int:
-    """How many distinct units of text the endpoint sends (each a SEND of the model)."""
-    return len(
-        {(e.seq, e.dlen) for e in events if isinstance(e, Wire) and not e.inbound and e.dlen}
-    )
+    """How many units of text the endpoint sends (each a SEND of the model): the segments that
+    send text beyond all it sent before (a retransmission, however cut, adds none)."""
+    top: int | None = None
+    count = 0
+    for e in events:
+        if isinstance(e, Wire) and not e.inbound and e.dlen:
+            end = e.seq + e.dlen
+            if top is None or signed(end - top) > 0:
+                count, top = count + 1, end
+    return count
 
 
 def setups(
@@ -577,11 +676,12 @@ def setups(
     linger: bool = False,
     full_close: bool = False,
     half_closed: bool = False,
+    unseen_data: int = 0,
 ) -> list[Setup]:
     """The application behaviours worth trying, most likely first. With recorded calls the
     calls decide; from a capture: who sent the first SYN, and whether the endpoint sends RST
     (then it may have aborted)."""
-    data = data_units(events)
+    data = data_units(events) + unseen_data
     if calls is not None:
         cases = {c for call in calls for c in call.cases}
         active = "user.open_active" in cases

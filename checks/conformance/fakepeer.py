@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tcpspec.checks.conformance.mapping import MOD
+
 KERNEL_IP, PEER_IP = "10.99.0.1", "10.99.0.2"
 KERNEL_PORT, PEER_PORT = 5001, 5001  # the kernel listens on / connects to this port
 PEER_CLIENT_PORT = 40200  # the peer's port when it is the one that connects
@@ -35,7 +37,6 @@ OLD_SYN_BEHIND = 100_000
 #: Linux answers at most one out-of-window segment (or challenge) per connection per
 #: tcp_invalid_ratelimit (500 ms): segments that must each be answered are spaced wider.
 OOW_GAP = 0.6
-MOD = 1 << 32
 ETH_P_ALL = 3
 
 

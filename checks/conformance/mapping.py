@@ -34,7 +34,7 @@ from typing import NamedTuple
 from tcpspec.spec.arrival import right_edge
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.segment import Segment, seg_len
-from tcpspec.spec.states import OTHER_STATES, State
+from tcpspec.spec.states import FIN_SENT, OTHER_STATES, State
 
 MOD = 1 << 32
 #: The model number of the peer's ISN (the endpoint's own ISS is its `Side.iss`).
@@ -70,6 +70,9 @@ class Wire:
     where: str
     text: str
     win: int | None = None
+    #: bytes of text the application had written when the segment was sent (None: not known):
+    #: an endpoint sends no text its application never wrote (RFC 9293 3.10.2)
+    written: int | None = None
 
 
 Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted
@@ -312,3 +315,36 @@ def sent(e: Expect, w: Wire, piece: tuple[int, int, bool, bool], sp: Spaces) -> 
         snd = _add(snd, s.seq + 1, end)
     win = w.win if w.win is not None else sp.win
     return sp._replace(snd=snd, win=win)
+
+
+def resent(w: Wire, piece: tuple[int, int, bool, bool], me: Endpoint, sp: Spaces) -> str | None:
+    """What ``piece`` of outbound ``w`` resends, if it is a retransmission of text the endpoint
+    sent and that is not yet acknowledged, or of its unacknowledged FIN, with ACK=RCV.NXT; else
+    None.
+
+    RFC 9293 section 3.8.1 leaves open which unacknowledged segment is retransmitted and when:
+    fast retransmit (RFC 5681), SACK loss recovery (RFC 6675) and tail-loss probes (RFC 8985)
+    resend other segments than the model's timer, which resends the oldest unit; and a TCP "MAY
+    repacketize" what it resends (RFC 1122 4.2.2.15). Such a resend carries nothing new: it
+    changes no state of the endpoint, so the one-sided check lets any of it happen at any time.
+    The abstraction only adds behaviours; it never excuses a reply the model owes (those must
+    still come in order) nor text sent for the first time (it must start at SND.NXT)."""
+    seq_w, n, syn, fin = piece
+    if syn or w.rst or not w.ack or not sp.snd or not (n or fin):
+        return None
+    nxt_r = _get(sp.rcv, me.rcv_nxt) if sp.rcv else None
+    if w.ackno is not None and nxt_r is not None and w.ackno % MOD != nxt_r:
+        return None
+    fin_sent = me.st in FIN_SENT
+    una_w = _get(sp.snd, me.snd_una)
+    top_w = _get(sp.snd, me.snd_nxt - 1 if fin_sent else me.snd_nxt)
+    if una_w is None or top_w is None:
+        return None
+    if n:
+        # bytes [seq_w, seq_w + n) within the unacknowledged text [SND.UNA, end of text)
+        if signed(seq_w - una_w) < 0 or signed(seq_w + n - top_w) > 0:
+            return None
+        return f"resent: {n} unacknowledged byte{'s' if n > 1 else ''} of text"
+    if not fin_sent or me.snd_una >= me.snd_nxt or seq_w % MOD != top_w:
+        return None
+    return "resent: the unacknowledged FIN"

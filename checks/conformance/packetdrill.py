@@ -1,55 +1,51 @@
-"""packetdrill scripts as traces of one endpoint (the kernel under test).
+"""packetdrill scripts interpreted as the trace of one endpoint (the kernel under test).
 
-A packetdrill script (google/packetdrill, Syntax.md) interleaves system calls of the kernel's
-application with the segments a scripted peer injects (``<``) and the segments the kernel must
-send (``>``). This module reads the subset that opening and closing need:
+`script` reads a file into typed statements; this module says what they mean for the model
+endpoint, as packetdrill means them:
 
-* times: absolute ``0.1``, relative ``+0.1``, any ``*``, ranges ``~`` (all only ordered: the
-  model's clock is abstract); ``--option=value`` lines, backquoted shell commands, ``%{ }%``
-  blocks, ``//`` and ``/* */`` comments are read past;
-* TCP lines: flags ``S F R P . U E W -``, ``start:end(len)``, ``ack N``, ``win N``, ``<options>``
-  (read; only ``wscale`` and Fast Open are used); outbound numbers are relative to the kernel's
+* a ``<`` line is a segment the environment delivers to the endpoint, a ``>`` line the next
+  segment the endpoint sends (`mapping.Wire`); outbound numbers are relative to the kernel's
   ISN, as packetdrill writes them, and so are inbound acknowledgments: one consistent space;
-* system calls, as user calls of RFC 9293 3.10 (through the file descriptors they return):
-  ``connect`` an active OPEN, ``listen`` a passive OPEN, ``write``/``send*`` SEND, ``read``/
-  ``recv*`` RECEIVE, ``shutdown(SHUT_WR)`` CLOSE (the half-close), ``close`` the full close,
-  which is an ABORT when SO_LINGER {onoff 1, linger 0} is set, when received text is still
-  unread (RFC 1122 4.2.2.13: "its TCP SHOULD send a RST to show that data was lost"), or on a
-  listener whose connection was never accepted (the kernel resets it); ``socket``, ``bind``,
-  ``accept``, ``setsockopt``, ``getsockopt``, ``fcntl``, ``poll`` and the like change nothing the
-  model sees.
+* a system call is a user call of RFC 9293 section 3.10 on the connection's socket (found
+  through the file descriptors the calls return), which takes effect where the script shows
+  it: ``connect`` an active OPEN, ``listen`` a passive OPEN, ``shutdown(SHUT_WR)`` CLOSE (the
+  half-close), ``close`` the full close, which is an ABORT when SO_LINGER {onoff 1, linger 0} is
+  set, when received text is still unread (RFC 1122 4.2.2.13: "its TCP SHOULD send a RST to
+  show that data was lost"), or on a listener whose connection was never accepted. Which rule
+  cases carry out each call is read off the rule tables (`Case.call`);
+* a call's recorded result is part of the trace (`RESULTS`): ``accept() = 4`` and a blocking
+  ``connect() = 0`` say the connection was established, ``read() = 0`` that the peer's FIN
+  arrived, ``write() = -1 EPIPE`` that sending is over, ``ECONNRESET``, ``ECONNREFUSED`` and
+  ``ETIMEDOUT`` how the connection ended (the responses of sections 3.10.1 to 3.10.7). A
+  blocking call (``T1...T2``) takes effect at T1 and returns at T2: its result is checked after
+  the events the script shows up to T2;
+* ``socket``, ``bind``, ``setsockopt``, ``poll`` and other calls change nothing the model sees;
+  a call this module does not know is named in the report and skipped.
 
-Anything else is a `ScriptError` naming the line; TCP Fast Open, ECN, urgent data, ICMP and UDP
-are `OutOfScope` by name (the catalogue `conform.OUT`).
+Behaviours the model leaves out (TCP Fast Open, ECN, urgent data, ICMP, other protocols, several
+connections, TCP-MD5, PSP) make the script OUT OF SCOPE by name (`conform.OUT`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tcpspec.checks.conformance import script as syntax
 from tcpspec.checks.conformance.endpoint import Call, EndpointReport, Event, check, setups
-from tcpspec.checks.conformance.mapping import Wire
+from tcpspec.checks.conformance.mapping import MOD, Wire
+from tcpspec.checks.conformance.script import ScriptError
 from tcpspec.spec.build import TCP
+from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.rules import Rules
+from tcpspec.spec.states import FIN_RECEIVED, SYNCHRONIZED, Reason, State
 
-OPEN_ACTIVE = frozenset({"user.open_active"})
-OPEN_PASSIVE = frozenset({"user.open_passive"})
-#: close(), the full close (3.10.4): a FIN after the queued text; in LISTEN and SYN-SENT it
-#: deletes the TCB, in SYN-RECEIVED it sends a FIN.
-CLOSE = frozenset(
-    {
-        "user.close",
-        "user.close_close_wait",
-        "user.close_listen",
-        "user.close_syn_sent",
-        "user.close_syn_received",
-    }
-)
-HALF_CLOSE = frozenset({"user.close", "user.close_close_wait"})
-ABORT = frozenset({"user.abort_reset", "user.abort_reset_ack", "user.abort_quiet"})
+__all__ = ["RESULTS", "Script", "ScriptError", "check_script", "interpret", "parse", "read"]
 
+#: packetdrill's default tolerance for event times (--tolerance_usecs), microseconds.
+TOLERANCE = 4000
 SEND_CALLS = frozenset({"write", "send", "sendto", "sendmsg", "writev", "sendfile", "splice"})
 RECV_CALLS = frozenset({"read", "recv", "recvfrom", "recvmsg", "readv"})
 QUIET_CALLS = frozenset(
@@ -60,10 +56,6 @@ QUIET_CALLS = frozenset(
         "nanosleep", "clock_gettime", "gettimeofday", "socketpair", "dup", "dup2",
     }
 )  # fmt: skip
-
-
-class ScriptError(ValueError):
-    """A script this reader cannot use (the message names the line)."""
 
 
 @dataclass(frozen=True)
@@ -77,172 +69,335 @@ class Unsupported:
 
 @dataclass
 class Script:
+    """A script as the kernel's trace: its events, in order, and what the setup needs."""
+
     events: list[Event] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     out: Unsupported | None = None  # the first out-of-scope behaviour, if any
     abort: bool = False  # some call is an ABORT
     full_close: bool = False  # the connection is closed by close()
     half_closed: bool = False  # ... after shutdown(SHUT_WR): text may arrive in between
+    skipped: list[str] = field(default_factory=list)  # calls not known, named and skipped
+    unseen_data: int = 0  # writes after the last outbound line: text nobody saw sent
 
 
-# a time: ``0``, ``+.1``, ``*``, ``~+0.1``, ``0.1~0.2``, ``+0...0.2`` (a blocking call's span)
-_TIME = re.compile(r"^([*~+\-.\d]*\d[*~+\-.\d]*|\*)\s+(.*)$", re.S)
-_SEQ = re.compile(r"^(\d+):(\d+)\((\d+)\)$")
-_CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*=\s*(.*)$", re.S)
-_FLAGS = re.compile(r"^[SFRPUEW.\-]+$")
+# -- what a call's result says of the endpoint (RFC 9293 3.10: the responses to user calls) --
+
+Holds = Callable[[Endpoint], bool]
 
 
-def _strip_comments(text: str) -> str:
-    """Remove ``/* */`` (keeping line breaks, so line numbers stay) and ``//`` comments."""
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
-    return "\n".join(re.sub(r"(^|\s)//.*$", "", line) for line in text.split("\n"))
+def _ended(*reasons: Reason) -> Holds:
+    return lambda ep: ep.st == State.CLOSED and ep.reason in reasons
 
 
-def _statements(text: str) -> list[tuple[int, str]]:
-    """(first line number, text) of each statement: a call may span lines until its brackets
-    close; shell commands and ``%{ }%`` blocks are one statement each."""
-    out: list[tuple[int, str]] = []
-    buf: list[str] = []
-    start = 0
-    depth = 0
-    python = False
-    for n, line in enumerate(_strip_comments(text).split("\n"), 1):
-        if python:
-            python = "}%" not in line
-            continue
-        s = line.strip()
-        if not buf:
-            if not s:
-                continue
-            if "%{" in s and "}%" not in s:
-                python = True
-                continue
-            start = n
-        buf.append(s)
-        depth += sum(s.count(c) for c in "([{") - sum(s.count(c) for c in ")]}")
-        if s.count("`") % 2:
-            depth += 1 if "`" not in "".join(buf[:-1]) else -1
-        if depth <= 0:
-            out.append((start, " ".join(buf)))
-            buf, depth = [], 0
-    if buf:
-        raise ScriptError(f"line {start}: unterminated statement: {buf[0][:40]}")
-    return out
+def _established(ep: Endpoint) -> bool:
+    """The handshake completed (and the connection may have ended since)."""
+    return ep.st in SYNCHRONIZED or _ended(Reason.RESET, Reason.NORMAL)(ep)
 
 
-def parse(text: str, name: str = "script") -> Script:
-    """Read a packetdrill script into the endpoint's events (see the module docstring)."""
-    sc = Script()
-    fds: dict[int, str] = {}  # fd -> "socket", "listener" or "conn"
-    linger: set[int] = set()
-    accepted = False
-    half_closed = False
-    unread = 0  # bytes of text delivered to the kernel and not yet read by the application
-    wscale: dict[str, int] = {}
+def _fin_arrived(ep: Endpoint) -> bool:
+    return ep.st in FIN_RECEIVED or _ended(Reason.NORMAL)(ep)
 
-    def mark(kind: str, where: str, why: str) -> None:
-        if sc.out is None:
-            sc.out = Unsupported(kind, where, why)
 
-    for n, stmt in _statements(text):
-        where = f"line {n}"
-        if stmt.startswith("--") or stmt.startswith("`") or stmt.startswith("%{"):
-            continue
-        m = _TIME.match(stmt)
-        if m is None:
-            raise ScriptError(f"{name}: {where}: expected a time, then an event: {stmt[:50]!r}")
-        event = m.group(2).strip()
-        if event.startswith("`") or event.startswith("%{"):
-            continue
-        if event[:1] in "<>":
-            wire = _packet(event, where, mark, wscale)
-            if wire is None:
-                continue
-            if wire.inbound and wire.dlen:
-                unread += wire.dlen
-            sc.events.append(wire)
-            continue
-        c = _CALL.match(event)
-        if c is None:
-            raise ScriptError(f"{name}: {where}: cannot read this event: {event[:50]!r}")
-        fn, args, result = c.group(1), c.group(2), c.group(3).strip()
-        argv = [a.strip() for a in re.split(r",(?![^{\[]*[}\]])", args)]
-        fd = _int(argv[0]) if argv and argv[0] else None
-        ret = _int(result.split()[0]) if result else None
-        call: Call | None = None
+def _can_send(ep: Endpoint) -> bool:
+    return ep.st in (State.SYN_SENT, State.SYN_RECEIVED, State.ESTABLISHED, State.CLOSE_WAIT)
+
+
+_RESET = _ended(Reason.RESET, Reason.REFUSED)
+
+#: (call group, result) -> (what it says, as a predicate on the endpoint after the call).
+#: The groups: "connect", "accept", "recv" (RECV_CALLS), "send" (SEND_CALLS), "any".
+RESULTS: dict[tuple[str, str], tuple[str, Holds]] = {
+    ("connect", "EINPROGRESS"): ("the SYN is sent (SYN-SENT)", lambda ep: ep.st == State.SYN_SENT),
+    ("connect", "0"): ("the connection is established", _established),
+    ("accept", "fd"): ("a connection was established", lambda ep: _established(ep)
+                       or _ended(Reason.TIMEOUT)(ep)),
+    ("accept", "EAGAIN"): ("no connection is established yet",
+                           lambda ep: ep.st in (State.LISTEN, State.SYN_RECEIVED)),
+    ("recv", "0"): ("the peer's FIN arrived (3.10.3: \"connection closing\")", _fin_arrived),
+    ("recv", "n"): ("text arrived", lambda ep: ep.rcvd > 0),
+    ("recv", "EAGAIN"): ("neither text nor a FIN is waiting, the connection is not reset",
+                         lambda ep: not _fin_arrived(ep) and not _RESET(ep)),
+    ("send", "n"): ("the connection can send (3.10.2)", _can_send),
+    ("send", "EPIPE"): ("sending is over: closed, shut down or reset",
+                        lambda ep: not _can_send(ep)),
+    ("any", "ECONNRESET"): ("the connection was reset (\"connection reset\")", _RESET),
+    ("any", "ECONNREFUSED"): ("the connection was refused (RST in SYN-SENT)",
+                              _ended(Reason.REFUSED)),
+    ("any", "ETIMEDOUT"): ("retransmissions gave up (3.8.3: \"user timeout\")",
+                           _ended(Reason.TIMEOUT)),
+}  # fmt: skip
+
+
+def _result_key(group: str, call: syntax.Syscall) -> tuple[str, str] | None:
+    """The entry of `RESULTS` a call's recorded result selects (None: it says nothing)."""
+    v = call.value
+    if v is None:
+        return None  # ``= ...`` or an expression
+    if v < 0:
+        errno = "EAGAIN" if call.errno == "EWOULDBLOCK" else call.errno
+        keys = [("any", errno), (group, errno)]
+    elif group == "accept":
+        keys = [("accept", "fd")]
+    elif group in ("recv", "send"):
+        keys = [(group, "0" if v == 0 else "n")]
+    else:
+        keys = [(group, str(v))]
+    return next((k for k in keys if k in RESULTS), None)
+
+
+# -- interpretation ---------------------------------------------------------------------------
+
+
+class _Reader:
+    """The state an interpretation keeps while it reads the statements in order."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.sc = Script()
+        self.rules = rules
+        self.fds: dict[int, str] = {}  # fd -> "socket", "listener" or "conn"
+        self.linger: set[int] = set()
+        self.accepted = False
+        self.half_closed = False
+        self.read_closed = False  # shutdown(SHUT_RD): read() = 0 says nothing of a FIN
+        self.peer_isn: int | None = None
+        self.rcv_end = 0  # the end of the text that arrived in order (script numbers)
+        self.read_bytes = 0
+        self.wscale: dict[bool, int] = {}
+        self.pending: list[tuple[int, Call]] = []  # blocking calls' results, by end time
+        self.tolerance = TOLERANCE
+        self.writes: list[int] = []  # where each write() on the connection stands in the events
+        self.written: int | None = 0  # bytes the application wrote (None: not known)
+
+    def mark(self, kind: str, where: str, why: str) -> None:
+        if self.sc.out is None:
+            self.sc.out = Unsupported(kind, where, why)
+
+    def add(self, ev: Event, at: int | None) -> None:
+        if at is not None:
+            # a blocking call returns after every event the script shows up to its end time
+            # (within packetdrill's tolerance)
+            due = [c for t, c in self.pending if t + self.tolerance < at]
+            self.pending = [(t, c) for t, c in self.pending if t + self.tolerance >= at]
+            self.sc.events.extend(due)
+        self.sc.events.append(ev)
+
+    def finish(self, name: str) -> Script:
+        self.sc.events.extend(c for _, c in self.pending)
+        outs = [k for k, e in enumerate(self.sc.events) if isinstance(e, Wire) and not e.inbound]
+        last = max(outs, default=-1)
+        self.sc.unseen_data = sum(1 for k in self.writes if k > last)
+        if not self.sc.events and self.sc.out is None:
+            raise ScriptError(name, None, "no event (no `<` or `>` line, no system call)")
+        return self.sc
+
+    @property
+    def unread(self) -> int:
+        if self.peer_isn is None:
+            return 0
+        return max(0, (self.rcv_end - self.peer_isn - 1) % MOD - self.read_bytes)
+
+    # -- packets ------------------------------------------------------------------------------
+
+    def packet(self, p: syntax.Packet) -> None:
+        where = f"line {p.line}"
+        if p.proto != "tcp":
+            name = "icmp" if p.proto == "icmp" else "not-tcp"
+            self.mark(name, where, f"a {p.proto} packet")
+            return
+        if re.search(r"\b(ect0|ect1|ce|ect01)\b", p.ip) or _tos_ecn(p.ip):
+            self.mark("ecn", where, "an ECN codepoint on the IP header")
+        if p.encap:
+            self.mark("psp", where, f"an encapsulated segment (encap {p.encap})")
+        if any(f in p.flags for f in "EWA") or any(c.isdigit() for c in p.flags):
+            self.mark("ecn", where, "ECN flags (ECE, CWR, AE) on a TCP segment")
+        if "U" in p.flags or p.urg:
+            self.mark("urgent", where, "the URG flag")
+        if p.options and re.search(r"\bFO|tfo", p.options, re.I):
+            self.mark("fast-open", where, "a Fast Open option")
+        if p.options and re.search(r"\bmd5\b", p.options):
+            self.mark("tcp-md5", where, "a TCP MD5 signature option")
+        syn, fin = p.has("S"), p.has("F")
+        if p.inbound and syn and not p.has("R"):
+            self.peer_isn = p.seq
+            self.rcv_end = (p.seq + 1) % MOD
+        elif p.inbound and p.dlen and self.peer_isn is not None:
+            # text in order extends what arrived; a retransmission of text that already
+            # arrived is not counted again
+            start, end = p.seq, (p.seq + p.dlen) % MOD
+            if _le(start, self.rcv_end) and _lt(self.rcv_end, end):
+                self.rcv_end = end
+        win = p.win
+        if win is not None and not p.inbound:
+            w = re.search(r"wscale\s+(\d+)", p.options or "")
+            if syn and w:
+                self.wscale[False] = int(w.group(1))
+            if syn:
+                win = None  # a SYN's window is never scaled, and says nothing of later ones
+            elif True in self.wscale and False in self.wscale:
+                win <<= self.wscale[False]
+        elif p.inbound and syn:
+            w = re.search(r"wscale\s+(\d+)", p.options or "")
+            if w:
+                self.wscale[True] = int(w.group(1))
+        self.add(
+            Wire(
+                inbound=p.inbound,
+                syn=syn,
+                ack=p.has("."),
+                fin=fin,
+                rst=p.has("R"),
+                seq=p.seq,
+                # an inbound line that writes no ack number sends 0, as packetdrill does; an
+                # outbound one leaves it unchecked
+                ackno=(p.ack if p.ack is not None else 0 if p.inbound else None)
+                if p.has(".")
+                else None,
+                dlen=p.dlen,
+                where=where,
+                text=p.text,
+                win=None if p.inbound else win,
+                written=None if p.inbound else self.written,
+            ),
+            p.at,
+        )
+
+    # -- calls --------------------------------------------------------------------------------
+
+    def syscall(self, c: syntax.Syscall) -> None:
+        where = f"line {c.line}"
+        fn, args, ret = c.name, c.args, c.value
+        joined = ", ".join(args)
+        fd = _int(args[0]) if args else None
+        kind = self.fds.get(fd if fd is not None else -1, "other")
+        cases: frozenset[str] = frozenset()
+        group = ""
         if fn == "socket":
             if ret is not None and ret >= 0:
-                fds[ret] = "socket"
+                self.fds[ret] = "socket"
             other = ("IPPROTO_SCTP", "IPPROTO_UDP", "SOCK_DGRAM", "SOCK_SEQPACKET", "SOCK_RAW")
-            if any(x in args for x in other) or "SOCK_STREAM" not in args:
-                mark("not-tcp", where, "a socket that is not TCP")
-        elif fn == "listen":
+            if any(x in joined for x in other) or "SOCK_STREAM" not in joined:
+                self.mark("not-tcp", where, "a socket that is not TCP")
+            return self.quiet(c)
+        if fn == "listen":
             if fd is not None:
-                fds[fd] = "listener"
-            call = Call(where, event, OPEN_PASSIVE)
+                self.fds[fd] = "listener"
+            cases = self.rules.calls("OPEN passive")
         elif fn in ("accept", "accept4"):
+            group = "accept" if kind == "listener" else ""
             if ret is not None and ret >= 0:
-                if accepted:
-                    mark("several-connections", where, "a second accepted connection")
-                accepted = True
-                fds[ret] = "conn"
-                if fd in linger:
-                    linger.add(ret)  # accepted sockets inherit the listener's options
+                if self.accepted:
+                    self.mark("several-connections", where, "a second accepted connection")
+                self.accepted = True
+                self.fds[ret] = "conn"
+                if fd in self.linger:
+                    self.linger.add(ret)  # accepted sockets inherit the listener's options
         elif fn == "connect":
             if fd is not None:
-                fds[fd] = "conn"
-            if "MSG_FASTOPEN" in args or "TCP_FASTOPEN" in args:
-                mark("fast-open", where, "TCP Fast Open")
-            call = Call(where, event, OPEN_ACTIVE)
-        elif fn in SEND_CALLS:
-            if "MSG_FASTOPEN" in args:
-                mark("fast-open", where, "a Fast Open sendto()")
-            if "MSG_OOB" in args:
-                mark("urgent", where, "urgent data (MSG_OOB)")
-            call = Call(where, event, frozenset())
-        elif fn in RECV_CALLS:
-            if ret is not None and ret > 0:
-                unread = max(0, unread - ret)
-            call = Call(where, event, frozenset())
-        elif fn == "shutdown":
-            if "SHUT_WR" in args or "SHUT_RDWR" in args or (len(argv) > 1 and argv[1] in "12"):
-                call = Call(where, event, HALF_CLOSE)
-                half_closed = True
-        elif fn == "close":
-            kind = fds.get(fd if fd is not None else -1, "other")
-            if kind not in ("listener", "conn"):
-                call = Call(where, event, frozenset())  # not the connection's socket
-            elif kind == "listener" and accepted:
-                call = Call(where, event, frozenset())  # the connection lives on
-            elif kind == "listener" or fd in linger or unread > 0:
-                call = Call(where, event, ABORT)
-                sc.abort = True
-            else:
-                call = Call(where, event, CLOSE)
-                sc.full_close = True
-                sc.half_closed = half_closed
-        elif fn == "setsockopt":
-            if "TCP_MD5SIG" in args or "TCP_AO" in args:
-                mark("tcp-md5", where, "segments signed by TCP MD5 or TCP-AO")
-            if "TCP_REPAIR" in args:
-                mark("not-tcp", where, "a socket in repair mode (TCP_REPAIR)")
-            if "TCP_FASTOPEN" in args:
-                mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
-            if "SO_LINGER" in args and fd is not None:
-                on = re.search(r"onoff\s*=\s*(\d+)", args)
-                lin = re.search(r"linger\s*=\s*(\d+)", args)
-                if on and lin and on.group(1) != "0" and lin.group(1) == "0":
-                    linger.add(fd)
+                if self.fds.get(fd) == "conn":
+                    group = "connect"  # a second connect() on the socket: no new OPEN
                 else:
-                    linger.discard(fd)
+                    self.fds[fd] = "conn"
+                    cases = self.rules.calls("OPEN active")
+                    group = "connect"
+            if "MSG_FASTOPEN" in joined or "TCP_FASTOPEN" in joined:
+                self.mark("fast-open", where, "TCP Fast Open")
+        elif fn in SEND_CALLS:
+            if "MSG_FASTOPEN" in joined:
+                self.mark("fast-open", where, "a Fast Open sendto()")
+            if "MSG_OOB" in joined:
+                self.mark("urgent", where, "urgent data (MSG_OOB)")
+            group = "send" if kind == "conn" else ""
+            if kind == "conn" and (ret is None or ret > 0):
+                self.writes.append(len(self.sc.events))
+            if kind == "conn" and self.written is not None:
+                # the bytes written so far (``= ...`` or a Fast Open call: not known)
+                self.written = None if ret is None else self.written + max(ret, 0)
+        elif fn in RECV_CALLS:
+            if "MSG_ERRQUEUE" in joined:
+                return self.quiet(c)  # the error queue (timestamps, zero-copy), not the stream
+            if ret is not None and ret > 0 and "MSG_PEEK" not in joined:
+                self.read_bytes += ret
+            group = "recv" if kind == "conn" and not self.read_closed else ""
+        elif fn == "shutdown":
+            how = args[1] if len(args) > 1 else ""
+            if how in ("SHUT_WR", "SHUT_RDWR", "1", "2") and kind == "conn":
+                cases = self.rules.calls("CLOSE")
+                self.half_closed = True
+            if how in ("SHUT_RD", "SHUT_RDWR", "0", "2"):
+                self.read_closed = True
+        elif fn == "close":
+            if kind == "listener" and not self.accepted:
+                cases = self.rules.calls("ABORT")  # the kernel resets the half-made child
+                self.sc.abort = True
+            elif kind == "conn" and (fd in self.linger or self.unread > 0):
+                cases = self.rules.calls("ABORT")
+                self.sc.abort = True
+            elif kind == "conn":
+                cases = self.rules.calls("CLOSE")
+                self.sc.full_close = True
+                self.sc.half_closed = self.half_closed
+            if fd is not None:
+                self.fds.pop(fd, None)
+        elif fn == "setsockopt":
+            if "TCP_MD5SIG" in joined or "TCP_AO" in joined:
+                self.mark("tcp-md5", where, "segments signed by TCP MD5 or TCP-AO")
+            if "TCP_REPAIR" in joined:
+                self.mark("not-tcp", where, "a socket in repair mode (TCP_REPAIR)")
+            if "TCP_FASTOPEN" in joined:
+                self.mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
+            if "SO_LINGER" in joined and fd is not None:
+                on = re.search(r"onoff\s*=\s*(\d+)", joined)
+                lin = re.search(r"linger\s*=\s*(\d+)", joined)
+                if on and lin and on.group(1) != "0" and lin.group(1) == "0":
+                    self.linger.add(fd)
+                else:
+                    self.linger.discard(fd)
+            return self.quiet(c)
+        elif fn.startswith("psp_"):
+            self.mark("psp", where, f"PSP encryption ({fn})")
+            return self.quiet(c)
         elif fn not in QUIET_CALLS:
-            raise ScriptError(f"{name}: {where}: `{fn}` is not supported")
-        if call is not None:
-            sc.events.append(call)
-            sc.calls.append(call)
-    if not sc.events and sc.out is None:
-        raise ScriptError(f"{name}: no event (no `<` or `>` line, no system call)")
-    return sc
+            self.sc.skipped.append(f"{fn}() at {where}")
+            return self.quiet(c)
+        self.record(c, where, cases, group, fn == "close" and kind in ("conn", "listener"))
+
+    def quiet(self, c: syntax.Syscall) -> None:
+        self.add(Call(f"line {c.line}", c.text, frozenset()), c.at)
+
+    def record(
+        self, c: syntax.Syscall, where: str, cases: frozenset[str], group: str, releases: bool
+    ) -> None:
+        key = _result_key(group, c) if group else None
+        says, holds = RESULTS[key] if key is not None else ("", None)
+        if c.until is None:
+            call = Call(where, c.text, cases, holds, says, releases)
+            self.add(call, c.at)
+            if cases:
+                self.sc.calls.append(call)
+            return
+        # a blocking call: it takes effect now and returns at its end time
+        call = Call(where, c.text, cases, releases=releases)
+        self.add(call, c.at)
+        if cases:
+            self.sc.calls.append(call)
+        if holds is not None:
+            ret = Call(where, f"{c.name}() returns {c.result} {c.errno}".strip(), frozenset(),
+                       holds, says)  # fmt: skip
+            self.pending.append((c.until, ret))
+
+
+def _tos_ecn(ip: str) -> bool:
+    tos = re.search(r"(?:tos|class)\s+(0x[0-9a-f]+|\d+)", ip)
+    return bool(tos and int(tos.group(1), 0) & 3)
+
+
+def _lt(a: int, b: int) -> bool:
+    return 0 < (b - a) % MOD < MOD // 2
+
+
+def _le(a: int, b: int) -> bool:
+    return a == b or _lt(a, b)
 
 
 def _int(text: str) -> int | None:
@@ -252,91 +407,28 @@ def _int(text: str) -> int | None:
         return None
 
 
-def _packet(event: str, where: str, mark, wscale: dict[str, int]) -> Wire | None:  # type: ignore[no-untyped-def]
-    """One ``<`` or ``>`` line as a `Wire` (None: not TCP, marked out of scope)."""
-    inbound = event[0] == "<"
-    body = event[1:].strip()
-    opts = ""
-    if "<" in body:
-        body, opts = body.split("<", 1)
-    body = body.strip()
-    while body[:1] in ("(", "["):
-        # an IP header note, "(tos 0x2)", "(class 0x1)", or an ECN mark, "[ect0]", "[ce]"
-        end = body.find(")" if body[0] == "(" else "]")
-        if end < 0:
-            raise ScriptError(f"{where}: unclosed {body[0]!r} in a packet line")
-        note, body = body[1:end].lower(), body[end + 1 :].strip()
-        tos = re.search(r"(?:tos|class)\s+(0x[0-9a-f]+|\d+)", note)
-        if (tos and int(tos.group(1), 0) & 3) or note in ("ect0", "ect1", "ce", "ect01"):
-            mark("ecn", where, "an ECN codepoint on the IP header")
-    toks = body.split()
-    if not toks:
-        raise ValueError(where)
-    proto = toks[0].rstrip(":").lower()
-    if proto in ("udp", "icmp", "sctp", "udplite", "gre", "mpls"):
-        mark("icmp" if proto == "icmp" else "not-tcp", where, f"a {proto} packet")
-        return None
-    flags = toks[0]
-    if not _FLAGS.match(flags):
-        raise ScriptError(f"{where}: cannot read the TCP flags {flags!r}")
-    if "E" in flags or "W" in flags:
-        mark("ecn", where, "ECN flags (ECE/CWR) on a TCP segment")
-    if "U" in flags:
-        mark("urgent", where, "the URG flag")
-    if "FO" in opts:
-        mark("fast-open", where, "a Fast Open option")
-    seq = 0
-    dlen = 0
-    ackno: int | None = None
-    win: int | None = None
-    k = 1
-    if k < len(toks) and _SEQ.match(toks[k]):
-        g = _SEQ.match(toks[k])
-        assert g is not None
-        seq, dlen = int(g.group(1)), int(g.group(3))
-        k += 1
-    while k < len(toks):
-        word = toks[k]
-        val = _int(toks[k + 1]) if k + 1 < len(toks) else None
-        if word in ("ack", "win", "urg") and val is None:
-            raise ScriptError(f"{where}: `{word}` needs a number")
-        if word == "ack":
-            ackno = val
-        elif word == "win":
-            win = val
-        k += 2 if word in ("ack", "win", "urg") else 1
-    side = "in" if inbound else "out"
-    w = re.search(r"wscale\s+(\d+)", opts)
-    if "S" in flags and w:
-        wscale[side] = int(w.group(1))
-    if win is not None and "S" not in flags and not inbound:
-        if "in" in wscale and "out" in wscale:
-            win <<= wscale["out"]
-    elif win is not None and not inbound:
-        win = None  # a SYN's window is never scaled, and says nothing of later ones
-    text = f"{'<' if inbound else '>'} {body.strip()}"
-    return Wire(
-        inbound=inbound,
-        syn="S" in flags,
-        ack="." in flags,
-        fin="F" in flags,
-        rst="R" in flags,
-        seq=seq,
-        ackno=ackno if "." in flags else None,
-        dlen=dlen,
-        where=where,
-        text=text,
-        win=None if inbound else win,
-    )
+def interpret(typed: syntax.Script, rules: Rules = TCP) -> Script:
+    """A typed script as the kernel's trace (see the module docstring)."""
+    r = _Reader(rules)
+    for o in typed.options:
+        if o.name == "tolerance_usecs" and o.value.isdigit():
+            r.tolerance = int(o.value)
+    for st in typed.events:
+        if isinstance(st, syntax.Packet):
+            r.packet(st)
+        elif isinstance(st, syntax.Syscall):
+            r.syscall(st)
+    return r.finish(typed.name)
 
 
-def read(path: str | Path) -> Script:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise ScriptError(f"cannot read {p}: {e.strerror}") from None
-    return parse(text, p.name)
+def parse(text: str, name: str = "script", rules: Rules = TCP) -> Script:
+    """Read and interpret a packetdrill script given as text."""
+    return interpret(syntax.parse(text, name), rules)
+
+
+def read(path: str | Path, rules: Rules = TCP) -> Script:
+    """Read and interpret a packetdrill script file (at most `script.MAX_BYTES`)."""
+    return interpret(syntax.read(path), rules)
 
 
 def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
@@ -347,11 +439,12 @@ def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
         rep.reason = "the script shows a behaviour the model leaves out; it is not checked"
         rep.out_of_scope = sc.out.name
         return rep
-    # a close() that resets, or deletes a half-made TCB, is an ABORT of the model's side
-    return check(
+    rep = check(
         sc.events,
         "kernel",
-        setups(sc.events, sc.calls, sc.abort, sc.full_close, sc.half_closed),
+        setups(sc.events, sc.calls, sc.abort, sc.full_close, sc.half_closed, sc.unseen_data),
         rules,
         capture=False,
     )
+    rep.notes += [f"skipped (unknown to the model): {s}" for s in sc.skipped]
+    return rep

@@ -255,16 +255,25 @@ def parse(data: bytes, name: str = "capture") -> list[Observed]:
     return out
 
 
-def read(path: str | Path) -> list[Observed]:
-    """Read a pcap or pcapng file (see `parse`); ``-`` is standard input."""
-    if str(path) == "-":
-        return parse(sys.stdin.buffer.read(), "standard input")
-    p = Path(path)
+#: The largest capture read (bytes); a larger one (or an endless device) is refused unread.
+MAX_BYTES = 256 << 20
+
+
+def read(path: str | Path, limit: int = MAX_BYTES) -> list[Observed]:
+    """Read a pcap or pcapng file (see `parse`) of at most ``limit`` bytes; ``-`` is standard
+    input."""
+    name = "standard input" if str(path) == "-" else str(path)
     try:
-        data = p.read_bytes()
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with Path(path).open("rb") as f:
+                data = f.read(limit + 1)
     except OSError as e:
-        raise CaptureError(f"cannot read {p}: {e.strerror}") from None
-    return parse(data, str(p))
+        raise CaptureError(f"cannot read {name}: {e.strerror}") from None
+    if len(data) > limit:
+        raise CaptureError(f"{name}: larger than {limit} bytes: not read")
+    return parse(data, name)
 
 
 def host_of(addr: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tcpspec.checks.conformance import mbt
-from tcpspec.checks.conformance.mapping import SURELY_CLOSED
+from tcpspec.checks.conformance.mapping import MOD, SURELY_CLOSED
 from tcpspec.spec.arrival import right_edge
 from tcpspec.spec.build import TCP
 from tcpspec.spec.endpoint import Endpoint
@@ -30,7 +30,6 @@ from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, S
 from tcpspec.spec.segment import Segment
 from tcpspec.spec.states import OTHER_STATES
 
-MOD = 1 << 32
 #: mbt's bounds without duplication or reordering: a third of the states (the listening kernel
 #: has the same 96 transitions with reordering on).
 BOUNDS = Bounds(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from tcpspec.checks.conformance.conform import OUT, Assume, ConformError, Report, check_file
-from tcpspec.checks.conformance.pcap import CaptureError
-from tcpspec.cli.app import app, check_output, fail, write_json
-from tcpspec.cli.cmd_endpoint import one_sided
+from tcpspec.checks.conformance.conform import Assume, Outcome, check_file
+from tcpspec.cli.app import app, check_output, fail
+from tcpspec.cli.cmd_endpoint import SUFFIXES, check_all, endpoint_files, expand, report
 
 
 def check_host(host: str) -> None:
@@ -35,9 +34,10 @@ def conform_cmd(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            metavar="CAPTURE",
-            help="pcap or pcapng files (tcpdump -w, Wireshark, tshark), or packetdrill "
-            "scripts (.pkt); - reads a capture from standard input.",
+            metavar="PATH",
+            help="pcap or pcapng files (tcpdump -w, Wireshark, tshark), packetdrill scripts "
+            "(.pkt), or folders (every .pkt, .pcap, .pcapng and .cap under them); - reads a "
+            "capture from standard input.",
         ),
     ],
     port: Annotated[
@@ -64,6 +64,14 @@ def conform_cmd(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the reports as JSON to this file.")
     ] = None,
+    junit_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            help="Also write the run as JUnit XML (a rejection a failure, an unreadable file an "
+            "error, out of scope skipped), as CI systems read it.",
+        ),
+    ] = None,
     endpoint: Annotated[
         list[str] | None,
         typer.Option(
@@ -87,7 +95,12 @@ def conform_cmd(
     packetdrill script) checks one endpoint alone against one model endpoint, the rest of the
     world being an arbitrary environment.
 
-    Exit status: 0 every connection accepted (or out of scope), 1 one is rejected, 2 bad input.
+    Many files and folders are checked in one process; a file that cannot be read is one line
+    naming it (and the line or frame) and the others are still checked. A summary ends the
+    run: accepted, out of scope by reason, rejected by rule, unreadable.
+
+    Exit status: 0 every trace accepted (or out of scope), 1 one is rejected, 2 bad usage or a
+    file that could not be read (the run is incomplete).
     """
     if min_rto < 0:
         fail(f"--min-rto must be at least 0 (got {min_rto})")
@@ -96,9 +109,13 @@ def conform_cmd(
     if host is not None:
         check_host(host)
     check_output(json_path)
+    check_output(junit_path)
     if sum(str(p) == "-" for p in captures) > 1:
         fail("standard input (-) can be read only once")
-    if endpoint is not None or any(p.suffix == ".pkt" for p in captures):
+    files = expand(captures)
+    if not files:
+        fail(f"no script or capture ({', '.join(SUFFIXES)}) under {', '.join(map(str, captures))}")
+    if endpoint is not None or any(p.suffix == ".pkt" for p in files):
         # the one-sided check takes the capture host to be the endpoint itself, and reads no
         # times: these options would silently mean nothing there
         given = [o for o, v in (("--host", host), ("--fifo", fifo), ("--min-rto", min_rto)) if v]
@@ -106,22 +123,11 @@ def conform_cmd(
             fail(f"{', '.join(given)}: for the two-sided check only (not with --endpoint or .pkt)")
         for e in endpoint or ():
             check_host(e)
-        one_sided(captures, endpoint, port, json_path)
+        results = check_all(files, endpoint_files(endpoint, port))
+        report(results, json_path, junit_path, counts=True)
     assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
-    results: list[tuple[Path, str, Report]] = []
-    for path in captures:
-        try:
-            results += [(path, name, rep) for name, rep in check_file(path, port, assume)]
-        except (CaptureError, ConformError) as e:
-            fail(str(e))
-    for path, name, rep in results:
-        print(f"{path}: {name}: {rep.text()}")
-        if rep.out_of_scope:
-            o = OUT[rep.out_of_scope]
-            print(f"  out of scope: {o.why} ({o.ref})")
-    if json_path is not None:
-        doc: list[dict[str, Any]] = [
-            dict(file=str(p), connection=n, **r.as_json()) for p, n, r in results
-        ]
-        write_json(json_path, doc)
-    raise typer.Exit(1 if any(r.status == "rejected" for _, _, r in results) else 0)
+
+    def one(path: Path) -> list[tuple[str, Outcome]]:
+        return list(check_file(path, port, assume))
+
+    report(check_all(files, one), json_path, junit_path, counts=len(files) > 1)

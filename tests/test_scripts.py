@@ -1,0 +1,257 @@
+"""packetdrill scripts as packetdrill means them (issue 17): recorded calls take effect where
+the script shows them, their results are checked, replies come in order, loss recovery and long
+transfers are abstracted, packetdrill's own syntax is read, and bad input gets one line."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tcpspec.checks.conformance import packetdrill, script
+from tcpspec.cli import app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCRIPTS = sorted((FIXTURES / "packetdrill").glob("*.pkt"))
+runner = CliRunner()
+
+LISTEN = """0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
+"""
+HANDSHAKE = (
+    LISTEN
+    + """+0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <...>
++.1 < . 1:1(0) ack 1 win 257
++0 accept(3, ..., ...) = 4
+"""
+)
+CONNECT = """0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > S 0:0(0) <...>
+"""
+
+
+def status(text: str) -> str:
+    rep = packetdrill.check_script(packetdrill.parse(text, "t.pkt"))
+    return rep.status if rep.status != "rejected" else f"rejected at {rep.failed_at}"
+
+
+# -- the corruptions the issue found accepted ---------------------------------------------------
+
+
+def test_a_result_that_says_established_is_checked() -> None:
+    # the kernel answers the SYN with RST+ACK, yet accept() returns a connection
+    text = LISTEN + (
+        "+0 < S 0:0(0) win 32792 <mss 1000>\n+0 > R. 0:0(0) ack 1\n+.1 < . 1:1(0) ack 1 win 257\n"
+        "+0 accept(3, ..., ...) = 4\n+0 write(4, ..., 10000) = 10000\n"
+        "+0 > P. 1:10001(10000) ack 1\n+.1 < . 1:1(0) ack 10001 win 257\n"
+    )
+    assert status(text) == "rejected at line 5"
+
+
+def test_a_recorded_call_does_not_drift_past_a_later_segment() -> None:
+    # listen() happened before the ACK and the SYN: the SYN must draw a SYN,ACK
+    text = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 listen(3, 1) = 0\n"
+        "+0 < . 0:0(0) ack 0 win 1000\n+0 > R 0:0(0)\n+0 < S 0:0(0) win 1000\n"
+        "+0 > R. 0:0(0) ack 1\n"
+    )
+    assert status(text) == "rejected at line 6"
+    # close() in SYN-SENT deletes the TCB: the late SYN,ACK draws a RST, not an ACK
+    closing = CONNECT + "+0 close(3) = 0\n+.1 < S. 0:0(0) ack 1 win 1000\n"
+    assert status(closing + "+0 > . 1:1(0) ack 1\n") == "rejected at line 7"
+    assert status(closing + "+0 > R 1:1(0)\n") == "accepted"
+
+
+def test_a_call_that_never_takes_effect_is_a_rejection() -> None:
+    # shutdown() owes a FIN; the script shows the peer's FIN answered, never ours
+    text = HANDSHAKE + "+0 shutdown(4, SHUT_WR) = 0\n+0 < F. 1:1(0) ack 1 win 257\n"
+    assert status(text + "+0 > . 1:1(0) ack 2\n") == "rejected at line 10"
+    assert status(text + "+0 > F. 1:1(0) ack 1\n+0 > . 2:2(0) ack 2\n") == "accepted"
+
+
+@pytest.mark.parametrize(
+    "calls, verdict",
+    [
+        ("+0 read(4, ..., 100) = 0\n", "rejected at line 8"),  # no FIN has arrived
+        ("+0 read(4, ..., 100) = -1 EAGAIN (Resource temporarily unavailable)\n", "accepted"),
+        ("+0 write(4, ..., 100) = -1 EPIPE (Broken pipe)\n", "rejected at line 8"),
+        ("+0 write(4, ..., 100) = -1 ECONNRESET (Reset)\n", "rejected at line 8"),
+        ("+0 < R. 1:1(0) ack 1 win 0\n+0 read(4, ..., 100) = -1 ECONNRESET (Reset)\n", "accepted"),
+        ("+0 < F. 1:1(0) ack 1 win 257\n+0 > . 1:1(0) ack 2\n+0 read(4, ..., 9) = 0\n", "accepted"),
+    ],
+)
+def test_call_results_are_checked_against_the_endpoint(calls: str, verdict: str) -> None:
+    assert status(HANDSHAKE + calls) == verdict
+
+
+def test_a_blocking_call_returns_after_the_events_of_its_span() -> None:
+    text = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+0...0.2 connect(3, ..., ...) = 0\n+0 > S 0:0(0) <...>\n"
+        "+.1 < S. 0:0(0) ack 1 win 1000\n+0 > . 1:1(0) ack 1\n+.5 close(3) = 0\n"
+        "+0 > F. 1:1(0) ack 1\n"
+    )
+    assert status(text) == "accepted"
+    refused = text.replace("< S. 0:0(0) ack 1", "< R. 0:0(0) ack 1").replace(
+        "+0 > . 1:1(0) ack 1\n", ""
+    )
+    assert status(refused).startswith("rejected")  # connect() = 0, but the SYN was refused
+    assert (
+        status(
+            refused.replace("= 0\n", "= -1 ECONNREFUSED (Connection refused)\n", 1).split("+.5")[0]
+        )
+        == "accepted"
+    )
+
+
+def test_replies_come_in_order() -> None:
+    # the FIN owed by close() cannot be skipped for a later segment
+    text = HANDSHAKE + "+0 close(4) = 0\n+0 < P. 1:11(10) ack 1 win 257\n+0 > R 1:1(0)\n"
+    assert status(text) == "rejected at line 10"
+
+
+# -- what real kernels do -----------------------------------------------------------------------
+
+
+def test_loss_recovery_may_resend_any_unacknowledged_segment() -> None:
+    sent = HANDSHAKE + (
+        "+0 write(4, ..., 3000) = 3000\n+0 > . 1:1001(1000) ack 1\n+0 > . 1001:2001(1000) ack 1\n"
+        "+0 > P. 2001:3001(1000) ack 1\n+.1 < . 1:1(0) ack 1001 win 257\n"
+    )
+    # fast retransmit of the second segment, repacketized, then the third
+    assert status(sent + "+0 > . 1001:1501(500) ack 1\n+0 > . 2001:3001(1000) ack 1\n") == (
+        "accepted"
+    )
+    assert status(sent + "+0 > . 1:1001(1000) ack 1\n") == "rejected at line 13"  # acknowledged
+    assert status(sent + "+0 > . 1001:2001(1000) ack 2\n") == "rejected at line 13"  # ACK wrong
+    assert status(sent + "+0 > . 3001:3101(100) ack 1\n") == "rejected at line 13"  # unwritten
+
+
+def test_more_text_than_the_exploration_bounds_is_checked() -> None:
+    lines = [f"+0 > . {1 + 100 * k}:{101 + 100 * k}(100) ack 1\n" for k in range(12)]
+    text = HANDSHAKE + "+0 write(4, ..., 1200) = 1200\n" + "".join(lines)
+    assert status(text + "+.1 < . 1:1(0) ack 1201 win 257\n") == "accepted"
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_no_fixture_is_rejected(path: Path) -> None:
+    assert packetdrill.check_script(packetdrill.read(path)).status != "rejected"
+
+
+# -- packetdrill's syntax -----------------------------------------------------------------------
+
+
+def test_packetdrills_syntax_is_read() -> None:
+    sc = script.parse(
+        "--tolerance_usecs=20000\n"
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+        "+.1...0.352 connect(3, ..., ...) = 0\n"
+        "+0 sendto(3, ..., 1000, MSG_FASTOPEN,\n      ..., ...) = 1000\n"
+        "+0 > SEWA 0:0(0) <mss 1460,FO abcd>\n"
+        "+0 < [ect0] S.E 0:0(0) ack 1 win 100\n"
+        "+0 > udp(1400)\n"
+        "+0 < encap psp spi 7 . 1:1(0) ack 1 win 50000\n"
+        "+0 psp_rx_assoc(3, {spi=7}) = 0\n"
+        "+0 %{ assert tcpi_rto == 200000 }%\n"
+        "* > . 1:1(0) ack 1 <...>\n",
+        "s.pkt",
+    )
+    conn = sc.events[1]
+    assert isinstance(conn, script.Syscall) and (conn.at, conn.until) == (100_000, 352_000)
+    send = sc.events[2]
+    assert isinstance(send, script.Syscall) and send.args[3] == "MSG_FASTOPEN"
+    kinds = [type(e).__name__ for e in sc.events]
+    assert kinds == ["Syscall"] * 3 + ["Packet"] * 4 + ["Syscall", "Command", "Packet"]
+    syn = sc.events[4]
+    assert isinstance(syn, script.Packet) and syn.ip == "ect0" and syn.flags == "S.E"
+    assert [e.proto for e in sc.events if isinstance(e, script.Packet)][2] == "udp"
+    assert packetdrill.interpret(sc).out is not None  # Fast Open, by name
+
+
+def test_unknown_calls_are_named_and_skipped() -> None:
+    text = CONNECT + "+0 frobnicate(3) = 0\n+.1 < S. 0:0(0) ack 1 win 1000\n+0 > . 1:1(0) ack 1\n"
+    rep = packetdrill.check_script(packetdrill.parse(text))
+    assert rep.accepted and "skipped (unknown to the model): frobnicate() at line 5" in rep.notes
+
+
+# -- a suite in one go, bad input ---------------------------------------------------------------
+
+
+def test_a_folder_is_checked_in_one_run_with_a_summary_and_junit(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "good.pkt").write_text(HANDSHAKE)
+    (tmp_path / "bad.pkt").write_text(HANDSHAKE + "+0 read(4, ..., 100) = 0\n")
+    (tmp_path / "broken.pkt").write_text("0 < S 0:0(0) win 1\n+0 > XQ 0:0(0)\n")
+    (tmp_path / "zero.pcap").write_bytes(b"\0" * 64)
+    xml, js = tmp_path / "r.xml", tmp_path / "r.json"
+    res = runner.invoke(app, ["conform", str(tmp_path), "--junit", str(xml), "--json", str(js)])
+    assert res.exit_code == 2, res.output  # two files could not be read: the run is incomplete
+    assert "broken.pkt: line 2: 'XQ' is not a set of TCP flags" in res.output
+    assert "zero.pcap" in res.output and "Traceback" not in res.output
+    assert "good.pkt: kernel: ACCEPTED" in res.output
+    assert "4 traces: 1 accepted, 0 out of scope, 1 rejected (the result of a call" in res.output
+    assert res.output.rstrip().endswith("2 unreadable") or "2 unreadable" in res.output
+    suite = ET.parse(xml).getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "2")
+    doc = json.loads(js.read_text())
+    assert sorted(d["status"] for d in doc) == ["accepted", "error", "error", "rejected"]
+
+
+CLOSING = HANDSHAKE + "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n"
+LINES = [line + "\n" for line in CLOSING.split("\n")]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["delete", "duplicate", "swap", "truncate", "number", "byte"]),
+            st.integers(0, len(LINES) - 1),
+            st.integers(0, 1 << 33),
+        ),
+        max_size=4,
+    )
+)
+def test_mutated_scripts_get_a_documented_exit_and_no_traceback(
+    edits: list[tuple[str, int, int]], tmp_path: Path
+) -> None:
+    lines = list(LINES)
+    for op, k, n in edits:
+        k %= max(1, len(lines))
+        if not lines:
+            break
+        if op == "delete":
+            del lines[k]
+        elif op == "duplicate":
+            lines.insert(k, lines[k])
+        elif op == "swap" and k + 1 < len(lines):
+            lines[k], lines[k + 1] = lines[k + 1], lines[k]
+        elif op == "truncate":
+            lines[k] = lines[k][: n % (len(lines[k]) + 1)]
+        elif op == "number":
+            lines[k] = "".join(str(n) if c.isdigit() and i % 3 == 0 else c
+                               for i, c in enumerate(lines[k]))  # fmt: skip
+        else:
+            text = lines[k]
+            i = n % (len(text) + 1)
+            lines[k] = text[:i] + chr(n % 128) + text[i + 1 :]
+    path = tmp_path / "m.pkt"
+    path.write_text("".join(lines))
+    out = tmp_path / "m.json"
+    res = runner.invoke(app, ["conform", str(path), "--json", str(out)])
+    assert res.exit_code in (0, 1, 2), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert "Traceback" not in res.output
+    if out.exists():
+        json.loads(out.read_text())
