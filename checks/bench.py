@@ -88,7 +88,68 @@ def main(argv: list[str]) -> int:
         z3_bench(quick="--quick" in argv)
     if "--no-grid" not in argv:
         grid_bench(quick="--quick" in argv)
+    if "--no-conform" not in argv:
+        conform_bench()
     return 0
+
+
+#: How many packetdrill scripts the suite figure checks in one run (issue 17's target: 250 in
+#: at most 15 s on a 2-core machine).
+SUITE = 250
+
+
+def conform_bench() -> None:
+    """A packetdrill suite in one go: `tcpspec conform DIR --junit`, a fresh process, the
+    model's generated tests (testgen) written out as 250 script files; and the negative control
+    over the accepted ones (every corruption of one kernel event, and how many are rejected)."""
+    import dataclasses
+    import subprocess
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from tcpspec.checks.conformance import control, packetdrill, testgen
+    from tcpspec.checks.conformance.conform import Outcome
+    from tcpspec.checks.conformance.endpoint import Event
+
+    scripts = [g for s in sorted(testgen.SETUPS) for g in testgen.generate(s)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(SUITE):
+            g = scripts[k % len(scripts)]
+            (Path(tmp) / f"{k:03d}-{g.name}").write_text(g.text)
+        t0 = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "tcpspec", "conform", tmp, "--junit", f"{tmp}/junit.xml"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = time.perf_counter() - t0
+    last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr.strip()
+    console().print(
+        f"conform, a suite in one process: {SUITE} packetdrill scripts in {seconds:.1f} s "
+        f"({SUITE / seconds:.0f} scripts/s, start-up included, exit {run.returncode}): {last}"
+    )
+    seg = seg_caught = calls = calls_caught = 0
+    sample = scripts[:: max(1, len(scripts) // 60)]
+    for g in sample:
+        sc = packetdrill.parse(g.text, g.name)
+        if not packetdrill.check_script(sc).accepted:
+            continue
+
+        def check(events: list[Event], sc: packetdrill.Script = sc) -> Outcome:
+            return packetdrill.check_script(dataclasses.replace(sc, events=events))
+
+        got = control.count([list(sc.events)], check)
+        seg, seg_caught = seg + got[0], seg_caught + got[1]
+        calls, calls_caught = calls + got[2], calls_caught + got[3]
+    console().print(
+        f"conform, negative control over {len(sample)} generated scripts: "
+        f"{seg_caught} of {seg} segment corruptions rejected at the segment, "
+        f"{calls_caught} of {calls} call corruptions (deleted, moved) rejected; the others are "
+        "corruptions the model still explains (for the fixtures, tests/test_endpoint.py names "
+        "why each is still TCP)"
+    )
 
 
 def _explore_stats(scenario: str, b: Bounds) -> Stats:

@@ -255,3 +255,112 @@ def test_mutated_scripts_get_a_documented_exit_and_no_traceback(
     assert "Traceback" not in res.output
     if out.exists():
         json.loads(out.read_text())
+
+
+# -- captures -----------------------------------------------------------------------------------
+
+
+def _capture(segments: list[tuple[bool, int, int, int, bytes]]) -> bytes:
+    """A capture of 10.0.0.1:1000 (client) and 10.0.0.2:80: (from client, seq, ack, flags, text)."""
+    from tcpspec.checks.conformance.pcap import ethernet, ipv4_tcp, pcap_image
+
+    frames = []
+    for k, (client, seq, ack, flags, text) in enumerate(segments):
+        src, dst, sp, dp = ("10.0.0.1", "10.0.0.2", 1000, 80)
+        if not client:
+            src, dst, sp, dp = dst, src, dp, sp
+        frames.append(
+            (1.0 + k, ethernet(ipv4_tcp(src, dst, sp, dp, seq, ack, flags, text), client))
+        )
+    return pcap_image(frames)
+
+
+SYN, ACK, URG = 0x02, 0x10, 0x20
+
+
+def test_a_capture_beyond_the_exploration_bounds_is_checked(tmp_path: Path) -> None:
+    """Ten SYNs (nine retransmissions) and no answer: checked, never a BoundsError."""
+    path = tmp_path / "syns.pcap"
+    path.write_bytes(_capture([(True, 7, 0, SYN, b"")] * 10))
+    for extra in ([], ["--endpoint", "10.0.0.1"]):
+        res = runner.invoke(app, ["conform", str(path), *extra])
+        assert res.exit_code == 0 and "ACCEPTED" in res.output, res.output
+
+
+def test_urgent_data_in_a_capture_is_out_of_scope(tmp_path: Path) -> None:
+    path = tmp_path / "urg.pcap"
+    path.write_bytes(
+        _capture(
+            [
+                (True, 7, 0, SYN, b""),
+                (False, 70, 8, SYN | ACK, b""),
+                (True, 8, 71, ACK, b""),
+                (True, 8, 71, ACK | URG, b"x"),
+            ]
+        )
+    )
+    for extra in ([], ["--endpoint", "10.0.0.1"]):
+        res = runner.invoke(app, ["conform", str(path), *extra])
+        assert res.exit_code == 0 and "OUT OF SCOPE (urgent" in res.output, res.output
+
+
+GOOD = _capture(
+    [(True, 7, 0, SYN, b""), (False, 70, 8, SYN | ACK, b""), (True, 8, 71, ACK, b""),
+     (True, 8, 71, ACK | 0x01, b""), (False, 71, 9, ACK | 0x01, b""), (True, 9, 72, ACK, b"")]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(["byte", "truncate", "delete", "duplicate"]),
+                  st.integers(0, len(GOOD) - 1), st.integers(0, 255)),
+        max_size=4,
+    )
+)  # fmt: skip
+def test_mutated_captures_get_a_documented_exit_and_no_traceback(
+    edits: list[tuple[str, int, int]], tmp_path: Path
+) -> None:
+    data = bytearray(GOOD)
+    for op, k, v in edits:
+        k %= max(1, len(data))
+        if op == "byte" and data:
+            data[k] = v
+        elif op == "truncate":
+            del data[k:]
+        elif op == "delete":
+            del data[k : k + v % 16 + 1]
+        else:
+            data[k:k] = data[k : k + v % 64]
+    path = tmp_path / "m.pcap"
+    path.write_bytes(bytes(data))
+    out = tmp_path / "m.json"
+    for extra in ([], ["--endpoint", "10.0.0.1"]):
+        res = runner.invoke(app, ["conform", str(path), "--json", str(out), *extra])
+        assert res.exit_code in (0, 1, 2), res.output
+        assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+        if out.exists():
+            json.loads(out.read_text())
+
+
+def test_the_readmes_conform_commands_print_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each `$ tcpspec testgen` / `$ tcpspec conform ... | tail -1` of the README, run: its last
+    line is the line the README shows."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    pairs = re.findall(r"^\$ (tcpspec (?:conform|testgen) [^\n]*)\n([^$`\n][^\n]*)$", readme, re.M)
+    assert len(pairs) >= 4, pairs
+    for name in ("tests",):
+        (tmp_path / name).symlink_to(Path(__file__).parent.parent / name)
+    monkeypatch.chdir(tmp_path)  # `gen` is written here, the fixtures are read through a link
+    for command, shown in pairs:
+        argv = shlex.split(command.split("|")[0])[1:]
+        res = runner.invoke(app, argv)
+        assert res.exit_code == 0, (command, res.output)
+        assert res.output.strip().splitlines()[-1] == shown, command

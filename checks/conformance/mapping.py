@@ -221,11 +221,11 @@ def _ack_class(ack_w: int, me: Endpoint, sp: Spaces) -> int | Unmapped:
         return me.snd_nxt + 1
     if signed(ack_w - una_w) <= 0:
         return me.snd_una - 1
-    return Unmapped(
-        "its acknowledgment falls inside text the endpoint sent, not at a segment boundary "
-        "(a partial acknowledgment)",
-        "resegmented",
-    )
+    # strictly inside the unacknowledged text: a partial acknowledgment of a unit. The model
+    # counts text in units; it reads the ACK as acknowledging no whole unit (SEG.ACK = SND.UNA,
+    # a duplicate), which changes nothing but SND.UNA's bytes: what follows (a resend from
+    # inside the unit, the ACK of the rest) is read as before
+    return me.snd_una
 
 
 def learned(before: Endpoint, after: Endpoint, part: Part) -> Spaces:

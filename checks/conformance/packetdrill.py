@@ -389,7 +389,7 @@ class _Reader:
 
 def _tos_ecn(ip: str) -> bool:
     tos = re.search(r"(?:tos|class)\s+(0x[0-9a-f]+|\d+)", ip)
-    return bool(tos and int(tos.group(1), 0) & 3)
+    return bool(tos and (syntax.number(tos.group(1)) or 0) & 3)
 
 
 def _lt(a: int, b: int) -> bool:
@@ -401,10 +401,7 @@ def _le(a: int, b: int) -> bool:
 
 
 def _int(text: str) -> int | None:
-    try:
-        return int(text, 0)
-    except ValueError:
-        return None
+    return syntax.number(text)
 
 
 def interpret(typed: syntax.Script, rules: Rules = TCP) -> Script:

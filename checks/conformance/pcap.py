@@ -57,6 +57,7 @@ class Observed:
     ackno: int
     dlen: int  # payload bytes
     cut: int = 0  # bytes of it the capture does not hold (cut by the snapshot length)
+    urg: bool = False  # the URG flag (urgent data: out of scope)
 
     def flags(self) -> str:
         return flags_text(self)
@@ -102,6 +103,7 @@ def _tcp(t: float, src: str, dst: str, tcp: bytes, length: int) -> Observed | No
         ackno=ackno,
         dlen=total - hlen,
         cut=max(0, total - len(tcp)),
+        urg=bool(flags & 0x20),
     )
 
 

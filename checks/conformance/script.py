@@ -89,10 +89,7 @@ class Syscall:
     @property
     def value(self) -> int | None:
         """The result as a number, None for ``...`` or an expression."""
-        try:
-            return int(self.result, 0)
-        except ValueError:
-            return None
+        return number(self.result)
 
 
 @dataclass(frozen=True)
@@ -243,10 +240,20 @@ _SEQ = re.compile(r"^(\d+):(\d+)\((\d+)\)$")
 _FLAGS = re.compile(r"^[.FSRPEWAU0-7]+$")
 
 
+def number(word: str) -> int | None:
+    """A decimal or 0x hexadecimal number as packetdrill writes one (None: not a number)."""
+    w = word.strip()
+    if re.fullmatch(r"-?\d+", w):
+        return int(w)
+    if re.fullmatch(r"-?0[xX][0-9a-fA-F]+", w):
+        return int(w, 16)
+    return None
+
+
 def _number(word: str, name: str, line: int, what: str, top: int) -> int:
     if not re.fullmatch(r"\d+|0x[0-9a-fA-F]+", word):
         raise ScriptError(name, line, f"{what} must be a number (got {word[:20]!r})")
-    v = int(word, 0)
+    v = int(word, 16) if word.startswith("0x") else int(word)
     if v > top:
         raise ScriptError(name, line, f"{what} {word[:20]} is out of range (at most {top})")
     return v
