@@ -50,7 +50,7 @@ from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import Bounds, Model, Side, World
 from tcpspec.spec.rules import Ctx, Rules
 from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
-from tcpspec.spec.states import State
+from tcpspec.spec.states import Reason, State
 
 #: Give up when one gap between two observed events needs more nodes than this.
 MAX_NODES = 100_000
@@ -490,11 +490,17 @@ class _Search:
             )
         return rep
 
+    def _would_send_syn(self, ev: Wire, nodes: list[_Node]) -> bool:
+        """Would some node send ``ev`` had it no text (a SYN the endpoint may send here)?"""
+        bare = replace(ev, dlen=0)
+        return any(self.emit(n, bare, p) for n in nodes for p in parts(bare)[:1])
+
     def _why(self, ev: Event, nodes: list[_Node]) -> tuple[str, str]:
         if isinstance(ev, Call):
             return "no run of the model endpoint can make this call here", ""
         owing = [n for n in nodes if n.owed]
-        if ev.syn and ev.dlen:
+        if ev.syn and ev.dlen and not ev.inbound and self._would_send_syn(ev, nodes):
+            # the SYN itself is what the endpoint may send here: the data on it is Fast Open
             return "it carries data on a SYN", "data-on-syn"
         k = self.events.index(ev)
         before = [e for e in self.events[:k] if isinstance(e, Wire)]
@@ -514,7 +520,7 @@ class _Search:
         # text resent from inside what was sent, with ACK=RCV.NXT, that joins new text to it
         # (a resend alone is explained: `mapping.resent`); a wrong ACK is no excuse
         inside = [
-            n for n in nodes if _inside_sent(ev, n.sp)
+            n for n in nodes if _inside_sent(ev, n.sp) and _joins_new_text(ev, n)
             and (ev.ackno is None or ev.ackno % MOD == _wire(n.sp.rcv, n.ep.rcv_nxt))
         ]  # fmt: skip
         if inside:
@@ -577,8 +583,12 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
     """An unexplained segment the endpoint sent that shows a behaviour the model leaves out."""
     if ev.inbound:
         return None
-    syns = [e.seq for e in before if e.inbound and e.syn and not e.ack]
-    ended = any(n.ep.st in (State.TIME_WAIT, State.CLOSED) for n in nodes)
+    syns = [e.seq for e in before if e.inbound and e.syn and not e.ack and not e.rst]
+    # a connection that existed and is over (a never-opened CLOSED endpoint ended nothing)
+    ended = any(
+        n.ep.st == State.TIME_WAIT or (n.ep.st == State.CLOSED and n.ep.reason != Reason.NONE)
+        for n in nodes
+    )
     if ev.syn and ev.ack and len(syns) > 1 and ended:
         # the connection is over, and a listener (or TIME-WAIT, RFC 6191) takes a new SYN
         return (
@@ -640,6 +650,15 @@ def _covers(w: Wire, e: Expect) -> bool:
     if not w.ack or w.ackno is None:
         return True
     return any(signed(w.ackno - a) >= 0 for a in e.acks) or not e.acks
+
+
+def _joins_new_text(w: Wire, n: _Node) -> bool:
+    """``w`` carries text, no SYN or RST, and reaches beyond all the endpoint sent: a resend
+    that joins new text to old (legal, RFC 1122 4.2.2.15, but off the model's unit grid)."""
+    top = _wire(n.sp.snd, n.ep.snd_nxt)
+    if not w.dlen or w.syn or w.rst or top is None:
+        return False
+    return signed(w.seq + w.dlen - top) > 0
 
 
 def _inside_sent(w: Wire, sp: Spaces) -> bool:
