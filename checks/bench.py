@@ -109,8 +109,8 @@ def conform_bench() -> None:
     from pathlib import Path
 
     from tcpspec.checks.conformance import control, packetdrill, testgen
-    from tcpspec.checks.conformance.conform import Outcome
     from tcpspec.checks.conformance.endpoint import Event
+    from tcpspec.checks.conformance.report import Outcome
 
     scripts = [g for s in sorted(testgen.SETUPS) for g in testgen.generate(s)]
     with tempfile.TemporaryDirectory() as tmp:

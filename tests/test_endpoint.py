@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tcpspec.checks.conformance import control, endpoint, mapping, packetdrill, testgen
-from tcpspec.checks.conformance.conform import OUT
 from tcpspec.checks.conformance.mapping import PEER_ISS, Spaces, Wire
 from tcpspec.checks.conformance.pcap import connections, read
+from tcpspec.checks.conformance.report import OUT
 from tcpspec.cli import app
 from tcpspec.spec.build import TCP
 from tcpspec.spec.endpoint import Endpoint

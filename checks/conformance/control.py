@@ -14,9 +14,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tcpspec.checks.conformance.conform import Outcome
 from tcpspec.checks.conformance.endpoint import Call, Event
 from tcpspec.checks.conformance.mapping import Wire
+from tcpspec.checks.conformance.report import Outcome
 
 
 @dataclass(frozen=True)

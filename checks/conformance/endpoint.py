@@ -28,7 +28,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from tcpspec.checks.conformance.conform import OUT, Outcome, unmodelled_flag
 from tcpspec.checks.conformance.mapping import (
     MOD,
     Expect,
@@ -45,6 +44,7 @@ from tcpspec.checks.conformance.mapping import (
     signed,
 )
 from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
+from tcpspec.checks.conformance.report import OUT, Outcome, Row, unmodelled_flag
 from tcpspec.spec.build import TCP
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import Bounds, Model, Side, World
@@ -81,15 +81,6 @@ class Call:
 
 
 Event = Wire | Call
-
-
-@dataclass(frozen=True)
-class Row:
-    where: str
-    observed: str
-    model: str
-    cases: tuple[str, ...]
-    state: str
 
 
 @dataclass(frozen=True)
@@ -147,11 +138,7 @@ class EndpointReport(Outcome):
                 f"{self.failed_segment}",
                 f"  {self.reason}",
             ]
-        for r in self.rows:
-            lines.append(
-                f"  {r.where:<8} {r.observed:<44} = {r.model:<30} [{', '.join(r.cases)}] "
-                f"-> {r.state}"
-            )
+        lines += [r.text() for r in self.rows]
         if self.states:
             lines.append(f"  endpoint passed: {' -> '.join(self.states)}")
         for n in self.notes:

@@ -23,7 +23,7 @@ endpoint, as packetdrill means them:
   a call this module does not know is named in the report and skipped.
 
 Behaviours the model leaves out (TCP Fast Open, ECN, urgent data, ICMP, other protocols, several
-connections, TCP-MD5, PSP) make the script OUT OF SCOPE by name (`conform.OUT`).
+connections, TCP-MD5, PSP) make the script OUT OF SCOPE by name (`report.OUT`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ QUIET_CALLS = frozenset(
 
 @dataclass(frozen=True)
 class Unsupported:
-    """The script shows a behaviour the model leaves out (a key of `conform.OUT`)."""
+    """The script shows a behaviour the model leaves out (a key of `report.OUT`)."""
 
     name: str
     where: str

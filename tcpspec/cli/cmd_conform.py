@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from tcpspec.checks.conformance.conform import Assume, Outcome, check_file
+from tcpspec.checks.conformance.conform import Assume, check_file
+from tcpspec.checks.conformance.report import Outcome
 from tcpspec.cli.app import app, check_output, fail
 from tcpspec.cli.cmd_endpoint import SUFFIXES, check_all, endpoint_files, expand, report
 

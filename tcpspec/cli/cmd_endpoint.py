@@ -15,11 +15,12 @@ from typing import Any
 
 import typer
 
-from tcpspec.checks.conformance.conform import OUT, ConformError, Outcome
+from tcpspec.checks.conformance.conform import ConformError
 from tcpspec.checks.conformance.endpoint import EndpointError, check_capture
 from tcpspec.checks.conformance.packetdrill import ScriptError, check_script
 from tcpspec.checks.conformance.packetdrill import read as read_script
 from tcpspec.checks.conformance.pcap import CaptureError
+from tcpspec.checks.conformance.report import OUT, Outcome
 from tcpspec.cli.app import write_json, write_text
 from tcpspec.cli.render import plural
 
