@@ -364,3 +364,32 @@ def test_the_readmes_conform_commands_print_what_it_shows(
         res = runner.invoke(app, argv)
         assert res.exit_code == 0, (command, res.output)
         assert res.output.strip().splitlines()[-1] == shown, command
+
+
+def test_the_conformance_pages_show_what_the_commands_print(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The site's conformance page, in both languages: each `$ tcpspec conform ...` block is what
+    the command prints, whole (or its last line, for `| tail -1`)."""
+    import re
+    import shlex
+
+    root = Path(__file__).parent.parent
+    monkeypatch.chdir(root)
+    for page in ("conformance.md", "conformance.ko.md"):
+        text = (root / "docs" / page).read_text(encoding="utf-8")
+        blocks = re.findall(r"```text\n\$ (tcpspec conform [^\n]*)\n(.*?)```", text, re.S)
+        assert len(blocks) == 3, page
+        for command, shown in blocks:
+            res = runner.invoke(app, shlex.split(command.split("|")[0])[1:])
+            out = res.output if "tail -1" not in command else res.output.splitlines()[-1] + "\n"
+            assert out == shown, (page, command)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURES / "packetdrill-rejected").glob("*.pkt")), ids=lambda p: p.name
+)
+def test_broken_kernels_are_rejected_where_they_break(path: Path) -> None:
+    (line,) = [ln for ln in path.read_text().splitlines() if "expected: rejected at" in ln]
+    rep = packetdrill.check_script(packetdrill.read(path))
+    assert f"rejected at {rep.failed_at}" == line.split("expected: ")[1], rep.text()

@@ -316,12 +316,13 @@ class _Search:
             nodes = out
         return nodes
 
-    def call(self, n: _Node, c: Call) -> _Node:
-        """A recorded call: it waits until its case is enabled (the closure fires it)."""
+    def call(self, n: _Node, c: Call, row: bool = True) -> _Node:
+        """A recorded call: it waits until its case is enabled (the closure fires it). A call
+        no case carries out is a row of its own (``row``: unless its result makes one)."""
         released = n.released or c.releases
         if not c.cases:
-            row = Row(c.where, c.text, "", (), n.ep.st.name)
-            return _Node(n.ep, n.sp, n.owed, n.waiting, n, row, released)
+            shown = Row(c.where, c.text, "", (), n.ep.st.name) if row else None
+            return _Node(n.ep, n.sp, n.owed, n.waiting, n, shown, released)
         return _Node(n.ep, n.sp, n.owed, (*n.waiting, c), n, None, released)
 
     def emit(self, n: _Node, w: Wire, piece: tuple[int, int, bool, bool]) -> list[_Node]:
@@ -412,7 +413,8 @@ class _Search:
             nxt: list[_Node] = []
             if isinstance(ev, Call) and ev.holds is not None:
                 # the call takes effect, then its result says what the endpoint is in
-                done = self.settled(self.closure([self.call(n, ev) for n in nodes], where))
+                made = [self.call(n, ev, row=False) for n in nodes]
+                done = self.settled(self.closure(made, where))
                 nxt = [n for n in done if ev.holds(self.as_called(n))]
                 if not nxt:
                     return self._fail(
