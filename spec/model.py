@@ -113,6 +113,7 @@ class Side:
     start_seq: int = 0
     rst_ack: bool = False  # ABORT's reset carries ACK=RCV.NXT, as Linux sends it (3.10.5)
     full_close: bool = False  # its CLOSE is close(): no more reading (RFC 1122 4.2.2.13)
+    early_close: bool = False  # it may CLOSE before ESTABLISHED (a sockets application)
 
 
 class World(NamedTuple):

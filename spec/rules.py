@@ -59,6 +59,10 @@ class Case:
     #: "SEND", "CLOSE", "ABORT"); "" for arrivals and timeouts. A trace that records the
     #: application's calls (a packetdrill script) fires these cases only at a recorded call.
     call: str = ""
+    #: The call waits for the SENDs made before it (3.10.4: "queue this until all preceding
+    #: SENDs have been segmentized"): a trace that records the calls lets it wait, made but not
+    #: yet carried out; any other recorded call takes effect where the trace shows it.
+    queues: bool = False
     #: The case applies only to a socket its application has closed ("orphaned", as Linux
     #: says): a trace that records the calls fires it only after the recorded close().
     orphaned: bool = False

@@ -37,32 +37,32 @@ USER: tuple[Case, ...] = (
          "form a FIN segment and send it. In any case, enter FIN-WAIT-1 state.",
          ST({S.ESTABLISHED}), lambda c: And(c.side.closes, c.me.sent == c.side.data),
          lambda c: dict(st=S.FIN_WAIT_1, snd_nxt=c.me.snd_nxt + 1,
-                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt)), call="CLOSE"),
+                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt)), call="CLOSE", queues=True),
     Case("user.close_close_wait", "3.10.4",
          "CLOSE, CLOSE-WAIT: queue this request until all preceding SENDs have been "
          "segmentized; then send a FIN segment, enter LAST-ACK state.",
          ST({S.CLOSE_WAIT}), lambda c: And(c.side.closes, c.me.sent == c.side.data),
          lambda c: dict(st=S.LAST_ACK, snd_nxt=c.me.snd_nxt + 1,
-                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt)), call="CLOSE"),
+                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt)), call="CLOSE", queues=True),
     # CLOSE before the connection is established. The scenarios' applications close only once
-    # ESTABLISHED; a sockets application (Side.full_close: it calls close()) may close at once.
+    # ESTABLISHED; a sockets application (Side.early_close) may close at once.
     Case("user.close_listen", "3.10.4",
          "CLOSE, LISTEN: any outstanding RECEIVEs are returned with \"error: closing\" "
          "responses. Delete TCB, enter CLOSED state, and return.",
-         ST({S.LISTEN}), lambda c: c.side.full_close,
+         ST({S.LISTEN}), lambda c: c.side.early_close,
          lambda c: dict(st=S.CLOSED, reason=Reason.ABORT), call="CLOSE"),
     Case("user.close_syn_sent", "3.10.4",
          "CLOSE, SYN-SENT: delete the TCB and return \"error: closing\" responses to any "
          "queued SENDs, or RECEIVEs (no segment is sent; a late SYN,ACK is answered from "
          "CLOSED).",
-         ST({S.SYN_SENT}), lambda c: c.side.full_close,
+         ST({S.SYN_SENT}), lambda c: c.side.early_close,
          lambda c: dict(st=S.CLOSED, reason=Reason.ABORT), call="CLOSE"),
     Case("user.close_syn_received", "3.10.4",
          "CLOSE, SYN-RECEIVED: if no SENDs have been issued and there is no pending data to "
          "send, then form a FIN segment and send it, and enter FIN-WAIT-1 state.",
-         ST({S.SYN_RECEIVED}), lambda c: And(c.side.full_close, c.me.sent == 0),
+         ST({S.SYN_RECEIVED}), lambda c: And(c.side.early_close, c.me.sent == 0),
          lambda c: dict(st=S.FIN_WAIT_1, snd_nxt=c.me.snd_nxt + 1,
-                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt)), call="CLOSE"),
+                        emit=FIN(c.me.snd_nxt, c.me.rcv_nxt)), call="CLOSE", queues=True),
     Case("user.abort_reset", "3.10.5",
          "ABORT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT: send a reset "
          "segment <SEQ=SND.NXT><CTL=RST>, delete the TCB, enter CLOSED.",

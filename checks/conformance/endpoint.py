@@ -54,6 +54,9 @@ from tcpspec.spec.states import Reason, State
 
 #: Give up when one gap between two observed events needs more nodes than this.
 MAX_NODES = 100_000
+#: The least retransmission timeout of a real stack (Linux's TCP_RTO_MIN, microseconds; RFC
+#: 6298 (2.4) asks for 1 s): a timer cannot resend sooner after the last segment seen.
+MIN_RTO = 200_000
 #: Replies the endpoint may owe at once (a script may show them after later inbound lines;
 #: a run of pure ACKs, each covered by the next, may be long).
 MAX_OWED = 64
@@ -77,7 +80,8 @@ class Call:
     cases: frozenset[str]
     holds: Callable[[Endpoint], bool] | None = field(default=None, compare=False)
     says: str = ""
-    releases: bool = False  # the application lets go of the socket (close())
+    releases: bool = False  # the application lets go of the connection's socket (close())
+    at: int | None = None  # when it was made (a blocking call: when it returned), microseconds
 
 
 Event = Wire | Call
@@ -187,33 +191,45 @@ class _Search:
         # one endpoint, one run at a time: the ceilings that keep an exhaustive exploration in
         # memory do not apply (a script may send a hundred segments)
         self.m = Model((setup.side, _DUMMY), b, rules, limits=False)
+        # once the application has closed the socket (a recorded close()), its side is a
+        # sockets application that called close() (`Side.full_close`): text that arrives then
+        # draws a RST (RFC 1122 4.2.2.13); before, it is read
+        closed = replace(setup.side, full_close=True)
+        self.m_released = Model((closed, _DUMMY), b, rules, limits=False)
         self.dummy = self.m.initial().eps[1]
         self.called = rules.calls(*RECORDED_CALLS)
         # a packetdrill script checks nothing the kernel sends after its last outbound line
         outs = [k for k, e in enumerate(events) if isinstance(e, Wire) and not e.inbound]
         self.last_out = -1 if capture else max(outs, default=-1)
         self.unseen = False
+        self.timers = True  # may a timer have resent something the trace does not show?
+        last = events[self.last_out] if self.last_out >= 0 else None
+        self.last_out_at = last.at if isinstance(last, Wire) else None
 
     # -- steps of the endpoint -----------------------------------------------------------------
+
+    def model(self, n: _Node) -> Model:
+        """The model the node's endpoint follows: its application holds the socket, or has
+        closed it."""
+        return self.m_released if n.released else self.m
 
     def _world(self, ep: Endpoint) -> World:
         return World((ep, self.dummy), ((), ()), 0)
 
-    def _ticks(self, ep: Endpoint) -> list[Endpoint]:
-        return [w.eps[0] for lab, w in self.m.successors(self._world(ep)) if lab.kind == "tick"]
+    def _ticks(self, n: _Node) -> list[Endpoint]:
+        moves = self.model(n).successors(self._world(n.ep))
+        return [w.eps[0] for lab, w in moves if lab.kind == "tick"]
 
     def _free(self, case: str) -> bool:
         return not (self.setup.calls and case in self.called)
 
     def queued(self, c: Call, ep: Endpoint) -> bool:
-        """A CLOSE waits for the SENDs before it (3.10.4: "queue this until all preceding SENDs
-        have been segmentized"): the call was made, its FIN follows the text. No other call
-        may wait: a recorded call takes effect where the trace shows it."""
-        return (
-            ep.sent < self.setup.side.data
-            and any(self.m.rules.case(k).call == "CLOSE" and ep.st in self.m.rules.case(k).states
-                    for k in c.cases)
-        )  # fmt: skip
+        """A call whose case queues (`Case.queues`: a CLOSE in SYN-RECEIVED, ESTABLISHED or
+        CLOSE-WAIT, 3.10.4) waits for the SENDs before it: the call was made, its FIN follows
+        the text. No other call waits: a recorded call takes effect where the trace shows it."""
+        return ep.sent < self.setup.side.data and any(
+            self.m.rules.case(k).queues and ep.st in self.m.rules.case(k).states for k in c.cases
+        )
 
     def as_called(self, n: _Node) -> Endpoint:
         """The endpoint as the application sees it: a CLOSE queued behind SENDs has been made
@@ -273,9 +289,9 @@ class _Search:
                         Row(c.where, c.text, "(no effect in this state)", (), n.ep.st.name),
                     )
                 )
-            for ep in self._ticks(n.ep):
+            for ep in self._ticks(n):
                 visit(_Node(ep, n.sp, n.owed, n.waiting, n, None))
-            for label, after, emit in self.m.local_moves(0, n.ep):
+            for label, after, emit in self.model(n).local_moves(0, n.ep):
                 case = label.cases[0]
                 if self.setup.calls and not n.released and self.m.rules.case(case).orphaned:
                     continue  # the application still holds the socket
@@ -289,7 +305,9 @@ class _Search:
                     )
                     row = Row(n.waiting[0].where, n.waiting[0].text, "", label.cases, after.st.name)
                     visit(_Node(after, sp, owed, n.waiting[1:], n, row))
-                elif (emit is None or self.unseen) and self._free(case):
+                elif (
+                    emit is None or (self.unseen and (label.kind != "timer" or self.timers))
+                ) and self._free(case):
                     visit(_Node(after, sp, n.owed, n.waiting, n, row))
         return list(seen.values())
 
@@ -303,7 +321,7 @@ class _Search:
                 if isinstance(got, Unmapped):
                     return got
                 for part in got:
-                    fired, after, emit = self.m.arrival(0, node.ep, part.seg)
+                    fired, after, emit = self.model(node).arrival(0, node.ep, part.seg)
                     sp = learned(node.ep, after, part)
                     owed = node.owed
                     if emit is not None:
@@ -366,7 +384,7 @@ class _Search:
         if again is not None:
             row = Row(w.where, w.text, f"out ({again})", (), n.ep.st.name)
             out.append(_Node(n.ep, n.sp, (), n.waiting, n, row))
-        for label, after, seg in self.m.local_moves(0, n.ep):
+        for label, after, seg in self.model(n).local_moves(0, n.ep):
             if seg is None or not self._free(label.cases[0]):
                 continue
             e = expect(seg, n.sp, label.cases)
@@ -384,7 +402,7 @@ class _Search:
             if n.owed:
                 got.add(f"{n.owed[0].describe()} (owed: {', '.join(n.owed[0].cases)})")
                 continue
-            for label, _after, seg in self.m.local_moves(0, n.ep):
+            for label, _after, seg in self.model(n).local_moves(0, n.ep):
                 if seg is not None and self._free(label.cases[0]):
                     got.add(f"{expect(seg, n.sp, label.cases).describe()} ({label.cases[0]})")
         return sorted(got)
@@ -399,6 +417,9 @@ class _Search:
         for k, ev in enumerate(self.events):
             where = ev.where
             self.unseen = k > self.last_out and not self.capture
+            self.timers = (
+                ev.at is None or self.last_out_at is None or ev.at - self.last_out_at >= MIN_RTO
+            )
             nodes = self.closure(frontier, where)
             if self.setup.calls:
                 settled = self.settled(nodes)
@@ -661,7 +682,14 @@ def _inside_sent(w: Wire, sp: Spaces) -> bool:
     return any(signed(a - first) < rel < signed(b - first) for a, b in pairs)
 
 
-def _side(active: bool, passive: bool, data: int, abort: bool, full_close: bool = False) -> Side:
+def _side(
+    active: bool,
+    passive: bool,
+    data: int,
+    abort: bool,
+    full_close: bool = False,
+    early_close: bool = False,
+) -> Side:
     iss, old = (CLIENT_ISS, OLD_CLIENT_ISS) if active else (SERVER_ISS, OLD_SERVER_ISS)
     return Side(
         "endpoint",
@@ -674,6 +702,7 @@ def _side(active: bool, passive: bool, data: int, abort: bool, full_close: bool 
         abort=abort,
         rst_ack=True,
         full_close=full_close,
+        early_close=early_close or full_close,
     )
 
 
@@ -694,8 +723,6 @@ def setups(
     events: list[Event],
     calls: list[Call] | None = None,
     linger: bool = False,
-    full_close: bool = False,
-    half_closed: bool = False,
     unseen_data: int = 0,
 ) -> list[Setup]:
     """The application behaviours worth trying, most likely first. With recorded calls the
@@ -704,20 +731,11 @@ def setups(
     data = data_units(events) + unseen_data
     if calls is not None:
         cases = {c for call in calls for c in call.cases}
-        active = "user.open_active" in cases
-        passive = "user.open_passive" in cases
+        active = bool(cases & TCP.calls("OPEN active"))
+        passive = bool(cases & TCP.calls("OPEN passive"))
         name = "connect()" if active else "listen()" if passive else "no socket"
-        out = [Setup(name, _side(active, passive, data, linger, full_close), True)]
-        if half_closed:
-            # text that arrived between shutdown() and close() was still read
-            out.append(
-                Setup(
-                    name + ", reading until close()",
-                    _side(active, passive, data, linger, False),
-                    True,
-                )
-            )
-        return out
+        # the application holds the socket until its recorded close() (`_Search.model`)
+        return [Setup(name, _side(active, passive, data, linger, early_close=True), True)]
     wires = [e for e in events if isinstance(e, Wire)]
     rst = any(e.rst for e in wires if not e.inbound)
     syn = next((e for e in wires if e.syn and not e.rst), None)
@@ -734,7 +752,11 @@ def setups(
     # a sockets application that calls close() (it may close before ESTABLISHED, and reads
     # nothing after it): tried when the readings above fail
     out += [
-        Setup(s.name + ", closed by close()", replace(s.side, full_close=True), False)
+        Setup(
+            s.name + ", closed by close()",
+            replace(s.side, full_close=True, early_close=True),
+            False,
+        )
         for s in out
         if s.side.active or s.side.passive
     ]

@@ -73,6 +73,7 @@ class Wire:
     #: bytes of text the application had written when the segment was sent (None: not known):
     #: an endpoint sends no text its application never wrote (RFC 9293 3.10.2)
     written: int | None = None
+    at: int | None = None  # when it was seen, microseconds from the trace's start, if known
 
 
 Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted

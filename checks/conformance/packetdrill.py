@@ -75,8 +75,6 @@ class Script:
     calls: list[Call] = field(default_factory=list)
     out: Unsupported | None = None  # the first out-of-scope behaviour, if any
     abort: bool = False  # some call is an ABORT
-    full_close: bool = False  # the connection is closed by close()
-    half_closed: bool = False  # ... after shutdown(SHUT_WR): text may arrive in between
     skipped: list[str] = field(default_factory=list)  # calls not known, named and skipped
     unseen_data: int = 0  # writes after the last outbound line: text nobody saw sent
 
@@ -158,7 +156,6 @@ class _Reader:
         self.fds: dict[int, str] = {}  # fd -> "socket", "listener" or "conn"
         self.linger: set[int] = set()
         self.accepted = False
-        self.half_closed = False
         self.read_closed = False  # shutdown(SHUT_RD): read() = 0 says nothing of a FIN
         self.peer_isn: int | None = None
         self.rcv_end = 0  # the end of the text that arrived in order (script numbers)
@@ -258,6 +255,7 @@ class _Reader:
                 text=p.text,
                 win=None if p.inbound else win,
                 written=None if p.inbound else self.written,
+                at=p.at,
             ),
             p.at,
         )
@@ -279,6 +277,10 @@ class _Reader:
             if any(x in joined for x in other) or "SOCK_STREAM" not in joined:
                 self.mark("not-tcp", where, "a socket that is not TCP")
             return self.quiet(c)
+        if fn in ("listen", "connect") and any(
+            k in ("conn", "listener") for f, k in self.fds.items() if f != fd
+        ):
+            self.mark("several-connections", where, f"a second socket in use ({fn})")
         if fn == "listen":
             if fd is not None:
                 self.fds[fd] = "listener"
@@ -323,7 +325,6 @@ class _Reader:
             how = args[1] if len(args) > 1 else ""
             if how in ("SHUT_WR", "SHUT_RDWR", "1", "2") and kind == "conn":
                 cases = self.rules.calls("CLOSE")
-                self.half_closed = True
             if how in ("SHUT_RD", "SHUT_RDWR", "0", "2"):
                 self.read_closed = True
         elif fn == "close":
@@ -335,8 +336,6 @@ class _Reader:
                 self.sc.abort = True
             elif kind == "conn":
                 cases = self.rules.calls("CLOSE")
-                self.sc.full_close = True
-                self.sc.half_closed = self.half_closed
             if fd is not None:
                 self.fds.pop(fd, None)
         elif fn == "setsockopt":
@@ -360,10 +359,12 @@ class _Reader:
         elif fn not in QUIET_CALLS:
             self.sc.skipped.append(f"{fn}() at {where}")
             return self.quiet(c)
-        self.record(c, where, cases, group, fn == "close" and kind in ("conn", "listener"))
+        # the application lets go of the connection's socket (not of a listener whose
+        # connection was accepted: that one lives on)
+        self.record(c, where, cases, group, fn == "close" and kind == "conn")
 
     def quiet(self, c: syntax.Syscall) -> None:
-        self.add(Call(f"line {c.line}", c.text, frozenset()), c.at)
+        self.add(Call(f"line {c.line}", c.text, frozenset(), at=c.at), c.at)
 
     def record(
         self, c: syntax.Syscall, where: str, cases: frozenset[str], group: str, releases: bool
@@ -371,19 +372,19 @@ class _Reader:
         key = _result_key(group, c) if group else None
         says, holds = RESULTS[key] if key is not None else ("", None)
         if c.until is None:
-            call = Call(where, c.text, cases, holds, says, releases)
+            call = Call(where, c.text, cases, holds, says, releases, c.at)
             self.add(call, c.at)
             if cases:
                 self.sc.calls.append(call)
             return
         # a blocking call: it takes effect now and returns at its end time
-        call = Call(where, c.text, cases, releases=releases)
+        call = Call(where, c.text, cases, releases=releases, at=c.at)
         self.add(call, c.at)
         if cases:
             self.sc.calls.append(call)
         if holds is not None:
             ret = Call(where, f"{c.name}() returns {c.result} {c.errno}".strip(), frozenset(),
-                       holds, says)  # fmt: skip
+                       holds, says, at=c.until)  # fmt: skip
             self.pending.append((c.until, ret))
 
 
@@ -439,7 +440,7 @@ def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
     rep = check(
         sc.events,
         "kernel",
-        setups(sc.events, sc.calls, sc.abort, sc.full_close, sc.half_closed, sc.unseen_data),
+        setups(sc.events, sc.calls, sc.abort, sc.unseen_data),
         rules,
         capture=False,
     )
