@@ -82,6 +82,9 @@ class Call:
     says: str = ""
     releases: bool = False  # the application lets go of the connection's socket (close())
     at: int | None = None  # when it was made (a blocking call: when it returned), microseconds
+    #: bytes of text the call wrote (a write()), None: not known (the endpoint's later text is
+    #: then not held to what was written)
+    wrote: int | None = 0
 
 
 Event = Wire | Call
@@ -162,6 +165,9 @@ class Setup:
     name: str
     side: Side
     calls: bool  # OPEN, CLOSE and ABORT happen only at recorded calls
+    #: the endpoint may probe (SO_KEEPALIVE set, or the peer offered a zero window): only
+    #: then is a segment at SND.UNA-1 a keep-alive or window probe rather than an error
+    probes: bool = True
 
 
 _DUMMY = Side("environment", SERVER_ISS, OLD_SERVER_ISS)  # CLOSED, no application: never moves
@@ -205,6 +211,25 @@ class _Search:
         self.timers = True  # may a timer have resent something the trace does not show?
         last = events[self.last_out] if self.last_out >= 0 else None
         self.last_out_at = last.at if isinstance(last, Wire) else None
+        # per event: the bytes the application had written by then (an endpoint sends no text
+        # its application never wrote, 3.10.2), and where the trace has shown a boundary of the
+        # endpoint's text (a resend starts at one)
+        self.written: list[int | None] = []
+        self.starts: list[frozenset[int]] = []
+        total: int | None = 0
+        shown: set[int] = set()
+        for e in events:
+            self.written.append(total if setup.calls else None)
+            self.starts.append(frozenset(shown))
+            if isinstance(e, Call):
+                total = None if total is None or e.wrote is None else total + e.wrote
+            elif e.inbound:
+                shown |= {x % MOD for x in e.sack}
+                if e.ack and e.ackno is not None:
+                    shown.add(e.ackno % MOD)
+            elif not e.inbound:
+                shown |= {e.seq % MOD, (e.seq + e.dlen) % MOD}
+        self.k = 0  # the event being explained
 
     # -- steps of the endpoint -----------------------------------------------------------------
 
@@ -325,7 +350,12 @@ class _Search:
                     sp = learned(node.ep, after, part)
                     owed = node.owed
                     if emit is not None:
-                        owed += (expect(emit, sp, tuple(fired), w.where),)
+                        e = expect(emit, sp, tuple(fired), w.where)
+                        if e.pure_ack and owed and owed[-1].pure_ack and owed[-1].after == w.where:
+                            # one segment, read in pieces (text, then FIN), is acknowledged
+                            # once: the ACK of its last piece (it covers the first)
+                            owed = owed[:-1]
+                        owed += (e,)
                     sp = sp.forget(after.st)
                     row = Row(
                         w.where, w.text, f"in {part.seg.describe()}", tuple(fired), after.st.name
@@ -348,11 +378,12 @@ class _Search:
         segment of a user call or timeout."""
         out: list[_Node] = []
         iss_w = _wire(n.sp.snd, self.setup.side.iss)
+        written = self.written[self.k]
         if (
-            w.written is not None
+            written is not None
             and piece[1]
             and iss_w is not None
-            and signed(piece[0] + piece[1] - iss_w - 1) > w.written
+            and signed(piece[0] + piece[1] - iss_w - 1) > written
         ):
             return out  # text the application never wrote
         if n.owed:
@@ -380,7 +411,7 @@ class _Search:
                 )
                 out += self.emit(_Node(n.ep, n.sp, n.owed[1:], n.waiting, n, row), w, piece)
             return out
-        again = resent(w, piece, n.ep, n.sp)
+        again = resent(w, piece, n.ep, n.sp, self.starts[self.k])
         if again is not None:
             row = Row(w.where, w.text, f"out ({again})", (), n.ep.st.name)
             out.append(_Node(n.ep, n.sp, (), n.waiting, n, row))
@@ -416,6 +447,7 @@ class _Search:
         frontier = [_Node(start, Spaces())]
         for k, ev in enumerate(self.events):
             where = ev.where
+            self.k = k
             self.unseen = k > self.last_out and not self.capture
             self.timers = (
                 ev.at is None or self.last_out_at is None or ev.at - self.last_out_at >= MIN_RTO
@@ -524,13 +556,14 @@ class _Search:
                 "Figure 7 completes the handshake there, the text of 3.10.7.4 does not",
                 "synack-in-syn-received",
             )
-        named = _named(ev, before, nodes)
+        named = _named(ev, before, nodes, self.setup)
         if named is not None:
             return named
         # text resent from inside what was sent, with ACK=RCV.NXT, that joins new text to it
         # (a resend alone is explained: `mapping.resent`); a wrong ACK is no excuse
         inside = [
-            n for n in nodes if _inside_sent(ev, n.sp) and _joins_new_text(ev, n)
+            n for n in nodes if _inside_sent(ev, n.sp) and ev.seq % MOD in self.starts[k]
+            and _joins_new_text(ev, n, self.written[k])
             and (ev.ackno is None or ev.ackno % MOD == _wire(n.sp.rcv, n.ep.rcv_nxt))
         ]  # fmt: skip
         if inside:
@@ -589,17 +622,24 @@ def _wire(pairs: tuple[tuple[int, int], ...], model: int) -> int | None:
     return next((c for m, c in pairs if m == model), None)
 
 
-def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] | None:
-    """An unexplained segment the endpoint sent that shows a behaviour the model leaves out."""
+def _named(
+    ev: Wire, before: list[Wire], nodes: list[_Node], setup: Setup
+) -> tuple[str, str] | None:
+    """An unexplained segment the endpoint sent that shows a behaviour the model leaves out.
+    Each is named only when the segment is that behaviour in every other respect (its numbers
+    right): a corrupted segment must not pass for one."""
     if ev.inbound:
         return None
     syns = [e.seq for e in before if e.inbound and e.syn and not e.ack and not e.rst]
-    # a connection that existed and is over (a never-opened CLOSED endpoint ended nothing)
+    # a connection that existed and is over (a never-opened CLOSED endpoint ended nothing),
+    # where a new SYN may open another: a listener, or TIME-WAIT (RFC 6191)
     ended = any(
-        n.ep.st == State.TIME_WAIT or (n.ep.st == State.CLOSED and n.ep.reason != Reason.NONE)
+        n.ep.st == State.TIME_WAIT
+        or (setup.side.passive and n.ep.st == State.CLOSED and n.ep.reason != Reason.NONE)
         for n in nodes
     )
-    if ev.syn and ev.ack and len(syns) > 1 and ended:
+    answers = bool(syns) and (ev.ackno is None or ev.ackno % MOD == (syns[-1] + 1) % MOD)
+    if ev.syn and ev.ack and not (ev.fin or ev.rst) and len(syns) > 1 and ended and answers:
         # the connection is over, and a listener (or TIME-WAIT, RFC 6191) takes a new SYN
         return (
             "it answers a new SYN after the connection ended: a new connection on the same "
@@ -611,7 +651,15 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
         una = _wire(n.sp.snd, n.ep.snd_una)
         nxt = _wire(n.sp.snd, n.ep.snd_nxt)
         rcv = _wire(n.sp.rcv, n.ep.rcv_nxt)
-        if una is not None and not control and ev.dlen <= 1 and signed(ev.seq - una) == -1:
+        acks_rcv = ev.ack and (ev.ackno is None or ev.ackno % MOD == rcv)
+        if (
+            setup.probes
+            and una is not None
+            and not control
+            and acks_rcv
+            and ev.dlen <= 1
+            and signed(ev.seq - una) == -1
+        ):
             return (
                 "it is sent at SND.UNA-1, below everything unacknowledged: a keep-alive or a "
                 "zero-window probe",
@@ -620,9 +668,12 @@ def _named(ev: Wire, before: list[Wire], nodes: list[_Node]) -> tuple[str, str] 
         ends = {(e.seq + e.dlen) % MOD for e in before if e.inbound and e.dlen}
         if (
             ev.ack
+            and not control
+            and not ev.dlen
             and ev.ackno is not None
             and rcv is not None
             and nxt is not None
+            and ev.seq % MOD == nxt
             and signed(ev.ackno - rcv) > 0
             and ev.ackno in ends
         ):
@@ -662,13 +713,17 @@ def _covers(w: Wire, e: Expect) -> bool:
     return any(signed(w.ackno - a) >= 0 for a in e.acks) or not e.acks
 
 
-def _joins_new_text(w: Wire, n: _Node) -> bool:
-    """``w`` carries text, no SYN or RST, and reaches beyond all the endpoint sent: a resend
-    that joins new text to old (legal, RFC 1122 4.2.2.15, but off the model's unit grid)."""
-    top = _wire(n.sp.snd, n.ep.snd_nxt)
-    if not w.dlen or w.syn or w.rst or top is None:
+def _joins_new_text(w: Wire, n: _Node, written: int | None) -> bool:
+    """``w`` resends unacknowledged text (no SYN, RST or FIN) and reaches beyond all the
+    endpoint sent, within what its application wrote: a resend that joins new text to old
+    (legal, RFC 1122 4.2.2.15, but off the model's unit grid)."""
+    top, una = _wire(n.sp.snd, n.ep.snd_nxt), _wire(n.sp.snd, n.ep.snd_una)
+    if not w.dlen or w.syn or w.rst or w.fin or top is None or una is None:
         return False
-    return signed(w.seq + w.dlen - top) > 0
+    first = n.sp.snd[0][1]  # the wire number of ISS
+    if written is not None and signed(w.seq + w.dlen - first - 1) > written:
+        return False
+    return signed(w.seq - una) >= 0 and signed(w.seq + w.dlen - top) > 0
 
 
 def _inside_sent(w: Wire, sp: Spaces) -> bool:
@@ -724,6 +779,7 @@ def setups(
     calls: list[Call] | None = None,
     linger: bool = False,
     unseen_data: int = 0,
+    probes: bool = True,
 ) -> list[Setup]:
     """The application behaviours worth trying, most likely first. With recorded calls the
     calls decide; from a capture: who sent the first SYN, and whether the endpoint sends RST
@@ -735,7 +791,8 @@ def setups(
         passive = bool(cases & TCP.calls("OPEN passive"))
         name = "connect()" if active else "listen()" if passive else "no socket"
         # the application holds the socket until its recorded close() (`_Search.model`)
-        return [Setup(name, _side(active, passive, data, linger, early_close=True), True)]
+        side = _side(active, passive, data, linger, early_close=True)
+        return [Setup(name, side, True, probes)]
     wires = [e for e in events if isinstance(e, Wire)]
     rst = any(e.rst for e in wires if not e.inbound)
     syn = next((e for e in wires if e.syn and not e.rst), None)
@@ -771,18 +828,20 @@ def check(
     capture: bool = True,
 ) -> EndpointReport:
     """Check the endpoint's trace under each setup; the first acceptance, else the reading
-    that got furthest (a named out-of-scope behaviour before a rejection)."""
+    that got furthest (a named out-of-scope behaviour before a rejection at the same event)."""
     best: EndpointReport | None = None
     order = {e.where: k for k, e in enumerate(events)}
+
+    def rank(rep: EndpointReport) -> tuple[int, bool]:
+        # the reading that explains most of the trace; a named behaviour only breaks a tie
+        # (an earlier one must not hide a rejection further on)
+        return order.get(rep.failed_at, len(events)), rep.status == "out-of-scope"
+
     for s in setups_:
         rep = _Search(s, events, rules, capture).run(endpoint)
         if rep.accepted:
             return rep
-        rank = (rep.status == "out-of-scope", order.get(rep.failed_at, len(events)))
-        if best is None or rank > (
-            best.status == "out-of-scope",
-            order.get(best.failed_at, len(events)),
-        ):
+        if best is None or rank(rep) > rank(best):
             best = rep
     assert best is not None
     return best
@@ -805,6 +864,8 @@ def wires(segments: list[Observed], endpoint: str) -> list[Event]:
                 s.dlen,
                 f"#{k}",
                 s.describe(),
+                at=round(s.time * 1e6),
+                sack=s.sack,
             )
         )
     return out

@@ -70,10 +70,8 @@ class Wire:
     where: str
     text: str
     win: int | None = None
-    #: bytes of text the application had written when the segment was sent (None: not known):
-    #: an endpoint sends no text its application never wrote (RFC 9293 3.10.2)
-    written: int | None = None
     at: int | None = None  # when it was seen, microseconds from the trace's start, if known
+    sack: tuple[int, ...] = ()  # the edges of its SACK blocks (RFC 2018), if any
 
 
 Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted
@@ -318,7 +316,13 @@ def sent(e: Expect, w: Wire, piece: tuple[int, int, bool, bool], sp: Spaces) -> 
     return sp._replace(snd=snd, win=win)
 
 
-def resent(w: Wire, piece: tuple[int, int, bool, bool], me: Endpoint, sp: Spaces) -> str | None:
+def resent(
+    w: Wire,
+    piece: tuple[int, int, bool, bool],
+    me: Endpoint,
+    sp: Spaces,
+    starts: frozenset[int] | None = None,
+) -> str | None:
     """What ``piece`` of outbound ``w`` resends, if it is a retransmission of text the endpoint
     sent and that is not yet acknowledged, or of its unacknowledged FIN, with ACK=RCV.NXT; else
     None.
@@ -329,7 +333,11 @@ def resent(w: Wire, piece: tuple[int, int, bool, bool], me: Endpoint, sp: Spaces
     repacketize" what it resends (RFC 1122 4.2.2.15). Such a resend carries nothing new: it
     changes no state of the endpoint, so the one-sided check lets any of it happen at any time.
     The abstraction only adds behaviours; it never excuses a reply the model owes (those must
-    still come in order) nor text sent for the first time (it must start at SND.NXT)."""
+    still come in order) nor text sent for the first time (it must start at SND.NXT). A
+    resend starts or ends where the trace has shown a boundary (``starts``: where a segment the
+    endpoint sent began or ended, what the peer acknowledged or selectively acknowledged), as a
+    stack resends from its
+    queue of sent segments or probes its tail; None: anywhere."""
     seq_w, n, syn, fin = piece
     if syn or w.rst or not w.ack or not sp.snd or not (n or fin):
         return None
@@ -340,6 +348,8 @@ def resent(w: Wire, piece: tuple[int, int, bool, bool], me: Endpoint, sp: Spaces
     una_w = _get(sp.snd, me.snd_una)
     top_w = _get(sp.snd, me.snd_nxt - 1 if fin_sent else me.snd_nxt)
     if una_w is None or top_w is None:
+        return None
+    if starts is not None and seq_w % MOD not in starts and (seq_w + n) % MOD not in starts:
         return None
     if n:
         # bytes [seq_w, seq_w + n) within the unacknowledged text [SND.UNA, end of text)

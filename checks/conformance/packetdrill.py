@@ -77,6 +77,7 @@ class Script:
     abort: bool = False  # some call is an ABORT
     skipped: list[str] = field(default_factory=list)  # calls not known, named and skipped
     unseen_data: int = 0  # writes after the last outbound line: text nobody saw sent
+    probes: bool = False  # SO_KEEPALIVE is set, or the peer offered a zero window
 
 
 # -- what a call's result says of the endpoint (RFC 9293 3.10: the responses to user calls) --
@@ -164,7 +165,6 @@ class _Reader:
         self.pending: list[tuple[int, Call]] = []  # blocking calls' results, by end time
         self.tolerance = TOLERANCE
         self.writes: list[int] = []  # where each write() on the connection stands in the events
-        self.written: int | None = 0  # bytes the application wrote (None: not known)
 
     def mark(self, kind: str, where: str, why: str) -> None:
         if self.sc.out is None:
@@ -215,6 +215,8 @@ class _Reader:
         if p.options and re.search(r"\bmd5\b", p.options):
             self.mark("tcp-md5", where, "a TCP MD5 signature option")
         syn, fin = p.has("S"), p.has("F")
+        if p.inbound and p.win == 0 and not p.has("R"):
+            self.sc.probes = True  # a zero window: the kernel may probe it
         if p.inbound and syn and not p.has("R"):
             self.peer_isn = p.seq
             self.rcv_end = (p.seq + 1) % MOD
@@ -254,8 +256,8 @@ class _Reader:
                 where=where,
                 text=p.text,
                 win=None if p.inbound else win,
-                written=None if p.inbound else self.written,
                 at=p.at,
+                sack=_sack(p.options or "") if p.inbound else (),
             ),
             p.at,
         )
@@ -267,9 +269,12 @@ class _Reader:
         fn, args, ret = c.name, c.args, c.value
         joined = ", ".join(args)
         fd = _int(args[0]) if args else None
+        if fn == "splice" and len(args) > 2:
+            fd = _int(args[2])  # splice(fd_in, off_in, fd_out, ...): the socket is fd_out
         kind = self.fds.get(fd if fd is not None else -1, "other")
         cases: frozenset[str] = frozenset()
         group = ""
+        wrote: int | None = 0
         if fn == "socket":
             if ret is not None and ret >= 0:
                 self.fds[ret] = "socket"
@@ -312,9 +317,8 @@ class _Reader:
             group = "send" if kind == "conn" else ""
             if kind == "conn" and (ret is None or ret > 0):
                 self.writes.append(len(self.sc.events))
-            if kind == "conn" and self.written is not None:
-                # the bytes written so far (``= ...`` or a Fast Open call: not known)
-                self.written = None if ret is None else self.written + max(ret, 0)
+            if kind == "conn":
+                wrote = None if ret is None else max(ret, 0)  # ``= ...``: not known
         elif fn in RECV_CALLS:
             if "MSG_ERRQUEUE" in joined:
                 return self.quiet(c)  # the error queue (timestamps, zero-copy), not the stream
@@ -345,6 +349,8 @@ class _Reader:
                 self.mark("not-tcp", where, "a socket in repair mode (TCP_REPAIR)")
             if "TCP_FASTOPEN" in joined:
                 self.mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
+            if "SO_KEEPALIVE" in joined:
+                self.sc.probes = True
             if "SO_LINGER" in joined and fd is not None:
                 on = re.search(r"onoff\s*=\s*(\d+)", joined)
                 lin = re.search(r"linger\s*=\s*(\d+)", joined)
@@ -357,28 +363,35 @@ class _Reader:
             self.mark("psp", where, f"PSP encryption ({fn})")
             return self.quiet(c)
         elif fn not in QUIET_CALLS:
+            # named and skipped: it may have written text, so what was written is not known
             self.sc.skipped.append(f"{fn}() at {where}")
-            return self.quiet(c)
+            return self.quiet(c, wrote=None)
         # the application lets go of the connection's socket (not of a listener whose
         # connection was accepted: that one lives on)
-        self.record(c, where, cases, group, fn == "close" and kind == "conn")
+        self.record(c, where, cases, group, fn == "close" and kind == "conn", wrote)
 
-    def quiet(self, c: syntax.Syscall) -> None:
-        self.add(Call(f"line {c.line}", c.text, frozenset(), at=c.at), c.at)
+    def quiet(self, c: syntax.Syscall, wrote: int | None = 0) -> None:
+        self.add(Call(f"line {c.line}", c.text, frozenset(), at=c.at, wrote=wrote), c.at)
 
     def record(
-        self, c: syntax.Syscall, where: str, cases: frozenset[str], group: str, releases: bool
+        self,
+        c: syntax.Syscall,
+        where: str,
+        cases: frozenset[str],
+        group: str,
+        releases: bool,
+        wrote: int | None,
     ) -> None:
         key = _result_key(group, c) if group else None
         says, holds = RESULTS[key] if key is not None else ("", None)
         if c.until is None:
-            call = Call(where, c.text, cases, holds, says, releases, c.at)
+            call = Call(where, c.text, cases, holds, says, releases, c.at, wrote)
             self.add(call, c.at)
             if cases:
                 self.sc.calls.append(call)
             return
         # a blocking call: it takes effect now and returns at its end time
-        call = Call(where, c.text, cases, releases=releases, at=c.at)
+        call = Call(where, c.text, cases, releases=releases, at=c.at, wrote=wrote)
         self.add(call, c.at)
         if cases:
             self.sc.calls.append(call)
@@ -386,6 +399,14 @@ class _Reader:
             ret = Call(where, f"{c.name}() returns {c.result} {c.errno}".strip(), frozenset(),
                        holds, says, at=c.until)  # fmt: skip
             self.pending.append((c.until, ret))
+
+
+def _sack(options: str) -> tuple[int, ...]:
+    """The edges of a ``sack L:R ...`` option (RFC 2018), as the script writes them."""
+    m = re.search(r"\bsack((?:\s+\d{1,10}:\d{1,10})+)", options)
+    if m is None:
+        return ()
+    return tuple(int(x) for pair in m.group(1).split() for x in pair.split(":"))
 
 
 def _tos_ecn(ip: str) -> bool:
@@ -440,7 +461,7 @@ def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
     rep = check(
         sc.events,
         "kernel",
-        setups(sc.events, sc.calls, sc.abort, sc.unseen_data),
+        setups(sc.events, sc.calls, sc.abort, sc.unseen_data, sc.probes),
         rules,
         capture=False,
     )

@@ -58,6 +58,7 @@ class Observed:
     dlen: int  # payload bytes
     cut: int = 0  # bytes of it the capture does not hold (cut by the snapshot length)
     urg: bool = False  # the URG flag (urgent data: out of scope)
+    sack: tuple[int, ...] = ()  # the edges of its SACK blocks (RFC 2018), left, right, ...
 
     def flags(self) -> str:
         return flags_text(self)
@@ -104,7 +105,28 @@ def _tcp(t: float, src: str, dst: str, tcp: bytes, length: int) -> Observed | No
         dlen=total - hlen,
         cut=max(0, total - len(tcp)),
         urg=bool(flags & 0x20),
+        sack=_sack(tcp[20 : min(hlen, len(tcp))]),
     )
+
+
+def _sack(options: bytes) -> tuple[int, ...]:
+    """The edges of the SACK option's blocks (kind 5, RFC 2018), in order; () if none."""
+    k = 0
+    while k < len(options):
+        kind = options[k]
+        if kind == 0:
+            break
+        if kind == 1:
+            k += 1
+            continue
+        if k + 1 >= len(options) or options[k + 1] < 2:
+            break  # a damaged option list: read no further
+        size = options[k + 1]
+        if kind == 5:
+            body = options[k + 2 : k + size]
+            return tuple(int.from_bytes(body[i : i + 4], "big") for i in range(0, len(body) - 3, 4))
+        k += size
+    return ()
 
 
 def _tcp_from_ipv4(t: float, pkt: bytes) -> Observed | None:
