@@ -60,7 +60,8 @@ def corruptions(events: list[Event]) -> list[Corruption]:
         if isinstance(ev, Wire) and not ev.inbound:
             for name, bad in segment_corruptions(ev):
                 out.append(Corruption(name, k, [*events[:k], bad, *events[k + 1 :]]))
-        elif isinstance(ev, Call) and (ev.cases or ev.holds is not None):
+        elif isinstance(ev, Call) and not ev.window and (ev.cases or ev.holds is not None):
+            # (a blocking call's result span is where the call is: the call itself is moved)
             if ev.cases:
                 out.append(Corruption("deleted", k, events[:k] + events[k + 1 :]))
             j = next(

@@ -85,6 +85,9 @@ class Call:
     #: bytes of text the call wrote (a write()), None: not known (the endpoint's later text is
     #: then not held to what was written)
     wrote: int | None = 0
+    #: a blocking call's result holds at some point of the span in which it returned (within
+    #: the trace's tolerance): "open" where that span starts, "close" where it ends; "": here
+    window: str = ""
 
 
 Event = Wire | Call
@@ -101,14 +104,18 @@ class _Node:
     #: the application has let go of the socket (close()): from then on the cases that apply
     #: to orphaned sockets may fire (None: as the parent)
     released: bool | None = None
+    #: blocking calls' results still to hold before their span ends (None: as the parent)
+    checks: tuple[Call, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.released is None:
             got = self.parent.released if self.parent is not None else False
             object.__setattr__(self, "released", got)
+        if self.checks is None:
+            object.__setattr__(self, "checks", self.parent.checks if self.parent else ())
 
     def key(self) -> tuple[Any, ...]:
-        return (self.ep, self.sp, self.owed, self.waiting, self.released)
+        return (self.ep, self.sp, self.owed, self.waiting, self.released, self.checks)
 
 
 @dataclass
@@ -255,6 +262,15 @@ class _Search:
         return ep.sent < self.setup.side.data and any(
             self.m.rules.case(k).queues and ep.st in self.m.rules.case(k).states for k in c.cases
         )
+
+    def discharge(self, n: _Node) -> _Node:
+        """``n`` with the blocking calls' results that hold now taken as returned here."""
+        for c in n.checks or ():
+            if c.holds is not None and c.holds(self.as_called(n)):
+                row = Row(c.where, c.text, f"result: {c.says}", (), n.ep.st.name)
+                rest = tuple(x for x in n.checks or () if x is not c)
+                n = _Node(n.ep, n.sp, n.owed, n.waiting, n, row, checks=rest)
+        return n
 
     def as_called(self, n: _Node) -> Endpoint:
         """The endpoint as the application sees it: a CLOSE queued behind SENDs has been made
@@ -463,8 +479,19 @@ class _Search:
                         f"{where} (a recorded call takes effect where the trace shows it)", "",
                     )  # fmt: skip
                 nodes = settled
+            nodes = [self.discharge(n) for n in nodes]
             nxt: list[_Node] = []
-            if isinstance(ev, Call) and ev.holds is not None:
+            if isinstance(ev, Call) and ev.window == "open":
+                nxt = [self.discharge(replace_checks(n, (*(n.checks or ()), ev))) for n in nodes]
+            elif isinstance(ev, Call) and ev.window == "close":
+                nxt = [n for n in nodes if not any(c.where == ev.where for c in n.checks or ())]
+                if not nxt:
+                    return self._fail(
+                        endpoint, ev, nodes,
+                        f"its result says {ev.says}; no run of the model endpoint is in such a "
+                        "state while the call returns", "",
+                    )  # fmt: skip
+            elif isinstance(ev, Call) and ev.holds is not None:
                 # the call takes effect, then its result says what the endpoint is in
                 made = [self.call(n, ev, row=False) for n in nodes]
                 done = self.settled(self.closure(made, where))
@@ -711,6 +738,10 @@ def _covers(w: Wire, e: Expect) -> bool:
     if not w.ack or w.ackno is None:
         return True
     return any(signed(w.ackno - a) >= 0 for a in e.acks) or not e.acks
+
+
+def replace_checks(n: _Node, checks: tuple[Call, ...]) -> _Node:
+    return _Node(n.ep, n.sp, n.owed, n.waiting, n, None, checks=checks)
 
 
 def _joins_new_text(w: Wire, n: _Node, written: int | None) -> bool:

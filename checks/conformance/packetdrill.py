@@ -94,6 +94,11 @@ def _established(ep: Endpoint) -> bool:
     return ep.st in SYNCHRONIZED or _ended(Reason.RESET, Reason.NORMAL)(ep)
 
 
+def _connected(ep: Endpoint) -> bool:
+    """The connection is established (or closed normally since): connect() returns 0."""
+    return ep.st in SYNCHRONIZED or _ended(Reason.NORMAL)(ep)
+
+
 def _fin_arrived(ep: Endpoint) -> bool:
     return ep.st in FIN_RECEIVED or _ended(Reason.NORMAL)(ep)
 
@@ -108,12 +113,15 @@ _RESET = _ended(Reason.RESET, Reason.REFUSED)
 #: The groups: "connect", "accept", "recv" (RECV_CALLS), "send" (SEND_CALLS), "any".
 RESULTS: dict[tuple[str, str], tuple[str, Holds]] = {
     ("connect", "EINPROGRESS"): ("the SYN is sent (SYN-SENT)", lambda ep: ep.st == State.SYN_SENT),
-    ("connect", "0"): ("the connection is established", _established),
+    ("connect", "0"): ("the connection is established", _connected),
     ("accept", "fd"): ("a connection was established", lambda ep: _established(ep)
                        or _ended(Reason.TIMEOUT)(ep)),
     ("accept", "EAGAIN"): ("no connection is established yet",
                            lambda ep: ep.st in (State.LISTEN, State.SYN_RECEIVED)),
     ("recv", "0"): ("the peer's FIN arrived (3.10.3: \"connection closing\")", _fin_arrived),
+    # once a call has reported how the connection ended, read() returns 0
+    ("recv", "0 ended"): ("the peer's FIN arrived, or the connection ended",
+                          lambda ep: _fin_arrived(ep) or ep.st == State.CLOSED),
     ("recv", "n"): ("text arrived", lambda ep: ep.rcvd > 0),
     ("recv", "EAGAIN"): ("neither text nor a FIN is waiting, the connection is not reset",
                          lambda ep: not _fin_arrived(ep) and not _RESET(ep)),
@@ -128,7 +136,7 @@ RESULTS: dict[tuple[str, str], tuple[str, Holds]] = {
 }  # fmt: skip
 
 
-def _result_key(group: str, call: syntax.Syscall) -> tuple[str, str] | None:
+def _result_key(group: str, call: syntax.Syscall, ended: bool) -> tuple[str, str] | None:
     """The entry of `RESULTS` a call's recorded result selects (None: it says nothing)."""
     v = call.value
     if v is None:
@@ -138,6 +146,8 @@ def _result_key(group: str, call: syntax.Syscall) -> tuple[str, str] | None:
         keys = [("any", errno), (group, errno)]
     elif group == "accept":
         keys = [("accept", "fd")]
+    elif group == "recv" and v == 0 and ended:
+        keys = [("recv", "0 ended")]
     elif group in ("recv", "send"):
         keys = [(group, "0" if v == 0 else "n")]
     else:
@@ -158,11 +168,15 @@ class _Reader:
         self.linger: set[int] = set()
         self.accepted = False
         self.read_closed = False  # shutdown(SHUT_RD): read() = 0 says nothing of a FIN
+        self.errored = False  # a call reported how the connection ended
+        self.opened = 0  # connections opened (connect(), accept()): the model has one TCB
         self.peer_isn: int | None = None
         self.rcv_end = 0  # the end of the text that arrived in order (script numbers)
         self.read_bytes = 0
         self.wscale: dict[bool, int] = {}
-        self.pending: list[tuple[int, Call]] = []  # blocking calls' results, by end time
+        #: blocking calls' results: (the time before which it goes, 0 open / 1 close, the
+        #: order it was made in, the event)
+        self.pending: list[tuple[int, int, int, Call]] = []
         self.tolerance = TOLERANCE
         self.writes: list[int] = []  # where each write() on the connection stands in the events
 
@@ -172,15 +186,15 @@ class _Reader:
 
     def add(self, ev: Event, at: int | None) -> None:
         if at is not None:
-            # a blocking call returns after every event the script shows up to its end time
-            # (within packetdrill's tolerance)
-            due = [c for t, c in self.pending if t + self.tolerance < at]
-            self.pending = [(t, c) for t, c in self.pending if t + self.tolerance >= at]
-            self.sc.events.extend(due)
+            # a blocking call returns at its end time, give or take packetdrill's tolerance:
+            # its result may hold from the first event of that span to the last
+            due = sorted(p for p in self.pending if p[0] < at)
+            self.pending = [p for p in self.pending if p[0] >= at]
+            self.sc.events.extend(p[-1] for p in due)
         self.sc.events.append(ev)
 
     def finish(self, name: str) -> Script:
-        self.sc.events.extend(c for _, c in self.pending)
+        self.sc.events.extend(p[-1] for p in sorted(self.pending))
         outs = [k for k, e in enumerate(self.sc.events) if isinstance(e, Wire) and not e.inbound]
         last = max(outs, default=-1)
         self.sc.unseen_data = sum(1 for k in self.writes if k > last)
@@ -226,19 +240,17 @@ class _Reader:
             start, end = p.seq, (p.seq + p.dlen) % MOD
             if _le(start, self.rcv_end) and _lt(self.rcv_end, end):
                 self.rcv_end = end
+        # the window scale each side announces on its SYN (RFC 7323 2.3: at most 14); the
+        # kernel's later windows are scaled once both have announced one
+        scale = re.search(r"wscale\s+([0-9]{1,2})\b", p.options or "")
+        if syn and scale:
+            self.wscale[p.inbound] = min(int(scale.group(1)), 14)
         win = p.win
         if win is not None and not p.inbound:
-            w = re.search(r"wscale\s+(\d+)", p.options or "")
-            if syn and w:
-                self.wscale[False] = int(w.group(1))
             if syn:
                 win = None  # a SYN's window is never scaled, and says nothing of later ones
             elif True in self.wscale and False in self.wscale:
                 win <<= self.wscale[False]
-        elif p.inbound and syn:
-            w = re.search(r"wscale\s+(\d+)", p.options or "")
-            if w:
-                self.wscale[True] = int(w.group(1))
         self.add(
             Wire(
                 inbound=p.inbound,
@@ -282,16 +294,18 @@ class _Reader:
             if any(x in joined for x in other) or "SOCK_STREAM" not in joined:
                 self.mark("not-tcp", where, "a socket that is not TCP")
             return self.quiet(c)
-        if fn in ("listen", "connect") and any(
-            k in ("conn", "listener") for f, k in self.fds.items() if f != fd
-        ):
-            self.mark("several-connections", where, f"a second socket in use ({fn})")
+        if fn in ("listen", "connect") and fd is not None and self.fds.get(fd) == "socket":
+            if self.opened or any(k in ("conn", "listener") for k in self.fds.values()):
+                self.mark("several-connections", where, f"a second connection ({fn})")
+            self.opened += 1
         if fn == "listen":
             if fd is not None:
                 self.fds[fd] = "listener"
             cases = self.rules.calls("OPEN passive")
         elif fn in ("accept", "accept4"):
-            group = "accept" if kind == "listener" else ""
+            # one connection to accept: once accepted, the listener's later answers (EAGAIN)
+            # say nothing of it
+            group = "accept" if kind == "listener" and not self.accepted else ""
             if ret is not None and ret >= 0:
                 if self.accepted:
                     self.mark("several-connections", where, "a second accepted connection")
@@ -382,7 +396,9 @@ class _Reader:
         releases: bool,
         wrote: int | None,
     ) -> None:
-        key = _result_key(group, c) if group else None
+        key = _result_key(group, c, self.errored) if group else None
+        if group and c.errno in ("ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE"):
+            self.errored = True  # the error is reported once; later reads see the end
         says, holds = RESULTS[key] if key is not None else ("", None)
         if c.until is None:
             call = Call(where, c.text, cases, holds, says, releases, c.at, wrote)
@@ -396,9 +412,12 @@ class _Reader:
         if cases:
             self.sc.calls.append(call)
         if holds is not None:
-            ret = Call(where, f"{c.name}() returns {c.result} {c.errno}".strip(), frozenset(),
-                       holds, says, at=c.until)  # fmt: skip
-            self.pending.append((c.until, ret))
+            text = f"{c.name}() returns {c.result} {c.errno}".strip()
+            for k, (kind, t) in enumerate(
+                (("open", c.until - self.tolerance - 1), ("close", c.until + self.tolerance + 1))
+            ):
+                ret = Call(where, text, frozenset(), holds, says, at=c.until, window=kind)
+                self.pending.append((max(t, c.at), k, len(self.pending), ret))
 
 
 def _sack(options: str) -> tuple[int, ...]:
@@ -430,8 +449,9 @@ def interpret(typed: syntax.Script, rules: Rules = TCP) -> Script:
     """A typed script as the kernel's trace (see the module docstring)."""
     r = _Reader(rules)
     for o in typed.options:
-        if o.name == "tolerance_usecs" and o.value.isdigit():
-            r.tolerance = int(o.value)
+        tolerance = syntax.number(o.value) if o.name == "tolerance_usecs" else None
+        if tolerance is not None and tolerance >= 0:
+            r.tolerance = tolerance
     for st in typed.events:
         if isinstance(st, syntax.Packet):
             r.packet(st)

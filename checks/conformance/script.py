@@ -31,8 +31,6 @@ from pathlib import Path
 #: The largest script read (bytes): packetdrill's own suites are under 40 KB.
 MAX_BYTES = 4 << 20
 _U32, _U16 = (1 << 32) - 1, (1 << 16) - 1
-#: packetdrill's TCP flag letters (tcp_packet.c): the dot is ACK, 0-7 the ACE field.
-TCP_FLAGS = frozenset(".FSRPEWAU01234567")
 
 
 class ScriptError(ValueError):
@@ -97,9 +95,6 @@ class Command:
     line: int
     at: int | None
     text: str
-
-
-Statement = Option | Packet | Syscall | Command
 
 
 @dataclass(frozen=True)
@@ -192,7 +187,9 @@ def statements(text: str, name: str) -> list[tuple[int, str]]:
 
 # -- times ------------------------------------------------------------------------------------
 
-_NUM = r"(?:\d+(?:\.(?!\.)\d*)?|\.\d+)"  # a dot that starts "..." is not a decimal point
+# seconds: a dot that starts "..." is not a decimal point; at most 12 digits before the point
+# and 9 after it (packetdrill keeps microseconds)
+_NUM = r"(?:[0-9]{1,12}(?:\.(?!\.)[0-9]{0,9})?|\.[0-9]{1,9})"
 _TIME = re.compile(
     rf"^(?:(?P<any>\*)|(?P<rel>\+)?(?P<t>{_NUM})(?:~(?P<rel2>\+)?(?P<t2>{_NUM}))?"
     rf"(?:\s*\.\.\.\s*(?P<end>{_NUM}))?)\s*"
@@ -236,24 +233,25 @@ class _Clock:
 
 # -- packets ----------------------------------------------------------------------------------
 
-_SEQ = re.compile(r"^(\d+):(\d+)\((\d+)\)$")
+_SEQ = re.compile(r"^([0-9]{1,20}):([0-9]{1,20})\(([0-9]{1,20})\)$")
+#: packetdrill's TCP flag letters (tcp_packet.c): the dot is ACK, 0-7 the ACE field
 _FLAGS = re.compile(r"^[.FSRPEWAU0-7]+$")
 
 
 def number(word: str) -> int | None:
     """A decimal or 0x hexadecimal number as packetdrill writes one (None: not a number)."""
     w = word.strip()
-    if re.fullmatch(r"-?\d+", w):
+    if re.fullmatch(r"-?[0-9]{1,20}", w):  # ASCII digits, and no more than a 64-bit number has
         return int(w)
-    if re.fullmatch(r"-?0[xX][0-9a-fA-F]+", w):
+    if re.fullmatch(r"-?0[xX][0-9a-fA-F]{1,16}", w):
         return int(w, 16)
     return None
 
 
 def _number(word: str, name: str, line: int, what: str, top: int) -> int:
-    if not re.fullmatch(r"\d+|0x[0-9a-fA-F]+", word):
+    v = number(word) if not word.startswith("-") else None
+    if v is None:
         raise ScriptError(name, line, f"{what} must be a number (got {word[:20]!r})")
-    v = int(word, 16) if word.startswith("0x") else int(word)
     if v > top:
         raise ScriptError(name, line, f"{what} {word[:20]} is out of range (at most {top})")
     return v

@@ -72,6 +72,10 @@ def check_all(paths: list[Path], one: Callable[[Path], list[tuple[str, Outcome]]
             out.append(Result(path, "", None, _named(path, msg)))
         except RecursionError:
             out.append(Result(path, "", None, _named(path, "nested too deeply to be read")))
+        except (ValueError, MemoryError) as e:
+            # a last resort: whatever a reader did not foresee is still one line, not a traceback
+            what = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+            out.append(Result(path, "", None, _named(path, f"cannot be checked: {what}")))
     return out
 
 
