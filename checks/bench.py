@@ -137,7 +137,7 @@ def conform_bench() -> None:
         if not packetdrill.check_script(sc).accepted:
             continue
 
-        def check(events: list[Event], sc: packetdrill.Script = sc) -> Outcome:
+        def check(events: list[Event], sc: packetdrill.KernelTrace = sc) -> Outcome:
             return packetdrill.check_script(dataclasses.replace(sc, events=events))
 
         got = control.count([list(sc.events)], check)

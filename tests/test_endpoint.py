@@ -443,7 +443,7 @@ def test_abort_with_ack_is_only_for_sides_that_say_so() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def generated() -> list[tuple[str, packetdrill.Script]]:
+def generated() -> list[tuple[str, packetdrill.KernelTrace]]:
     from tcpspec.checks.conformance import testgen
 
     return [

@@ -36,8 +36,10 @@ class Corruption:
 def segment_corruptions(w: Wire) -> list[tuple[str, Wire]]:
     """Each single corruption of one outbound segment: a flag flipped, SEQ or ACK off by one."""
     out = [
-        (f"flip {f}", dataclasses.replace(w, **{f: not getattr(w, f)}))
-        for f in ("syn", "ack", "fin", "rst")
+        ("flip syn", dataclasses.replace(w, syn=not w.syn)),
+        ("flip ack", dataclasses.replace(w, ack=not w.ack)),
+        ("flip fin", dataclasses.replace(w, fin=not w.fin)),
+        ("flip rst", dataclasses.replace(w, rst=not w.rst)),
     ]
     out += [
         ("seq+1", dataclasses.replace(w, seq=w.seq + 1)),

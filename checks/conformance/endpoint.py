@@ -42,6 +42,7 @@ from tcpspec.checks.conformance.mapping import (
     resent,
     sent,
     signed,
+    wire_of,
 )
 from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
 from tcpspec.checks.conformance.report import OUT, Outcome, Row, unmodelled_flag
@@ -212,8 +213,7 @@ class _Search:
         self.dummy = self.m.initial().eps[1]
         self.called = rules.calls(*RECORDED_CALLS)
         # a packetdrill script checks nothing the kernel sends after its last outbound line
-        outs = [k for k, e in enumerate(events) if isinstance(e, Wire) and not e.inbound]
-        self.last_out = -1 if capture else max(outs, default=-1)
+        self.last_out = -1 if capture else last_outbound(events)
         self.unseen = False
         self.timers = True  # may a timer have resent something the trace does not show?
         last = events[self.last_out] if self.last_out >= 0 else None
@@ -393,7 +393,7 @@ class _Search:
         """The endpoint sends ``piece`` of ``w``: the reply it owes, or (owing nothing) a
         segment of a user call or timeout."""
         out: list[_Node] = []
-        iss_w = _wire(n.sp.snd, self.setup.side.iss)
+        iss_w = wire_of(n.sp.snd, self.setup.side.iss)
         written = self.written[self.k]
         if (
             written is not None
@@ -472,7 +472,12 @@ class _Search:
             if self.setup.calls:
                 settled = self.settled(nodes)
                 if not settled:
-                    prev = next(e for e in reversed(self.events[:k]) if isinstance(e, Call))
+                    waiting = [n.waiting[0] for n in nodes if n.waiting]
+                    prev = (
+                        waiting[0]
+                        if waiting
+                        else next(e for e in reversed(self.events[:k]) if isinstance(e, Call))
+                    )
                     return self._fail(
                         endpoint, prev, nodes,
                         "no run of the model endpoint carries out this call here, before "
@@ -591,12 +596,12 @@ class _Search:
         inside = [
             n for n in nodes if _inside_sent(ev, n.sp) and ev.seq % MOD in self.starts[k]
             and _joins_new_text(ev, n, self.written[k])
-            and (ev.ackno is None or ev.ackno % MOD == _wire(n.sp.rcv, n.ep.rcv_nxt))
+            and (ev.ackno is None or ev.ackno % MOD == wire_of(n.sp.rcv, n.ep.rcv_nxt))
         ]  # fmt: skip
         if inside:
             return (
-                "its sequence number falls inside text the endpoint sent earlier (a "
-                "retransmission that splits or joins segments, a keep-alive or a window probe)",
+                "it resends unacknowledged text joined to new text, off the model's units (a "
+                "repacketized retransmission, RFC 1122 4.2.2.15)",
                 "resegmented",
             )
         if owing:
@@ -645,10 +650,6 @@ class _Search:
         return rep
 
 
-def _wire(pairs: tuple[tuple[int, int], ...], model: int) -> int | None:
-    return next((c for m, c in pairs if m == model), None)
-
-
 def _named(
     ev: Wire, before: list[Wire], nodes: list[_Node], setup: Setup
 ) -> tuple[str, str] | None:
@@ -675,9 +676,9 @@ def _named(
         )
     control = ev.syn or ev.fin or ev.rst
     for n in nodes:
-        una = _wire(n.sp.snd, n.ep.snd_una)
-        nxt = _wire(n.sp.snd, n.ep.snd_nxt)
-        rcv = _wire(n.sp.rcv, n.ep.rcv_nxt)
+        una = wire_of(n.sp.snd, n.ep.snd_una)
+        nxt = wire_of(n.sp.snd, n.ep.snd_nxt)
+        rcv = wire_of(n.sp.rcv, n.ep.rcv_nxt)
         acks_rcv = ev.ack and (ev.ackno is None or ev.ackno % MOD == rcv)
         if (
             setup.probes
@@ -723,7 +724,7 @@ def _established_form(w: Wire, n: _Node) -> bool:
     taken it to ESTABLISHED (Figure 7): no SYN, SEQ=SND.NXT, ACK=RCV.NXT."""
     if n.ep.st != State.SYN_RECEIVED or w.syn or not w.ack or w.inbound:
         return False
-    return (w.seq, w.ackno) == (_wire(n.sp.snd, n.ep.snd_nxt), _wire(n.sp.rcv, n.ep.rcv_nxt))
+    return (w.seq, w.ackno) == (wire_of(n.sp.snd, n.ep.snd_nxt), wire_of(n.sp.rcv, n.ep.rcv_nxt))
 
 
 def _dedup(nodes: list[_Node]) -> list[_Node]:
@@ -748,7 +749,7 @@ def _joins_new_text(w: Wire, n: _Node, written: int | None) -> bool:
     """``w`` resends unacknowledged text (no SYN, RST or FIN) and reaches beyond all the
     endpoint sent, within what its application wrote: a resend that joins new text to old
     (legal, RFC 1122 4.2.2.15, but off the model's unit grid)."""
-    top, una = _wire(n.sp.snd, n.ep.snd_nxt), _wire(n.sp.snd, n.ep.snd_una)
+    top, una = wire_of(n.sp.snd, n.ep.snd_nxt), wire_of(n.sp.snd, n.ep.snd_una)
     if not w.dlen or w.syn or w.rst or w.fin or top is None or una is None:
         return False
     first = n.sp.snd[0][1]  # the wire number of ISS
@@ -790,6 +791,13 @@ def _side(
         full_close=full_close,
         early_close=early_close or full_close,
     )
+
+
+def last_outbound(events: list[Event]) -> int:
+    """Where the trace's last segment sent by the endpoint stands (-1: none): a packetdrill
+    script checks nothing the kernel sends after it."""
+    outs = [k for k, e in enumerate(events) if isinstance(e, Wire) and not e.inbound]
+    return max(outs, default=-1)
 
 
 def data_units(events: list[Event]) -> int:

@@ -12,9 +12,8 @@ the abstraction mappers of Fiterau-Brostean, Janssen and Vaandrager, CAV 2016):
   between 1 KiB and 1 GiB ahead is read both ways. Text that starts below RCV.NXT and reaches past
   it is trimmed to start at RCV.NXT (section 3.10.7.4: "segments ... may be trimmed").
 * SEG.ACK against SND.UNA and SND.NXT: a unit boundary the endpoint sent is read exactly;
-  otherwise **at or below SND.UNA** (SND.UNA-1), **above SND.NXT** (SND.NXT+1); strictly between
-  two boundaries is a partial acknowledgment, which the model does not have (out of scope:
-  ``resegmented``).
+  otherwise **at or below SND.UNA** (SND.UNA-1), **above SND.NXT** (SND.NXT+1); strictly inside
+  a unit is a partial acknowledgment, read as acknowledging no whole unit (SND.UNA).
 * A SYN's ISN opens the peer's space: it is the model's `PEER_ISS`, and the boundaries of the
   peer's space (RCV.NXT after each unit) are learned as the endpoint accepts text.
 * Where the endpoint has no space yet (CLOSED, LISTEN; or no SYN sent), numbers are read as
@@ -77,7 +76,8 @@ class Wire:
 Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted
 
 
-def _get(pairs: Pairs, model: int) -> int | None:
+def wire_of(pairs: Pairs, model: int) -> int | None:
+    """The wire number of model number ``model`` in ``pairs`` (None: not shown yet)."""
     for m, c in pairs:
         if m == model:
             return c
@@ -94,7 +94,7 @@ def _model_of(pairs: Pairs, wire: int) -> int | None:
 def _ahead(pairs: Pairs, model: int) -> int:
     """The wire number of ``model``; one the wire has not shown yet (a FIN the endpoint owes,
     its line further down a script) is counted on from the last boundary shown."""
-    got = _get(pairs, model)
+    got = wire_of(pairs, model)
     if got is not None:
         return got
     m, c = max((p for p in pairs if p[0] <= model), default=pairs[0])
@@ -187,7 +187,7 @@ def _seq_classes(
     """(model SEG.SEQ, bytes trimmed off the front) for each reading of ``seq_w``."""
     if not _has_rcv_space(me, sp):
         return [(PEER_ISS if syn else FREE_SEQ, 0)]
-    nxt_w = _get(sp.rcv, me.rcv_nxt)
+    nxt_w = wire_of(sp.rcv, me.rcv_nxt)
     assert nxt_w is not None  # RCV.NXT is always a learned boundary
     d = signed(seq_w - nxt_w)
     if d < 0 and n and d + n > 0:
@@ -238,7 +238,7 @@ def learned(before: Endpoint, after: Endpoint, part: Part) -> Spaces:
                 rcv=((seg.seq, part.wire_seq % MOD), (seg.seq + 1, (part.wire_seq + 1) % MOD))
             )
     elif after.rcv_nxt > before.rcv_nxt and sp.rcv:
-        at = _get(sp.rcv, before.rcv_nxt)
+        at = wire_of(sp.rcv, before.rcv_nxt)
         assert at is not None
         step = part.wire_len if seg.dlen else 1
         sp = sp._replace(rcv=_add(sp.rcv, after.rcv_nxt, at + step))
@@ -308,7 +308,7 @@ def sent(e: Expect, w: Wire, piece: tuple[int, int, bool, bool], sp: Spaces) -> 
             snd = ((s.seq, seq_w % MOD), (s.seq + 1, (seq_w + 1) % MOD))
     elif s.dlen or s.fin:
         end = (seq_w + (n if s.dlen else 1)) % MOD
-        known = _get(snd, s.seq + 1)
+        known = wire_of(snd, s.seq + 1)
         if known is not None and known != end:
             return None
         snd = _add(snd, s.seq + 1, end)
@@ -341,12 +341,12 @@ def resent(
     seq_w, n, syn, fin = piece
     if syn or w.rst or not w.ack or not sp.snd or not (n or fin):
         return None
-    nxt_r = _get(sp.rcv, me.rcv_nxt) if sp.rcv else None
+    nxt_r = wire_of(sp.rcv, me.rcv_nxt) if sp.rcv else None
     if w.ackno is not None and nxt_r is not None and w.ackno % MOD != nxt_r:
         return None
     fin_sent = me.st in FIN_SENT
-    una_w = _get(sp.snd, me.snd_una)
-    top_w = _get(sp.snd, me.snd_nxt - 1 if fin_sent else me.snd_nxt)
+    una_w = wire_of(sp.snd, me.snd_una)
+    top_w = wire_of(sp.snd, me.snd_nxt - 1 if fin_sent else me.snd_nxt)
     if una_w is None or top_w is None:
         return None
     if starts is not None and seq_w % MOD not in starts and (seq_w + n) % MOD not in starts:

@@ -34,15 +34,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tcpspec.checks.conformance import script as syntax
-from tcpspec.checks.conformance.endpoint import Call, EndpointReport, Event, check, setups
-from tcpspec.checks.conformance.mapping import MOD, Wire
+from tcpspec.checks.conformance.endpoint import (
+    Call,
+    EndpointReport,
+    Event,
+    check,
+    last_outbound,
+    setups,
+)
+from tcpspec.checks.conformance.mapping import MOD, Wire, signed
 from tcpspec.checks.conformance.script import ScriptError
 from tcpspec.spec.build import TCP
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.rules import Rules
 from tcpspec.spec.states import FIN_RECEIVED, SYNCHRONIZED, Reason, State
 
-__all__ = ["RESULTS", "Script", "ScriptError", "check_script", "interpret", "parse", "read"]
+__all__ = ["RESULTS", "KernelTrace", "ScriptError", "check_script", "interpret", "parse", "read"]
 
 #: packetdrill's default tolerance for event times (--tolerance_usecs), microseconds.
 TOLERANCE = 4000
@@ -68,7 +75,7 @@ class Unsupported:
 
 
 @dataclass
-class Script:
+class KernelTrace:
     """A script as the kernel's trace: its events, in order, and what the setup needs."""
 
     events: list[Event] = field(default_factory=list)
@@ -162,7 +169,7 @@ class _Reader:
     """The state an interpretation keeps while it reads the statements in order."""
 
     def __init__(self, rules: Rules) -> None:
-        self.sc = Script()
+        self.sc = KernelTrace()
         self.rules = rules
         self.fds: dict[int, str] = {}  # fd -> "socket", "listener" or "conn"
         self.linger: set[int] = set()
@@ -193,10 +200,9 @@ class _Reader:
             self.sc.events.extend(p[-1] for p in due)
         self.sc.events.append(ev)
 
-    def finish(self, name: str) -> Script:
+    def finish(self, name: str) -> KernelTrace:
         self.sc.events.extend(p[-1] for p in sorted(self.pending))
-        outs = [k for k, e in enumerate(self.sc.events) if isinstance(e, Wire) and not e.inbound]
-        last = max(outs, default=-1)
+        last = last_outbound(self.sc.events)
         self.sc.unseen_data = sum(1 for k in self.writes if k > last)
         if not self.sc.events and self.sc.out is None:
             raise ScriptError(name, None, "no event (no `<` or `>` line, no system call)")
@@ -238,7 +244,7 @@ class _Reader:
             # text in order extends what arrived; a retransmission of text that already
             # arrived is not counted again
             start, end = p.seq, (p.seq + p.dlen) % MOD
-            if _le(start, self.rcv_end) and _lt(self.rcv_end, end):
+            if signed(start - self.rcv_end) <= 0 < signed(end - self.rcv_end):
                 self.rcv_end = end
         # the window scale each side announces on its SYN (RFC 7323 2.3: at most 14); the
         # kernel's later windows are scaled once both have announced one
@@ -280,9 +286,9 @@ class _Reader:
         where = f"line {c.line}"
         fn, args, ret = c.name, c.args, c.value
         joined = ", ".join(args)
-        fd = _int(args[0]) if args else None
+        fd = syntax.number(args[0]) if args else None
         if fn == "splice" and len(args) > 2:
-            fd = _int(args[2])  # splice(fd_in, off_in, fd_out, ...): the socket is fd_out
+            fd = syntax.number(args[2])  # splice(fd_in, off_in, fd_out, ...): the socket is fd_out
         kind = self.fds.get(fd if fd is not None else -1, "other")
         cases: frozenset[str] = frozenset()
         group = ""
@@ -433,19 +439,7 @@ def _tos_ecn(ip: str) -> bool:
     return bool(tos and (syntax.number(tos.group(1)) or 0) & 3)
 
 
-def _lt(a: int, b: int) -> bool:
-    return 0 < (b - a) % MOD < MOD // 2
-
-
-def _le(a: int, b: int) -> bool:
-    return a == b or _lt(a, b)
-
-
-def _int(text: str) -> int | None:
-    return syntax.number(text)
-
-
-def interpret(typed: syntax.Script, rules: Rules = TCP) -> Script:
+def interpret(typed: syntax.Script, rules: Rules = TCP) -> KernelTrace:
     """A typed script as the kernel's trace (see the module docstring)."""
     r = _Reader(rules)
     for o in typed.options:
@@ -460,17 +454,17 @@ def interpret(typed: syntax.Script, rules: Rules = TCP) -> Script:
     return r.finish(typed.name)
 
 
-def parse(text: str, name: str = "script", rules: Rules = TCP) -> Script:
+def parse(text: str, name: str = "script", rules: Rules = TCP) -> KernelTrace:
     """Read and interpret a packetdrill script given as text."""
     return interpret(syntax.parse(text, name), rules)
 
 
-def read(path: str | Path, rules: Rules = TCP) -> Script:
+def read(path: str | Path, rules: Rules = TCP) -> KernelTrace:
     """Read and interpret a packetdrill script file (at most `script.MAX_BYTES`)."""
     return interpret(syntax.read(path), rules)
 
 
-def check_script(sc: Script, rules: Rules = TCP) -> EndpointReport:
+def check_script(sc: KernelTrace, rules: Rules = TCP) -> EndpointReport:
     """The kernel's side of a script, checked by one model endpoint (calls recorded)."""
     if sc.out is not None:
         rep = EndpointReport(False, "kernel", "not checked", len(sc.events))
