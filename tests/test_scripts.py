@@ -393,3 +393,21 @@ def test_broken_kernels_are_rejected_where_they_break(path: Path) -> None:
     (line,) = [ln for ln in path.read_text().splitlines() if "expected: rejected at" in ln]
     rep = packetdrill.check_script(packetdrill.read(path))
     assert f"rejected at {rep.failed_at}" == line.split("expected: ")[1], rep.text()
+
+
+def test_a_capture_with_a_tail_loss_probe_is_accepted_both_ways(tmp_path: Path) -> None:
+    """The client sends three segments and resends the last (a tail-loss probe) before the
+    oldest is acknowledged: RFC 9293 3.8.1 leaves that choice open. Resending it with a wrong
+    ACK is still rejected."""
+    head = [(True, 7, 0, SYN, b""), (False, 70, 8, SYN | ACK, b""), (True, 8, 71, ACK, b"")]
+    sent = [(True, 8 + 10 * k, 71, ACK, b"0123456789") for k in range(3)]
+    tail = [(False, 71, 38, ACK, b"")]
+    for probe, verdict in (
+        ((True, 28, 71, ACK, b"0123456789"), "ACCEPTED"),
+        ((True, 28, 72, ACK, b"0123456789"), "REJECTED"),  # ACK beyond what arrived
+    ):
+        path = tmp_path / "probe.pcap"
+        path.write_bytes(_capture([*head, *sent, probe, *tail]))
+        for extra in ([], ["--endpoint", "10.0.0.1"]):
+            res = runner.invoke(app, ["conform", str(path), *extra])
+            assert verdict in res.output.splitlines()[0], (probe, extra, res.output)

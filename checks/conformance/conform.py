@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tcpspec.checks.conformance.mapping import MOD
 from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
@@ -35,7 +35,7 @@ from tcpspec.spec.build import TCP
 from tcpspec.spec.model import CLIENT, SERVER, Bounds, Label, Model, Side, World
 from tcpspec.spec.scenarios import CLIENT_ISS, OLD_CLIENT_ISS, OLD_SERVER_ISS, SERVER_ISS
 from tcpspec.spec.segment import Segment
-from tcpspec.spec.states import SYNCHRONIZED, State
+from tcpspec.spec.states import FIN_SENT, SYNCHRONIZED, State
 from tcpspec.spec.timers import TIMERS
 
 #: The rule cases that retransmit a segment when the retransmission timer expires.
@@ -365,7 +365,40 @@ def _gap(
         node = queue.popleft()
         for label, w2 in m.successors(node.world):
             visit(reached(label, w2, node), label, node)
+    for node in seen.values():
+        again = _resend(m, node.world, ev)
+        if again is not None and again.world not in hits:
+            hits[again.world] = _Node(again.world, again.label, node, ev)
     return list(hits.values()), list(seen.values()), allowed
+
+
+class _Resent(NamedTuple):
+    world: World
+    label: Label
+
+
+def _resend(m: Model, w: World, ev: Event) -> _Resent | None:
+    """``ev`` read as its sender resending a unit it sent and that is not acknowledged, or its
+    unacknowledged FIN, with ACK=RCV.NXT (RFC 9293 3.8.1 leaves open which segment is resent
+    and when: fast retransmit, SACK recovery, tail-loss probes): nothing changes but a copy in
+    flight (or lost, when the channel is full)."""
+    seg, i = ev.seg, ev.side
+    if seg is None or seg.syn or seg.rst or not seg.ack:
+        return None
+    me = w.eps[i]
+    fin_sent = me.st in FIN_SENT
+    if seg.ackno != me.rcv_nxt or not (seg.dlen or seg.fin) or (seg.dlen and seg.fin):
+        return None
+    if seg.dlen and not me.snd_una <= seg.seq < me.snd_nxt - (1 if fin_sent else 0):
+        return None
+    if seg.fin and not (fin_sent and me.snd_una <= seg.seq == me.snd_nxt - 1):
+        return None
+    copy = seg._replace(stale=me.tainted, age=0)
+    chan = m.send(w.chans[i], copy)
+    label = Label(i, "resend", (), sent=copy)
+    if chan is None:
+        return _Resent(w, label._replace(overflow=True))
+    return _Resent(w.with_chan(i, chan), label)
 
 
 @dataclass(frozen=True)
@@ -608,7 +641,8 @@ def _report(m: Model, cfg: Config, last: _Node, nsegs: int, ok: bool) -> Report:
                 Row(
                     f"#{node.event.index}",
                     node.event.observed.describe(),
-                    node.label.sent.describe() if node.label.sent else "",
+                    (node.label.sent.describe() if node.label.sent else "")
+                    + (" (resent, unacknowledged)" if node.label.kind == "resend" else ""),
                     node.label.cases,
                     f"client {w.eps[CLIENT].st.name}, server {w.eps[SERVER].st.name}",
                     _side(node.event.side),
