@@ -365,7 +365,8 @@ def _gap(
         node = queue.popleft()
         for label, w2 in m.successors(node.world):
             visit(reached(label, w2, node), label, node)
-    for node in seen.values():
+    for node in seen.values() if not too_soon else ():
+        # (sooner than the least RTO after the same segment: not resent, as `Assume` says)
         again = _resend(m, node.world, ev)
         if again is not None and again.world not in hits:
             hits[again.world] = _Node(again.world, again.label, node, ev)
