@@ -83,7 +83,7 @@ def conform_cmd(
         ),
     ] = None,
 ) -> None:
-    """Check each TCP connection in CAPTURE against the model (RFC 9293 sections 3.5-3.10).
+    """Check each TCP connection in PATH against the model (RFC 9293 sections 3.5-3.10).
 
     Sequence numbers are made relative to each side's ISN; options, windows and timestamps are
     ignored; whatever the capture does not show (timer expiries, user calls, segments lost on
@@ -94,7 +94,9 @@ def conform_cmd(
     --host, --fifo and --min-rto state what is known about the capture and make the check
     stronger; `make conform` gives what the capture harness guarantees. --endpoint (and every
     packetdrill script) checks one endpoint alone against one model endpoint, the rest of the
-    world being an arbitrary environment.
+    world being an arbitrary environment. In a script, each call takes effect where the script
+    shows it and its recorded result is checked (accept() = 4: established; read() = 0: the
+    peer's FIN arrived), and each outbound line is the next segment the kernel sent.
 
     Many files and folders are checked in one process; a file that cannot be read is one line
     naming it (and the line or frame) and the others are still checked. A summary ends the
