@@ -432,4 +432,5 @@ def read(path: str | Path, limit: int = MAX_BYTES) -> Script:
         raise ScriptError(str(p), None, f"larger than {limit} bytes: not read")
     if b"\0" in data:
         raise ScriptError(str(p), None, "a binary file, not a packetdrill script")
-    return parse(data.decode("utf-8", errors="replace"), str(p))
+    # a byte-order mark some editors write is no statement
+    return parse(data.decode("utf-8-sig", errors="replace"), str(p))
