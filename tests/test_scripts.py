@@ -411,3 +411,26 @@ def test_a_capture_with_a_tail_loss_probe_is_accepted_both_ways(tmp_path: Path) 
         for extra in ([], ["--endpoint", "10.0.0.1"]):
             res = runner.invoke(app, ["conform", str(path), *extra])
             assert verdict in res.output.splitlines()[0], (probe, extra, res.output)
+
+
+def test_a_later_out_of_scope_line_does_not_hide_an_earlier_error() -> None:
+    wrong = HANDSHAKE + "+0 < P. 1:101(100) ack 1 win 257\n+0 > . 1:1(0) ack 7\n"
+    assert status(wrong) == "rejected at line 9"
+    assert status(wrong + "+0 < [ect0] . 101:101(0) ack 1 win 257\n") == "rejected at line 9"
+    right = wrong.replace("ack 7", "ack 101")
+    assert status(right + "+0 < [ect0] . 101:101(0) ack 1 win 257\n") == "out-of-scope"
+
+
+def test_the_fin_follows_every_byte_written() -> None:
+    text = HANDSHAKE + "+0 write(4, ..., 1000) = 1000\n+0 close(4) = 0\n"
+    assert status(text + "+0 > F. 1:1(0) ack 1\n") == "rejected at line 10"  # text dropped
+    assert status(text + "+0 > P. 1:1001(1000) ack 1\n+0 > F. 1001:1001(0) ack 1\n") == ("accepted")
+
+
+def test_a_reset_connection_resends_nothing_in_a_capture(tmp_path: Path) -> None:
+    head = [(True, 7, 0, SYN, b""), (False, 70, 8, SYN | ACK, b""), (True, 8, 71, ACK, b"")]
+    data = (True, 8, 71, ACK, b"0123456789")
+    path = tmp_path / "rst.pcap"
+    path.write_bytes(_capture([*head, data, (False, 71, 0, 0x04, b""), data]))
+    res = runner.invoke(app, ["conform", str(path), "--host", "10.0.0.1", "--fifo"])
+    assert "REJECTED" in res.output.splitlines()[0], res.output

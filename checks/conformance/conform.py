@@ -387,6 +387,8 @@ def _resend(m: Model, w: World, ev: Event) -> _Resent | None:
     if seg is None or seg.syn or seg.rst or not seg.ack:
         return None
     me = w.eps[i]
+    if me.st not in SYNCHRONIZED or me.st == State.TIME_WAIT:
+        return None  # only a live connection resends (its FIN in TIME-WAIT is acknowledged)
     fin_sent = me.st in FIN_SENT
     if seg.ackno != me.rcv_nxt or not (seg.dlen or seg.fin) or (seg.dlen and seg.fin):
         return None

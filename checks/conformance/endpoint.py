@@ -402,6 +402,15 @@ class _Search:
             and signed(piece[0] + piece[1] - iss_w - 1) > written
         ):
             return out  # text the application never wrote
+        if (
+            written is not None
+            and piece[3]
+            and iss_w is not None
+            and signed(piece[0] - iss_w - 1) != written
+        ):
+            # the FIN follows every byte written before it (3.10.4: CLOSE is queued behind
+            # the SENDs): none dropped, none sent after it
+            return out
         if n.owed:
             head = n.owed[0]
             if head.seqs == frozenset() or (head.seg.ack and not head.acks):

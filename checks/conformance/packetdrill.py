@@ -466,18 +466,30 @@ def read(path: str | Path, rules: Rules = TCP) -> KernelTrace:
 
 def check_script(sc: KernelTrace, rules: Rules = TCP) -> EndpointReport:
     """The kernel's side of a script, checked by one model endpoint (calls recorded)."""
+    events = sc.events
     if sc.out is not None:
-        rep = EndpointReport(False, "kernel", "not checked", len(sc.events))
-        rep.failed_at, rep.failed_segment = sc.out.where, sc.out.why
-        rep.reason = "the script shows a behaviour the model leaves out; it is not checked"
-        rep.out_of_scope = sc.out.name
-        return rep
+        # what comes before the first line the model leaves out is still checked: a
+        # misbehaviour there is a rejection, not hidden by a later out-of-scope line
+        line = int(sc.out.where.split()[-1])
+        cut = next(
+            (k for k, e in enumerate(sc.events) if int(e.where.split()[-1]) >= line),
+            len(sc.events),
+        )
+        events = sc.events[:cut]  # (a blocking call returning after it is not checked either)
     rep = check(
-        sc.events,
+        events,
         "kernel",
-        setups(sc.events, sc.calls, sc.abort, sc.unseen_data, sc.probes),
+        setups(events, sc.calls, sc.abort, sc.unseen_data, sc.probes),
         rules,
         capture=False,
     )
+    if sc.out is not None and rep.status != "rejected":
+        rep = EndpointReport(False, "kernel", "checked up to here", len(sc.events))
+        rep.failed_at, rep.failed_segment = sc.out.where, sc.out.why
+        rep.reason = (
+            "the script shows a behaviour the model leaves out; what comes before it is a "
+            "behaviour of the model, the rest is not checked"
+        )
+        rep.out_of_scope = sc.out.name
     rep.notes += [f"skipped (unknown to the model): {s}" for s in sc.skipped]
     return rep
