@@ -85,6 +85,7 @@ class KernelTrace:
     skipped: list[str] = field(default_factory=list)  # calls not known, named and skipped
     unseen_data: int = 0  # writes after the last outbound line: text nobody saw sent
     probes: bool = False  # SO_KEEPALIVE is set, or the peer offered a zero window
+    unchecked: list[str] = field(default_factory=list)  # results no rule says anything of
 
 
 # -- what a call's result says of the endpoint (RFC 9293 3.10: the responses to user calls) --
@@ -403,6 +404,8 @@ class _Reader:
         wrote: int | None,
     ) -> None:
         key = _result_key(group, c, self.errored) if group else None
+        if group and key is None and c.errno:
+            self.sc.unchecked.append(f"{c.name}() = {c.result} {c.errno} at {where}")
         if group and c.errno in ("ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE"):
             self.errored = True  # the error is reported once; later reads see the end
         says, holds = RESULTS[key] if key is not None else ("", None)
@@ -492,4 +495,5 @@ def check_script(sc: KernelTrace, rules: Rules = TCP) -> EndpointReport:
         )
         rep.out_of_scope = sc.out.name
     rep.notes += [f"skipped (unknown to the model): {s}" for s in sc.skipped]
+    rep.notes += [f"result not checked (no rule of 3.10 for it): {s}" for s in sc.unchecked]
     return rep
