@@ -434,3 +434,11 @@ def test_a_reset_connection_resends_nothing_in_a_capture(tmp_path: Path) -> None
     path.write_bytes(_capture([*head, data, (False, 71, 0, 0x04, b""), data]))
     res = runner.invoke(app, ["conform", str(path), "--host", "10.0.0.1", "--fifo"])
     assert "REJECTED" in res.output.splitlines()[0], res.output
+
+
+def test_no_more_text_is_read_than_arrived() -> None:
+    text = HANDSHAKE + "+0 < P. 1:101(100) ack 1 win 257\n+0 > . 1:1(0) ack 101\n"
+    assert status(text + "+0 read(4, ..., 1000) = 100\n") == "accepted"
+    assert status(text + "+0 read(4, ..., 1000) = 1000\n") == "rejected at line 10"
+    twice = text + "+0 read(4, ..., 1000) = 100\n+0 read(4, ..., 1000) = 100\n"
+    assert status(twice) == "rejected at line 11"

@@ -131,6 +131,7 @@ RESULTS: dict[tuple[str, str], tuple[str, Holds]] = {
     ("recv", "0 ended"): ("the peer's FIN arrived, or the connection ended",
                           lambda ep: _fin_arrived(ep) or ep.st == State.CLOSED),
     ("recv", "n"): ("text arrived", lambda ep: ep.rcvd > 0),
+    ("recv beyond", "n"): ("more text was read than arrived in order", lambda ep: False),
     ("recv", "EAGAIN"): ("neither text nor a FIN is waiting, the connection is not reset",
                          lambda ep: not _fin_arrived(ep) and not _RESET(ep)),
     ("send", "n"): ("the connection can send (3.10.2)", _can_send),
@@ -156,7 +157,7 @@ def _result_key(group: str, call: syntax.Syscall, ended: bool) -> tuple[str, str
         keys = [("accept", "fd")]
     elif group == "recv" and v == 0 and ended:
         keys = [("recv", "0 ended")]
-    elif group in ("recv", "send"):
+    elif group in ("recv", "send", "recv beyond"):
         keys = [(group, "0" if v == 0 else "n")]
     else:
         keys = [(group, str(v))]
@@ -346,6 +347,16 @@ class _Reader:
             if ret is not None and ret > 0 and "MSG_PEEK" not in joined:
                 self.read_bytes += ret
             group = "recv" if kind == "conn" and not self.read_closed else ""
+            arrived = (self.rcv_end - self.peer_isn - 1) % MOD if self.peer_isn is not None else 0
+            # (a blocking read returns later, once more may have arrived: not counted here)
+            if (
+                group
+                and c.until is None
+                and ret is not None
+                and ret > 0
+                and (self.read_bytes > arrived)
+            ):
+                group = "recv beyond"  # a stream delivers in order what arrived, no more
         elif fn == "shutdown":
             how = args[1] if len(args) > 1 else ""
             if how in ("SHUT_WR", "SHUT_RDWR", "1", "2") and kind == "conn":
