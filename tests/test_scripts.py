@@ -442,3 +442,19 @@ def test_no_more_text_is_read_than_arrived() -> None:
     assert status(text + "+0 read(4, ..., 1000) = 1000\n") == "rejected at line 10"
     twice = text + "+0 read(4, ..., 1000) = 100\n+0 read(4, ..., 1000) = 100\n"
     assert status(twice) == "rejected at line 11"
+
+
+
+@pytest.mark.parametrize(
+    ("ack", "wait", "verdict"),
+    [("+0", "+.01", "rejected at line 13"), ("+0", "+1", "accepted"), ("*", "+.01", "accepted")],
+)
+def test_a_silent_timeout_takes_time(ack: str, wait: str, verdict: str) -> None:
+    # in TIME-WAIT the kernel answers the peer's resent FIN by RST: only once TIME-WAIT can
+    # have ended (no timer of a real stack expires sooner than 200 ms); after a ``*`` line,
+    # how long it has been is not known
+    text = HANDSHAKE + (
+        "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+.1 < F. 1:1(0) ack 2 win 257\n"
+        f"{ack} > . 2:2(0) ack 2\n{wait} < F. 1:1(0) ack 2 win 257\n+0 > R 2:2(0)\n"
+    )
+    assert status(text) == verdict

@@ -303,7 +303,12 @@ def _drop(w: World, i: int, seg: Segment) -> World:
 
 
 def _gap(
-    m: Model, frontier: list[_Node], ev: Event, arrived: Event | None = None, too_soon: bool = False
+    m: Model,
+    frontier: list[_Node],
+    ev: Event,
+    arrived: Event | None = None,
+    too_soon: bool = False,
+    min_rto: float = 0.0,
 ) -> tuple[list[_Node], list[_Node], set]:
     """Explore unobserved steps from ``frontier``; return (nodes emitting ``ev``, all nodes
     reached, segments the sending side could have emitted).
@@ -313,7 +318,10 @@ def _gap(
     step (it cannot be lost, nor wait while the host does something else).
 
     ``too_soon``: ``ev`` follows the last capture of the same segment by less than the least
-    retransmission timeout, so it cannot be a retransmission by the timer (RFC 6298 (5.4))."""
+    retransmission timeout, so it cannot be a retransmission by the timer (RFC 6298 (5.4)).
+
+    ``min_rto`` (seconds, 0: time is ignored): no timeout that sends nothing (TIME-WAIT's,
+    FIN-WAIT-2's, giving up) comes sooner than this after its timer (re)started (`_lasted`)."""
     seen: dict[World, _Node] = {}
     queue: deque[_Node] = deque()
     hits: dict[World, _Node] = {}
@@ -364,6 +372,9 @@ def _gap(
     while queue:
         node = queue.popleft()
         for label, w2 in m.successors(node.world):
+            silent = label.kind == "timer" and label.sent is None
+            if silent and min_rto and not _lasted(node, label.actor, ev.observed.time, min_rto):
+                continue  # a timeout takes time, and too little has passed
             visit(reached(label, w2, node), label, node)
     for node in seen.values() if not too_soon else ():
         # (sooner than the least RTO after the same segment: not resent, as `Assume` says)
@@ -371,6 +382,27 @@ def _gap(
         if again is not None and again.world not in hits:
             hits[again.world] = _Node(again.world, again.label, node, ev)
     return list(hits.values()), list(seen.values()), allowed
+
+
+def _lasted(n: _Node, i: int, now: float, min_rto: float) -> bool:
+    """Can a timer of side ``i`` in ``n`` have expired by ``now``? It (re)started when the side
+    entered its state (TIME-WAIT's and FIN-WAIT-2's timers) or, the retransmission timer, when
+    it last sent (RFC 6298 (5.1), (5.3)): at the latest captured segment before that (the
+    earliest the step can have been)."""
+    sends = n.world.eps[i].rto == 0
+    node = n
+    while node.parent is not None:
+        if sends and node.event is not None and node.event.side == i:
+            break
+        if node.parent.world.eps[i].st != node.world.eps[i].st:
+            break
+        node = node.parent
+    seen: _Node | None = node
+    while seen is not None:
+        if seen.event is not None:
+            return now - seen.event.observed.time >= min_rto
+        seen = seen.parent
+    return True
 
 
 class _Resent(NamedTuple):
@@ -498,7 +530,7 @@ def _run(
         last_sent[key] = ev.observed.time
         if ev.seg is not None and ev.seg.rst:
             last_sent[ev.side, "rst"] = ev.observed.time
-        hits, reached, allowed = _gap(m, frontier, ev, arrived, too_soon)
+        hits, reached, allowed = _gap(m, frontier, ev, arrived, too_soon, min_rto)
         # a segment seen arriving at the capture host (not one it sent) was delivered there
         arrived = ev if host is not None and ev.side != host else None
         if hits:

@@ -237,6 +237,12 @@ class _Search:
             elif not e.inbound:
                 shown |= {e.seq % MOD, (e.seq + e.dlen) % MOD}
         self.k = 0  # the event being explained
+        # when each event happened (the earliest, where a trace names one place twice: a
+        # blocking call and its return), None: not known
+        self.when: dict[str, int | None] = {}
+        for e in events:
+            got = self.when.get(e.where, e.at)
+            self.when[e.where] = None if got is None or e.at is None else min(got, e.at)
 
     # -- steps of the endpoint -----------------------------------------------------------------
 
@@ -283,6 +289,31 @@ class _Search:
                     st = case.then(Ctx(n.ep, None, self.setup.side, self.m.p)).get("st")
                     return n.ep if st is None else n.ep._replace(st=st)
         return n.ep
+
+    def lasted(self, n: _Node) -> bool:
+        """Can a timer of ``n``'s endpoint have expired by the next event? No timer of a real
+        stack expires sooner than `MIN_RTO` after it (re)started: when the endpoint entered its
+        state (TIME-WAIT's and FIN-WAIT-2's timers), or last sent (the retransmission timer,
+        RFC 6298 (5.1), (5.3)). Where the trace does not say when, time may have passed."""
+        now = self.events[self.k].at if self.k < len(self.events) else None
+        since = self._since(n, sends=n.ep.rto == 0)
+        return now is None or since is None or now - since >= MIN_RTO
+
+    def _since(self, n: _Node, sends: bool) -> int | None:
+        """The earliest time at which the endpoint of ``n`` entered its state (or, ``sends``,
+        last sent a segment), as the events before it tell (None: not known)."""
+        node = n
+        while node.parent is not None:
+            row = node.row
+            if sends and row is not None and row.where and row.model.startswith("out"):
+                return self.when.get(row.where)
+            if node.parent.ep.st != node.ep.st:
+                break  # entered here: at this event, or after the last one before it
+            node = node.parent
+        seen: _Node | None = node
+        while seen is not None and (seen.row is None or not seen.row.where):
+            seen = seen.parent
+        return self.when.get(seen.row.where) if seen is not None and seen.row else None
 
     def settled(self, nodes: list[_Node]) -> list[_Node]:
         """The nodes in which every recorded call has taken effect, or is queued by the RFC."""
@@ -336,6 +367,8 @@ class _Search:
                 case = label.cases[0]
                 if self.setup.calls and not n.released and self.m.rules.case(case).orphaned:
                     continue  # the application still holds the socket
+                if label.kind == "timer" and emit is None and not self.lasted(n):
+                    continue  # a silent timeout (TIME-WAIT's, giving up) takes time
                 sp = n.sp.forget(after.st)
                 row = Row("", "(unobserved)", "", label.cases, after.st.name)
                 if n.waiting and case in n.waiting[0].cases:
@@ -541,6 +574,7 @@ class _Search:
                 return self._fail(endpoint, ev, nodes, *self._why(ev, nodes))
             frontier = _dedup(nxt)
         self.unseen = False  # what is still owed at the end is noted (a script's next lines)
+        self.k = len(self.events)  # after the last event, any time may pass
         ends = self.closure(frontier, "the end")
         if self.setup.calls:
             settled = self.settled(ends)

@@ -276,7 +276,7 @@ class _Reader:
                 where=where,
                 text=p.text,
                 win=None if p.inbound else win,
-                at=p.at,
+                at=p.at if p.exact else None,
                 sack=_sack(p.options or "") if p.inbound else (),
             ),
             p.at,
@@ -403,7 +403,7 @@ class _Reader:
         self.record(c, where, cases, group, fn == "close" and kind == "conn", wrote)
 
     def quiet(self, c: syntax.Syscall, wrote: int | None = 0) -> None:
-        self.add(Call(f"line {c.line}", c.text, frozenset(), at=c.at, wrote=wrote), c.at)
+        self.add(Call(f"line {c.line}", c.text, frozenset(), at=_when(c), wrote=wrote), c.at)
 
     def record(
         self,
@@ -421,13 +421,13 @@ class _Reader:
             self.errored = True  # the error is reported once; later reads see the end
         says, holds = RESULTS[key] if key is not None else ("", None)
         if c.until is None:
-            call = Call(where, c.text, cases, holds, says, releases, c.at, wrote)
+            call = Call(where, c.text, cases, holds, says, releases, _when(c), wrote)
             self.add(call, c.at)
             if cases:
                 self.sc.calls.append(call)
             return
         # a blocking call: it takes effect now and returns at its end time
-        call = Call(where, c.text, cases, releases=releases, at=c.at, wrote=wrote)
+        call = Call(where, c.text, cases, releases=releases, at=_when(c), wrote=wrote)
         self.add(call, c.at)
         if cases:
             self.sc.calls.append(call)
@@ -436,8 +436,21 @@ class _Reader:
             for k, (kind, t) in enumerate(
                 (("open", c.until - self.tolerance - 1), ("close", c.until + self.tolerance + 1))
             ):
-                ret = Call(where, text, frozenset(), holds, says, at=c.until, window=kind)
+                ret = Call(
+                    where,
+                    text,
+                    frozenset(),
+                    holds,
+                    says,
+                    at=c.until if c.exact else None,
+                    window=kind,
+                )
                 self.pending.append((max(t, c.at), k, len(self.pending), ret))
+
+
+def _when(c: syntax.Syscall) -> int | None:
+    """When the call was made, if the script says exactly (`script.Syscall.exact`)."""
+    return c.at if c.exact else None
 
 
 def _sack(options: str) -> tuple[int, ...]:

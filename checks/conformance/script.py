@@ -25,7 +25,7 @@ windows and ports, ``end = start + length``, times not negative). Anything malfo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 #: The largest script read (bytes): packetdrill's own suites are under 40 KB.
@@ -68,6 +68,9 @@ class Packet:
     ip: str  # the IP header notes as written, lower case ("tos 0x2", "ect0"), "" if none
     encap: str  # an encapsulation ("psp spi 7"), "" if none
     text: str
+    #: ``at`` is when it happened; False: only a lower bound (``*``, a range ``T1~T2``, or a
+    #: relative time after one: packetdrill counts ``+`` from when the event really happened)
+    exact: bool = True
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
@@ -83,6 +86,7 @@ class Syscall:
     result: str  # as written: "0", "-1", "4", "..."
     errno: str  # "EINPROGRESS", "" if none
     text: str
+    exact: bool = True  # as `Packet.exact`
 
     @property
     def value(self) -> int | None:
@@ -208,6 +212,7 @@ class _Clock:
 
     def __init__(self) -> None:
         self.last = 0
+        self.exact = True  # ``last`` is when the previous event happened, not a lower bound
 
     def read(self, stmt: str, name: str, line: int) -> tuple[int, int | None, str]:
         m = _TIME.match(stmt)
@@ -215,8 +220,12 @@ class _Clock:
             raise ScriptError(name, line, f"expected a time, then an event: {stmt[:50]!r}")
         rest = stmt[m.end() :]
         if m.group("any"):
+            self.exact = False
             return self.last, None, rest
         anchor = self.last if m.group("rel") else 0
+        # an absolute time is exact; a relative one as exact as the time it counts from; a
+        # range says only when the event happened at the earliest
+        self.exact = (self.exact or not m.group("rel")) and m.group("t2") is None
         at = anchor + _usecs(m.group("t"))
         if m.group("t2") is not None and m.group("rel") and not m.group("rel2"):
             raise ScriptError(name, line, "a relative time range is written +T1~+T2")
@@ -412,11 +421,11 @@ def parse(text: str, name: str = "script") -> Script:
         if body[0] in "<>":
             if until is not None:
                 raise ScriptError(name, line, "only a system call can block (T...T)")
-            events.append(_packet(body, at, name, line))
+            events.append(replace(_packet(body, at, name, line), exact=clock.exact))
         elif body.startswith("`") or body.startswith("%{"):
             events.append(Command(line, at, body))
         else:
-            events.append(_syscall(body, at, until, name, line))
+            events.append(replace(_syscall(body, at, until, name, line), exact=clock.exact))
     return Script(name, tuple(options), tuple(events))
 
 
