@@ -444,7 +444,6 @@ def test_no_more_text_is_read_than_arrived() -> None:
     assert status(twice) == "rejected at line 11"
 
 
-
 @pytest.mark.parametrize(
     ("ack", "wait", "verdict"),
     [("+0", "+.01", "rejected at line 13"), ("+0", "+1", "accepted"), ("*", "+.01", "accepted")],
