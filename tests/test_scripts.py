@@ -457,3 +457,12 @@ def test_a_silent_timeout_takes_time(ack: str, wait: str, verdict: str) -> None:
         f"{ack} > . 2:2(0) ack 2\n{wait} < F. 1:1(0) ack 2 win 257\n+0 > R 2:2(0)\n"
     )
     assert status(text) == verdict
+
+
+def test_a_read_finds_the_text_the_kernel_acknowledged() -> None:
+    text = HANDSHAKE + "+0 < P. 1:101(100) ack 1 win 257\n+0 > . 1:1(0) ack 101\n"
+    again = "+0 read(4, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)\n"
+    assert status(text + again) == "rejected at line 10"
+    assert status(text + "+0 read(4, ..., 1000) = 0\n") == "rejected at line 10"
+    assert status(text + "+0 read(4, ..., 1000) = 100\n" + again) == "accepted"
+    assert status(text + "+0 read(4, ..., 0) = 0\n") == "accepted"  # nothing asked for

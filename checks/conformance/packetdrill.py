@@ -132,6 +132,10 @@ RESULTS: dict[tuple[str, str], tuple[str, Holds]] = {
                           lambda ep: _fin_arrived(ep) or ep.st == State.CLOSED),
     ("recv", "n"): ("text arrived", lambda ep: ep.rcvd > 0),
     ("recv beyond", "n"): ("more text was read than arrived in order", lambda ep: False),
+    ("recv unread", "0"): ("no text is waiting, yet text the kernel acknowledged is unread",
+                           lambda ep: False),
+    ("recv unread", "EAGAIN"): ("no text is waiting, yet text the kernel acknowledged is unread",
+                                lambda ep: False),
     ("recv", "EAGAIN"): ("neither text nor a FIN is waiting, the connection is not reset",
                          lambda ep: not _fin_arrived(ep) and not _RESET(ep)),
     ("send", "n"): ("the connection can send (3.10.2)", _can_send),
@@ -157,7 +161,7 @@ def _result_key(group: str, call: syntax.Syscall, ended: bool) -> tuple[str, str
         keys = [("accept", "fd")]
     elif group == "recv" and v == 0 and ended:
         keys = [("recv", "0 ended")]
-    elif group in ("recv", "send", "recv beyond"):
+    elif group in ("recv", "send", "recv beyond", "recv unread"):
         keys = [(group, "0" if v == 0 else "n")]
     else:
         keys = [(group, str(v))]
@@ -182,6 +186,7 @@ class _Reader:
         self.peer_isn: int | None = None
         self.rcv_end = 0  # the end of the text that arrived in order (script numbers)
         self.read_bytes = 0
+        self.acked: int | None = None  # the highest ACK the kernel sent (script numbers)
         self.wscale: dict[bool, int] = {}
         #: blocking calls' results: (the time before which it goes, 0 open / 1 close, the
         #: order it was made in, the event)
@@ -209,6 +214,15 @@ class _Reader:
         if not self.sc.events and self.sc.out is None:
             raise ScriptError(name, None, "no event (no `<` or `>` line, no system call)")
         return self.sc
+
+    @property
+    def unread_acked(self) -> int:
+        """Bytes the kernel acknowledged in order and the application has not read: a read()
+        finds them (3.10.3: queued text satisfies a RECEIVE)."""
+        if self.peer_isn is None or self.acked is None:
+            return 0
+        end = self.acked if signed(self.acked - self.rcv_end) < 0 else self.rcv_end
+        return max(0, (end - self.peer_isn - 1) % MOD - self.read_bytes)
 
     @property
     def unread(self) -> int:
@@ -240,7 +254,7 @@ class _Reader:
         if p.inbound and p.win == 0 and not p.has("R"):
             self.sc.probes = True  # a zero window: the kernel may probe it
         if p.inbound and syn and not p.has("R"):
-            self.peer_isn = p.seq
+            self.peer_isn, self.acked = p.seq, None
             self.rcv_end = (p.seq + 1) % MOD
         elif p.inbound and p.dlen and self.peer_isn is not None:
             # text in order extends what arrived; a retransmission of text that already
@@ -248,6 +262,9 @@ class _Reader:
             start, end = p.seq, (p.seq + p.dlen) % MOD
             if signed(start - self.rcv_end) <= 0 < signed(end - self.rcv_end):
                 self.rcv_end = end
+        elif not p.inbound and p.has(".") and p.ack is not None and self.peer_isn is not None:
+            higher = self.acked is None or signed(p.ack - self.acked) > 0
+            self.acked = p.ack % MOD if higher else self.acked
         # the window scale each side announces on its SYN (RFC 7323 2.3: at most 14); the
         # kernel's later windows are scaled once both have announced one
         scale = re.search(r"wscale\s+([0-9]{1,2})\b", p.options or "")
@@ -346,7 +363,11 @@ class _Reader:
                 return self.quiet(c)  # the error queue (timestamps, zero-copy), not the stream
             if ret is not None and ret > 0 and "MSG_PEEK" not in joined:
                 self.read_bytes += ret
-            group = "recv" if kind == "conn" and not self.read_closed else ""
+            # read, recv, recvfrom: the third argument is how many bytes are asked for
+            sized = fn in ("read", "recv", "recvfrom") and len(args) > 2
+            asked = syntax.number(args[2]) if sized else None
+            # (a read of no bytes returns 0 and says nothing)
+            group = "recv" if kind == "conn" and not self.read_closed and asked != 0 else ""
             arrived = (self.rcv_end - self.peer_isn - 1) % MOD if self.peer_isn is not None else 0
             # (a blocking read returns later, once more may have arrived: not counted here)
             if (
@@ -357,6 +378,9 @@ class _Reader:
                 and (self.read_bytes > arrived)
             ):
                 group = "recv beyond"  # a stream delivers in order what arrived, no more
+            nothing = ret == 0 or c.errno in ("EAGAIN", "EWOULDBLOCK")
+            if group and c.until is None and nothing and not self.errored and self.unread_acked:
+                group = "recv unread"  # what the kernel acknowledged is there to be read
         elif fn == "shutdown":
             how = args[1] if len(args) > 1 else ""
             if how in ("SHUT_WR", "SHUT_RDWR", "1", "2") and kind == "conn":
