@@ -466,3 +466,14 @@ def test_a_read_finds_the_text_the_kernel_acknowledged() -> None:
     assert status(text + "+0 read(4, ..., 1000) = 0\n") == "rejected at line 10"
     assert status(text + "+0 read(4, ..., 1000) = 100\n" + again) == "accepted"
     assert status(text + "+0 read(4, ..., 0) = 0\n") == "accepted"  # nothing asked for
+
+
+def test_an_ack_of_queued_text_needs_every_byte_to_have_arrived() -> None:
+    text = HANDSHAKE + "+0 < P. 101:201(100) ack 1 win 257\n+0 > . 1:1(0) ack 1\n"
+    rep = packetdrill.check_script(
+        packetdrill.parse(text + "+0 < P. 1:101(100) ack 1 win 257\n+0 > . 1:1(0) ack 201\n")
+    )
+    assert (rep.out_of_scope, rep.failed_at) == ("reassembly", "line 11")
+    # bytes 51 to 100 never arrived: acknowledging 201 is no reassembly, it is wrong
+    hole = text + "+0 < P. 1:51(50) ack 1 win 257\n+0 > . 1:1(0) ack 201\n"
+    assert status(hole) == "rejected at line 11"

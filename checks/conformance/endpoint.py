@@ -736,7 +736,6 @@ def _named(
                 "zero-window probe",
                 "keep-alive",
             )
-        ends = {(e.seq + e.dlen) % MOD for e in before if e.inbound and e.dlen}
         if (
             ev.ack
             and not control
@@ -746,7 +745,7 @@ def _named(
             and nxt is not None
             and ev.seq % MOD == nxt
             and signed(ev.ackno - rcv) > 0
-            and ev.ackno in ends
+            and _chained(before, rcv, ev.ackno)
         ):
             return (
                 "it acknowledges text that arrived out of order and was queued: the model "
@@ -754,6 +753,22 @@ def _named(
                 "reassembly",
             )
     return None
+
+
+def _chained(before: list[Wire], start: int, end: int) -> bool:
+    """The text that arrived (inbound segments of ``before``) covers every byte from ``start``
+    to ``end`` (wire numbers), and ``end`` is where one of them ended: all of it arrived, out
+    of order, and could have been queued and acknowledged."""
+    spans = [(e.seq % MOD, e.dlen) for e in before if e.inbound and e.dlen]
+    pos = start % MOD
+    while signed(end - pos) > 0:
+        reach = [
+            signed(s + n - pos) for s, n in spans if signed(s - pos) <= 0 < signed(s + n - pos)
+        ]
+        if not reach:
+            return False
+        pos = (pos + max(reach)) % MOD
+    return any((s + n) % MOD == end % MOD for s, n in spans)  # it ends where a segment did
 
 
 def _origin(e: Expect) -> str:
