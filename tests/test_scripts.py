@@ -477,3 +477,21 @@ def test_an_ack_of_queued_text_needs_every_byte_to_have_arrived() -> None:
     # bytes 51 to 100 never arrived: acknowledging 201 is no reassembly, it is wrong
     hole = text + "+0 < P. 1:51(50) ack 1 win 257\n+0 > . 1:1(0) ack 201\n"
     assert status(hole) == "rejected at line 11"
+
+
+@pytest.mark.parametrize(
+    ("syn", "verdict"),
+    [
+        ("< S 100:100(0) win 32792 <mss 1000>", "out-of-scope"),  # above RCV.NXT
+        ("< S 0:0(0) win 32792 <mss 1000,TS val 100 ecr 0>", "out-of-scope"),  # RFC 6191
+        ("< S 0:0(0) win 32792 <mss 1000>", "rejected at line 13"),  # neither: ACK it
+    ],
+)
+def test_time_wait_takes_a_new_syn_only_above_rcv_nxt_or_with_a_timestamp(
+    syn: str, verdict: str
+) -> None:
+    text = HANDSHAKE + (
+        "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+.1 < F. 1:1(0) ack 2 win 257\n"
+        f"+0 > . 2:2(0) ack 2\n+.1 {syn}\n+0 > S. 0:0(0) ack {101 if '100:' in syn else 1} <...>\n"
+    )
+    assert status(text) == verdict

@@ -701,14 +701,20 @@ def _named(
     right): a corrupted segment must not pass for one."""
     if ev.inbound:
         return None
-    syns = [e.seq for e in before if e.inbound and e.syn and not e.ack and not e.rst]
-    # a connection that existed and is over (a never-opened CLOSED endpoint ended nothing),
-    # where a new SYN may open another: a listener, or TIME-WAIT (RFC 6191)
-    ended = any(
-        n.ep.st == State.TIME_WAIT
-        or (setup.side.passive and n.ep.st == State.CLOSED and n.ep.reason != Reason.NONE)
-        for n in nodes
-    )
+    bare = [e for e in before if e.inbound and e.syn and not e.ack and not e.rst]
+    syns = [e.seq for e in bare]
+
+    def reopens(n: _Node) -> bool:
+        """The connection of ``n`` existed and is over (a never-opened CLOSED endpoint ended
+        nothing), and the last SYN may open another: at a listener, or in TIME-WAIT a SYN above
+        RCV.NXT or with a timestamp (RFC 9293 3.10.7.4's note, RFC 6191)."""
+        if setup.side.passive and n.ep.st == State.CLOSED and n.ep.reason != Reason.NONE:
+            return True
+        rcv = wire_of(n.sp.rcv, n.ep.rcv_nxt)
+        above = rcv is None or signed(bare[-1].seq - rcv) > 0
+        return n.ep.st == State.TIME_WAIT and (bare[-1].ts or above)
+
+    ended = bool(bare) and any(reopens(n) for n in nodes)
     answers = bool(syns) and (ev.ackno is None or ev.ackno % MOD == (syns[-1] + 1) % MOD)
     if ev.syn and ev.ack and not (ev.fin or ev.rst) and len(syns) > 1 and ended and answers:
         # the connection is over, and a listener (or TIME-WAIT, RFC 6191) takes a new SYN
@@ -963,6 +969,7 @@ def wires(segments: list[Observed], endpoint: str) -> list[Event]:
                 s.describe(),
                 at=round(s.time * 1e6),
                 sack=s.sack,
+                ts=s.ts,
             )
         )
     return out

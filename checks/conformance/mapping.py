@@ -71,6 +71,7 @@ class Wire:
     win: int | None = None
     at: int | None = None  # when it was seen, microseconds from the trace's start, if known
     sack: tuple[int, ...] = ()  # the edges of its SACK blocks (RFC 2018), if any
+    ts: bool = False  # it carries the timestamps option (RFC 7323)
 
 
 Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted

@@ -295,6 +295,8 @@ class _Reader:
                 win=None if p.inbound else win,
                 at=p.at if p.exact else None,
                 sack=_sack(p.options or "") if p.inbound else (),
+                # (``<...>``: any options, a timestamp among them)
+                ts=p.options is None or bool(re.search(r"\bTS\s+val\b", p.options)),
             ),
             p.at,
         )

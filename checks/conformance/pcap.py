@@ -59,6 +59,7 @@ class Observed:
     cut: int = 0  # bytes of it the capture does not hold (cut by the snapshot length)
     urg: bool = False  # the URG flag (urgent data: out of scope)
     sack: tuple[int, ...] = ()  # the edges of its SACK blocks (RFC 2018), left, right, ...
+    ts: bool = False  # it carries the timestamps option (RFC 7323)
 
     def flags(self) -> str:
         return flags_text(self)
@@ -92,6 +93,7 @@ def _tcp(t: float, src: str, dst: str, tcp: bytes, length: int) -> Observed | No
     total = length or len(tcp)
     if hlen < 20 or hlen > total:
         return None
+    options = _options(tcp[20 : min(hlen, len(tcp))])
     return Observed(
         time=t,
         src=f"{src}:{sport}",
@@ -105,12 +107,14 @@ def _tcp(t: float, src: str, dst: str, tcp: bytes, length: int) -> Observed | No
         dlen=total - hlen,
         cut=max(0, total - len(tcp)),
         urg=bool(flags & 0x20),
-        sack=_sack(tcp[20 : min(hlen, len(tcp))]),
+        sack=_sack(options.get(5)),
+        ts=8 in options,
     )
 
 
-def _sack(options: bytes) -> tuple[int, ...]:
-    """The edges of the SACK option's blocks (kind 5, RFC 2018), in order; () if none."""
+def _options(options: bytes) -> dict[int, bytes]:
+    """The TCP options, kind -> body (RFC 9293 3.1), up to the end of the list."""
+    out: dict[int, bytes] = {}
     k = 0
     while k < len(options):
         kind = options[k]
@@ -122,11 +126,16 @@ def _sack(options: bytes) -> tuple[int, ...]:
         if k + 1 >= len(options) or options[k + 1] < 2:
             break  # a damaged option list: read no further
         size = options[k + 1]
-        if kind == 5:
-            body = options[k + 2 : k + size]
-            return tuple(int.from_bytes(body[i : i + 4], "big") for i in range(0, len(body) - 3, 4))
+        out.setdefault(kind, options[k + 2 : k + size])
         k += size
-    return ()
+    return out
+
+
+def _sack(body: bytes | None) -> tuple[int, ...]:
+    """The edges of the SACK option's blocks (kind 5, RFC 2018), in order; () if none."""
+    if body is None:
+        return ()
+    return tuple(int.from_bytes(body[i : i + 4], "big") for i in range(0, len(body) - 3, 4))
 
 
 def _tcp_from_ipv4(t: float, pkt: bytes) -> Observed | None:
