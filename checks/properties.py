@@ -16,9 +16,9 @@ formula. Kinds:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from tcpspec.spec.logic import And, Implies, In, Not, Or
 from tcpspec.spec.model import Model
@@ -28,6 +28,8 @@ from tcpspec.spec.states import State as S
 SIDES = (0, 1)
 #: the safety properties' kinds: what the Z3 engine and SPIN check (the explicit engine all)
 SAFETY_KINDS = ("invariant", "action")
+#: every kind of property
+KINDS = ("invariant", "action", "liveness", "deadlock", "reachable")
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,20 @@ class Property:
     witness: str | None = None  # id of the "sometimes" companion, for safety properties
     scenario: str = "connect-close"  # where its witness (or its violation by mutants) shows
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled by name (a verdict sent back from a worker process): the registry holds the
+        # predicate, which may be a lambda of a user's file that pickle cannot name
+        return (registered, (self.id,))
+
     @property
     def of_steps(self) -> bool:
         """Its predicate reads a step, ``pred(m, w, label, w2)``, not a state ``pred(m, w)``."""
         return int(self.pred.__code__.co_argcount) == 4
+
+
+def registered(pid: str) -> Property:
+    """The property registered as ``pid`` (how a `Property` is unpickled)."""
+    return PROPERTIES[pid]
 
 
 def forall_sides(f: Callable[[int], Any]) -> Any:
@@ -307,4 +319,26 @@ PROPERTIES: dict[str, Property] = {
     )
 }
 
-CHECKED = tuple(p for p in PROPERTIES.values() if p.kind != "reachable")
+
+class _Checked(Sequence[Property]):
+    """The properties that are checked (every kind but "reachable"), in order: a live view of
+    `PROPERTIES`, so that the properties of a user's file (`checks.loading`) are checked too."""
+
+    def _now(self) -> tuple[Property, ...]:
+        return tuple(p for p in PROPERTIES.values() if p.kind != "reachable")
+
+    @overload
+    def __getitem__(self, i: int) -> Property: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Property, ...]: ...
+    def __getitem__(self, i: int | slice) -> Property | tuple[Property, ...]:
+        return self._now()[i]
+
+    def __len__(self) -> int:
+        return len(self._now())
+
+    def __iter__(self) -> Iterator[Property]:
+        return iter(self._now())
+
+
+CHECKED: Sequence[Property] = _Checked()

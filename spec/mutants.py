@@ -36,6 +36,12 @@ def _swap(name: str, make: Callable[[Case], Case | None]) -> Change:
     return change
 
 
+def replace_case(name: str, make: Callable[[Case], Case | None]) -> Change:
+    """The change of a mutant that replaces rule case ``name`` by ``make(case)`` (None: the
+    case is removed). For user files (`tcpspec.api`), as the mutants below are written."""
+    return _swap(name, make)
+
+
 def _bounds(f: Callable[[Bounds], Bounds]) -> Change:
     def change(rules: Rules, sides: tuple[Side, Side], b: Bounds):  # type: ignore[no-untyped-def]
         return rules, sides, f(b.resolved())

@@ -320,7 +320,7 @@ def _rss_mib() -> float:
 
 def explore(
     model: Model,
-    properties: tuple[Property, ...] = CHECKED,
+    properties: Sequence[Property] = CHECKED,
     max_states: int = 2_000_000,
     stop_at: Collection[str] = (),
     progress: Progress | None = None,
@@ -342,7 +342,7 @@ def explore(
     try:
         return _Search(
             model,
-            properties,
+            tuple(properties),
             max_states,
             frozenset(stop_at),
             progress,

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar, cast, get_type_hints
 
 import typer
+from typer.core import TyperGroup
 
 from tcpspec import __version__, i18n
+from tcpspec.checks import loading
 from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.mutants import MUTANTS
-from tcpspec.spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
+from tcpspec.spec.scenarios import SCENARIOS
 
 #: Exit status, the same for every command.
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -27,7 +29,40 @@ EXIT_STATUS = (
     "interrupted (Ctrl-C or SIGTERM)."
 )
 
+#: Options of the whole program a user may also write after the command name (where a
+#: student puts them: ``tcpspec verify --lang ko``); they are moved before it.
+ROOT_OPTIONS = ("--lang", "--load")
+
+
+class _Group(TyperGroup):
+    """The command group, which reads `ROOT_OPTIONS` wherever they stand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        front: list[str] = []
+        rest: list[str] = []
+        k = 0
+        seen_command = False
+        while k < len(args):
+            a = args[k]
+            if a == "--":
+                rest += args[k:]
+                break
+            name = a.split("=", 1)[0]
+            if seen_command and name in ROOT_OPTIONS:
+                if "=" in a:
+                    front.append(a)
+                else:
+                    front += args[k : k + 2]
+                    k += 1
+            else:
+                seen_command = seen_command or (not a.startswith("-") and a in self.commands)
+                rest.append(a)
+            k += 1
+        return super().parse_args(ctx, front + rest)
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -45,6 +80,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -59,6 +95,17 @@ def _main(
             "LANG=ko_KR.UTF-8 gives Korean). 출력 언어: ko는 한국어.",
         ),
     ] = None,
+    load: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--load",
+            metavar="FILE.py",
+            help="Load your own properties, mutants and scenarios from a Python file (its "
+            "PROPERTIES, MUTANTS and SCENARIOS lists; this runs the file's code). Every engine "
+            "then checks them like the built-in ones. May be given more than once, before or "
+            "after the command name. 직접 쓴 성질·변이·시나리오를 불러옵니다.",
+        ),
+    ] = None,
 ) -> None:
     """A machine-checked model of TCP connection setup and teardown (RFC 9293): verify its
     properties, study counterexamples."""
@@ -66,6 +113,20 @@ def _main(
         i18n.use(lang or i18n.detect())
     except ValueError as e:
         fail(str(e))
+    done: list[loading.Loaded] = []
+
+    # what a file adds is taken out again when the command ends (a test runs many in one
+    # process)
+    def unload() -> None:
+        for d in done:
+            loading.unload(d)
+
+    ctx.call_on_close(unload)
+    for path in load or ():
+        try:
+            done.append(loading.load(path))
+        except loading.LoadError as e:
+            fail(str(e))
 
 
 # -- options shared by the commands that build a model -------------------------------------------
@@ -199,7 +260,7 @@ def check_scenarios(names: list[str] | None) -> tuple[str, ...]:
     for n in names or ():
         if n not in SCENARIOS:
             fail(f"unknown scenario {n!r}; choose one of: {', '.join(SCENARIOS)}")
-    return tuple(names) if names else DEFAULT_SCENARIOS
+    return tuple(names) if names else loading.default_scenarios()
 
 
 def write_json(path: Path, doc: Any) -> None:

@@ -36,7 +36,10 @@ from tcpspec.cli.scale import DEFAULT_MAX_MEMORY, Scheduler, Workers, check_scal
 from tcpspec.spec.build import UnknownName, make_model
 from tcpspec.spec.model import Bounds, BoundsError, Model
 
-SAFETY = tuple(p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS)
+
+def safety() -> tuple[str, ...]:
+    """The properties Z3 proves (a user's loaded ones too)."""
+    return tuple(p.id for p in CHECKED if p.kind in SYMBOLIC_KINDS)
 
 
 @app.command("prove")
@@ -70,8 +73,8 @@ def prove_cmd(
     "no counterexample up to depth K" (neither a proof nor a counterexample).
     """
     if prop is not None and prop not in PROPERTIES:
-        fail(f"unknown property {prop!r}; choose one of: {', '.join(SAFETY)}")
-    if prop is not None and prop not in SAFETY:
+        fail(f"unknown property {prop!r}; choose one of: {', '.join(safety())}")
+    if prop is not None and prop not in safety():
         fail(
             f"{prop} is a {PROPERTIES[prop].kind} property: the Z3 engine proves safety "
             f"(invariant and action) properties; `tcpspec verify` checks it explicitly"
@@ -81,7 +84,7 @@ def prove_cmd(
     check_mutant(mutant)
     check_output(json_file)
     names = check_scenarios(scenario)
-    ids = [prop] if prop else list(SAFETY)
+    ids = [prop] if prop else list(safety())
     out = console()
     t = Table(title="tcpspec prove (Z3)", title_justify="left")
     for col in ("property", "scenario", "verdict", "method", "seconds"):

@@ -327,6 +327,10 @@ def sweep_json(catches: list[Catch]) -> list[dict[str, Any]]:
 @app.command("mutants")
 @bound_options
 def mutants_cmd(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[MUTANT]...", help="Only these mutants (default: every one)."),
+    ] = None,
     max_states: MaxStates = 2_000_000,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the sweep as JSON to this file.")
@@ -341,15 +345,18 @@ def mutants_cmd(
     First the unmutated model is checked at the same bounds: where TCP itself already breaks
     a property, a mutant "caught" by it proves nothing, and the sweep stops there."""
     check_output(json_file)
+    for n in names or ():
+        check_mutant(n)
+    chosen = tuple(names) if names else None
     pool = check_scale(workers, scheduler, DEFAULT_MAX_MEMORY)
     try:
         broken = unmutated_failures(
-            bounds, max_states=max_states, workers=pool, scheduler=scheduler
+            bounds, chosen, max_states=max_states, workers=pool, scheduler=scheduler
         )
         baseline_report(broken, bounds)
         if broken:
             raise typer.Exit(EXIT_VIOLATED)
-        catches = sweep(bounds, max_states=max_states, workers=pool, scheduler=scheduler)
+        catches = sweep(bounds, chosen, max_states=max_states, workers=pool, scheduler=scheduler)
     except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
         fail(str(e))
     console().print(sweep_table(catches))
@@ -363,11 +370,12 @@ def list_cmd() -> None:
     """List the properties, mutants and scenarios."""
     out = console()
     out.print("[bold]Properties[/]")
+    # (escaped: a loaded file's texts are data, not markup)
     for p in PROPERTIES.values():
-        out.print(f"  {p.id:34} {p.kind:10} {p.statement}")
+        out.print(escape(f"  {p.id:34} {p.kind:10} {p.statement}"))
     out.print("\n[bold]Mutants[/] (each must be caught by the property named)")
     for m in MUTANTS.values():
-        out.print(f"  {m.name:30} -> {m.breaks:34} {m.summary}")
+        out.print(escape(f"  {m.name:30} -> {m.breaks:34} {m.summary}"))
     out.print("\n[bold]Scenarios[/]")
     for s in SCENARIOS.values():
-        out.print(f"  {s.name:20} {s.title}")
+        out.print(escape(f"  {s.name:20} {s.title}"))

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from tcpspec.checks import loading
 from tcpspec.checks.explicit import Stats
 from tcpspec.cli.app import fail
 
@@ -53,6 +54,8 @@ def check_scale(workers: int, scheduler: str | None, max_memory: int) -> int | N
         fail(f"--max-memory must be at least 64 MiB (got {max_memory})")
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         fail(f"--scheduler must be an address like tcp://HOST:8786 (got {scheduler!r})")
+    if scheduler is not None and loading.LOADED:
+        fail("a file given with --load is not sent to a Dask cluster: run without --scheduler")
     return None if workers == 0 else workers
 
 

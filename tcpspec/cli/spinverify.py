@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tcpspec.checks import parallel
-from tcpspec.checks.properties import CHECKED
+from tcpspec.checks.properties import CHECKED, SAFETY_KINDS, Property
 from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
 from tcpspec.checks.trace import to_json
 from tcpspec.cli.app import EXIT_OK, EXIT_VIOLATED, fail, write_json
@@ -27,7 +27,10 @@ from tcpspec.i18n import current
 from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds, Model
 
-SAFETY = tuple(p for p in CHECKED if p.kind in ("invariant", "action"))
+
+def safety() -> tuple[Property, ...]:
+    """The properties SPIN checks (a user's loaded ones too)."""
+    return tuple(p for p in CHECKED if p.kind in SAFETY_KINDS)
 
 
 def spin_verify(
@@ -57,7 +60,7 @@ def spin_verify(
     table = Table(title=tr("SPIN (safety properties)"), title_justify="left")
     for col in (tr("property"), tr("kind"), "SPIN"):
         table.add_column(col)
-    for p in SAFETY:
+    for p in safety():
         bad = [n for n, r in results.items() if p.id in r.violated]
         verdict = (
             f"[green]{tr('holds')}[/]"
@@ -73,7 +76,7 @@ def spin_verify(
         f"{seconds:.1f} s (export, compile and search); deadlock and liveness: "
         "--engine explicit"
     )
-    for p in SAFETY:
+    for p in safety():
         for n, r in results.items():
             t = r.trace(p.id)
             if t is not None:  # in this run's language, as `tcpspec trace` prints one
@@ -87,7 +90,7 @@ def spin_verify(
                 "engine": "spin",
                 "properties": {
                     p.id: sorted(n for n, r in results.items() if p.id in r.violated)
-                    for p in SAFETY
+                    for p in safety()
                 },
                 "scenarios": {
                     n: {
