@@ -46,8 +46,21 @@ VERIFY_COLUMNS = (
     "counterexample",
 )
 SWEEP_COLUMNS = ("mutant", "expected to break", "caught by", "trace", "states", "result")
+#: `tcpspec coverage`'s table and summary.
+COVERAGE_TEXTS = (
+    "rule coverage",
+    "case",
+    "RFC",
+    "transitions",
+    "never fired",
+    "never fired; reached with {how}",
+    "never fired: no scenario or bound tried reaches it",
+    "{k} of {n} rule cases fired over {s} scenario(s) at these bounds; {d} never fired",
+)
+
 TEXTS = (
     *VERIFY_COLUMNS,
+    *COVERAGE_TEXTS,
     *SWEEP_COLUMNS,
     "holds",
     "VIOLATED",

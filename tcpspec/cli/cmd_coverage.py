@@ -1,0 +1,110 @@
+"""`tcpspec coverage`: which rule cases of `spec/` a model check fires, and which never fire."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tcpspec.checks.coverage import CaseCoverage, coverage
+from tcpspec.checks.explicit import StateLimitExceeded
+from tcpspec.cli.app import (
+    EXIT_OK,
+    MaxStates,
+    ScenarioOpt,
+    app,
+    bound_flags,
+    bound_options,
+    check_output,
+    check_scenarios,
+    fail,
+    write_json,
+)
+from tcpspec.cli.render import console, tr
+from tcpspec.cli.scale import Workers, check_scale
+from tcpspec.spec.model import Bounds
+
+
+@app.command("coverage")
+@bound_options
+def coverage_cmd(
+    scenario: ScenarioOpt = None,
+    dead_only: Annotated[
+        bool, typer.Option("--dead", help="Show only the cases that never fired.")
+    ] = False,
+    look_further: Annotated[
+        bool,
+        typer.Option(
+            "--look-further/--no-look-further",
+            help="For a case that never fired, try the other scenarios and each bound raised "
+            "by one, and name the first that reaches it.",
+        ),
+    ] = True,
+    max_states: MaxStates = 2_000_000,
+    json_file: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write the coverage of every case as JSON."),
+    ] = None,
+    workers: Workers = 0,
+    *,
+    bounds: Bounds,
+) -> None:
+    """Each rule case of the model (spec/), its RFC section, and how many transitions fire it
+    in every state the explicit engine reaches, as TLC's -coverage counts actions.
+
+    A case that never fires is a bound too small or a dead rule (a guard nothing satisfies):
+    each is listed with the first other scenario, or bound raised by one, that reaches it.
+    규칙 커버리지: 각 규칙 사례가 몇 번 실행되는지, 한 번도 실행되지 않는 사례는 무엇인지."""
+    check_output(json_file)
+    names = check_scenarios(scenario)
+    pool = check_scale(workers, None, 1 << 20)
+    try:
+        rows = coverage(bounds, names, max_states, pool, look_further)
+    except StateLimitExceeded as e:
+        fail(str(e))
+    dead = [r for r in rows if not r.fired]
+    out = console()
+    table = Table(title=tr("rule coverage"), title_justify="left")
+    for col in (tr("case"), tr("RFC"), tr("transitions")):
+        table.add_column(col)
+    for r in rows:
+        if dead_only and r.fired:
+            continue
+        table.add_row(escape(r.name), escape(r.rfc), _cell(r, look_further))
+    out.print(table)
+    flags = " ".join(bound_flags(bounds))
+    out.print(
+        tr(
+            "{k} of {n} rule cases fired over {s} scenario(s) at these bounds; {d} never fired",
+            k=len(rows) - len(dead),
+            n=len(rows),
+            s=len(names),
+            d=len(dead),
+        )
+        + (f" ({escape(flags)})" if flags else "")
+    )
+    if json_file is not None:
+        write_json(
+            json_file,
+            {
+                "bounds": dataclasses.asdict(bounds),
+                "scenarios": list(names),
+                "cases": [r.as_dict() for r in rows],
+                "never_fired": [r.name for r in dead],
+            },
+        )
+    raise typer.Exit(EXIT_OK)
+
+
+def _cell(r: CaseCoverage, looked: bool) -> str:
+    if r.fired:
+        return f"{r.transitions:,}"
+    if not looked:
+        return f"[red]{escape(tr('never fired'))}[/]"
+    if r.reached_by:
+        return f"[yellow]{escape(tr('never fired; reached with {how}', how=r.reached_by))}[/]"
+    return f"[red]{escape(tr('never fired: no scenario or bound tried reaches it'))}[/]"
