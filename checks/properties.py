@@ -34,6 +34,12 @@ KINDS = ("invariant", "action", "liveness", "deadlock", "reachable")
 
 @dataclass(frozen=True)
 class Property:
+    """A property: ``id`` (``group.name``), ``kind`` (one of `KINDS`), the ``statement`` in
+    words, the ``rfc`` text it comes from, and ``pred``: ``pred(m, w)`` on a state, or
+    ``pred(m, w, label, w2)`` on a step, written with `tcpspec.spec.logic`. A safety property
+    names its "sometimes" ``witness`` (a reachable property); ``scenario`` is where its witness,
+    or its violation by a mutant, shows."""
+
     id: str
     kind: str  # invariant | action | liveness | deadlock | reachable
     statement: str
@@ -59,10 +65,12 @@ def registered(pid: str) -> Property:
 
 
 def forall_sides(f: Callable[[int], Any]) -> Any:
+    """``f(0)`` and ``f(1)``: the formula holds of the client and of the server."""
     return And(*[f(i) for i in SIDES])
 
 
 def exists_side(f: Callable[[int], Any]) -> Any:
+    """``f(0)`` or ``f(1)``: the formula holds of one side at least."""
     return Or(*[f(i) for i in SIDES])
 
 

@@ -50,12 +50,18 @@ def event(case: str) -> str:
 
 @dataclass(frozen=True)
 class TraceStep:
+    """One step of a run: what happened (``label``) and the state after it (``world``)."""
+
     label: Label
     world: World
 
 
 @dataclass
 class Trace:
+    """A run of the model: the ``initial`` state, then each step (its label, the state after),
+    for ``property_id`` (a counterexample or witness); a lasso loops back to
+    ``steps[loop_start]`` forever."""
+
     initial: World
     steps: list[TraceStep] = field(default_factory=list)
     property_id: str = ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,23 @@ def on_pre_build(config: Any) -> None:
     from tcpspec.explorer.static import write_charts
 
     write_charts(Path(config.docs_dir) / "explore")
+    api_tree(Path(config.docs_dir).parent)
+
+
+#: Where the API reference reads the sources (mkdocs.yml, mkdocstrings `paths`).
+API_TREE = "build/apidoc"
+
+
+def api_tree(root: Path) -> None:
+    """The package as one tree (`build/apidoc/tcpspec/`, links), for the API reference: the
+    repository keeps `spec/`, `checks/` and `diagrams/generator/` at the top (pyproject's
+    package-dir), where a static reader of the sources (griffe) does not look for them."""
+    top = root / API_TREE / "tcpspec"
+    if top.parent.exists():
+        shutil.rmtree(top.parent)
+    top.mkdir(parents=True)
+    for f in sorted((root / "tcpspec").iterdir()):
+        if f.name != "__pycache__":
+            (top / f.name).symlink_to(f.resolve())
+    for name, where in (("spec", "spec"), ("checks", "checks"), ("diagrams", "diagrams/generator")):
+        (top / name).symlink_to((root / where).resolve())

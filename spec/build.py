@@ -27,6 +27,9 @@ def _lookup(kind: str, name: str, table: dict) -> object:
 
 
 def make_model(scenario: str, bounds: Bounds | None = None, mutant: str | None = None) -> Model:
+    """The model of ``scenario`` (a name of `SCENARIOS`) at ``bounds`` (default: `Bounds()`),
+    with the rules of RFC 9293 or, given ``mutant`` (a name of `MUTANTS`), that mutant's.
+    `UnknownName` for a name that does not exist."""
     sc = _lookup("scenario", scenario, SCENARIOS)
     b = (bounds or Bounds()).resolved()
     sides = (sc.client, sc.server)  # type: ignore[attr-defined]

@@ -23,6 +23,10 @@ Change = Callable[[Rules, tuple[Side, Side], Bounds], tuple[Rules, tuple[Side, S
 
 @dataclass(frozen=True)
 class Mutant:
+    """A deliberately broken TCP: its ``name``, a ``summary`` in words, the property it
+    ``breaks`` (expected to catch it), the ``scenario`` where that shows, and the ``change`` it
+    makes to the rules, sides and bounds (`replace_case` writes the usual one)."""
+
     name: str
     summary: str
     breaks: str  # the property expected to catch it

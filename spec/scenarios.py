@@ -20,6 +20,10 @@ SEED_CLIENT_SEQ, SEED_SERVER_SEQ = 300, 400
 
 @dataclass(frozen=True)
 class Scenario:
+    """A situation to check: its ``name`` and ``title``, what the ``client`` and the ``server``
+    do (`client`, `server`), old segments in flight at the start (``stale``: "syn", "data"),
+    and the data units each side sends (``data``; None: as `Bounds.data`)."""
+
     name: str
     title: str
     client: Side

@@ -2,4 +2,5 @@
 
 from tcpspec.cli import main
 
-main()
+if __name__ == "__main__":  # (a documentation tool that imports every module runs nothing)
+    main()

@@ -176,3 +176,40 @@ def test_a_missing_file_and_a_scheduler_get_clear_errors(tmp_path: Path) -> None
     args = ["verify", "--load", _file(tmp_path, HOLDS), "--scheduler", "tcp://127.0.0.1:1"]
     r = runner.invoke(app, args)
     assert r.exit_code == 2 and "not sent to a Dask cluster" in r.output, r.output
+
+
+@pytest.mark.parametrize("page", ["own-properties.md", "own-properties.ko.md"])
+def test_the_tutorial_page_shows_what_its_commands_print(
+    page: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The site's tutorial, in both languages, run from its first line to the printed trace:
+    each `$ tcpspec ...` block prints what the page shows (or, shown without output, ends
+    well with the row the page describes), and the Python example prints what it says."""
+    import re
+    import shlex
+
+    root = Path(__file__).parent.parent
+    monkeypatch.chdir(root)
+    text = (root / "docs" / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n\$ (tcpspec [^\n]*)\n(.*?)```", text, re.S)
+    assert len(blocks) == 4, page
+    for command, shown in blocks:
+        res = runner.invoke(app, shlex.split(command)[1:])
+        assert "Traceback" not in res.output
+        if shown:
+            assert res.output == shown, (page, command)
+        else:  # `verify`: its figures change with the machine; the row the page names
+            assert res.exit_code == 0, res.output
+            row = re.search(r"`(mine\.fin_after_all_data │[^`]*)`", text)
+            assert row is not None
+            flat = [" ".join(line.split()) for line in res.output.splitlines()]
+            assert any(" ".join(row.group(1).split()) in line for line in flat), res.output
+    (code,) = re.findall(r"```python\n(from tcpspec.api import explore.*?)```", text, re.S)
+    capsys.readouterr()
+    try:
+        exec(compile(code, page, "exec"), {})
+    finally:
+        for done in list(LOADED):
+            api.unload(done)
+    assert capsys.readouterr().out == "7\n"
+    assert "prints `7`" in text or "`7`을 출력합니다" in text

@@ -49,6 +49,9 @@ class MemoryLimitExceeded(StateLimitExceeded):
 
 @dataclass
 class Verdict:
+    """The explicit engine's verdict on one property: ``holds``, and the shortest ``trace``
+    that violates it (or, for a "reachable" property, that reaches it)."""
+
     property: Property
     holds: bool
     trace: Trace | None = None  # counterexample (violated) or witness (reachable)

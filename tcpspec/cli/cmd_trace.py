@@ -21,7 +21,7 @@ from tcpspec.cli.app import (
     fail,
     write_text,
 )
-from tcpspec.cli.formats import FORMATS
+from tcpspec.cli.formats import FORMATS, Origin
 from tcpspec.diagrams import words
 from tcpspec.i18n import current
 from tcpspec.spec.build import UnknownName, make_model
@@ -82,7 +82,7 @@ def trace_cmd(
         )
         raise typer.Exit(1 if prop.kind == "reachable" else 0)
     title = words.title(property_id, sc, mutant, prop.kind == "reachable", current())
-    doc = FORMATS[fmt][0](model, v.trace, title)
+    doc = FORMATS[fmt][0](model, v.trace, title, Origin(sc, bounds, mutant))
     if output is not None:
         write_text(output, doc)
     elif isinstance(doc, bytes):
