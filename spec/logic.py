@@ -35,6 +35,7 @@ def _algebra(xs: Iterable[object]) -> Any:
 
 
 def And(*xs: Bool) -> Bool:
+    """All of ``xs`` hold (Python's ``and``, for values and Z3 terms alike)."""
     # Fast path for plain values: a plain False decides the conjunction whatever else is there.
     symbolic = False
     for x in xs:
@@ -54,6 +55,7 @@ def And(*xs: Bool) -> Bool:
 
 
 def Or(*xs: Bool) -> Bool:
+    """One of ``xs`` holds at least (Python's ``or``)."""
     symbolic = False
     for x in xs:
         if isinstance(x, int):
@@ -72,6 +74,7 @@ def Or(*xs: Bool) -> Bool:
 
 
 def Not(x: Bool) -> Bool:
+    """``x`` does not hold (Python's ``not``)."""
     if isinstance(x, int):
         return not x
     alg = _algebra((x,))
@@ -83,6 +86,7 @@ def Not(x: Bool) -> Bool:
 
 
 def Implies(a: Bool, b: Bool) -> Bool:
+    """If ``a`` holds, so does ``b``."""
     return Or(Not(a), b)
 
 
