@@ -10,8 +10,11 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -320,3 +323,39 @@ def test_every_chart_of_the_site_opens_on_its_run(tmp_path: Path) -> None:
         last = chart_trace(c).worlds()[-1]
         shown = g["views"][g["states"][n]["view"]]["endpoints"]
         assert [e["summary"] for e in shown] == [endpoint_text(e) for e in last.eps], c.name
+
+
+_ENDPOINTS = ["/api/info", "/api/messages", "/api/state", "/api/jump", "/api/random", "/"]
+_PARAMS = ["path", "seed", "property", "from", "scenario", "mutant", "lang", "x"]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    where=st.sampled_from(_ENDPOINTS) | st.text(max_size=20).map(lambda t: "/api/" + quote(t)),
+    query=st.lists(
+        st.tuples(
+            st.sampled_from(_PARAMS) | st.text(max_size=5),
+            st.sampled_from([*HANDSHAKE, "", "start", "here", "ko", "close", "1"])
+            | st.text(max_size=12),
+        ),
+        max_size=4,
+    ),
+)
+def test_every_parameter_is_validated_never_a_500(
+    client: TestClient, where: str, query: list[tuple[str, str]]
+) -> None:
+    """Random paths and query strings (unicode digits, unknown names, broken keys): a JSON
+    answer or a JSON 400/404 naming what was wrong, never an internal error."""
+    import urllib.parse
+
+    r = client.get(where, params=urllib.parse.urlencode(query))
+    assert r.status_code in (200, 400, 404, 405), (where, query, r.status_code, r.text[:200])
+    if r.status_code == 400:
+        assert r.json()["error"]
+
+
+def test_a_seed_of_unicode_digits_is_a_bad_request(client: TestClient) -> None:
+    r = client.get("/api/random?seed=%C2%B2")  # "²": a digit to str.isdigit, not to int()
+    assert r.status_code == 400 and "seed must be a whole number" in r.json()["error"]

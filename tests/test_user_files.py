@@ -213,3 +213,19 @@ def test_the_tutorial_page_shows_what_its_commands_print(
             api.unload(done)
     assert capsys.readouterr().out == "7\n"
     assert "prints `7`" in text or "`7`을 출력합니다" in text
+
+
+def test_the_explorer_serves_loaded_properties_and_mutants(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from tcpspec.explorer.server import create_app
+
+    with api.loaded(Path(__file__).parent.parent / "docs" / "examples" / "mine.py"):
+        client = TestClient(create_app("connect-close", api.Bounds(), max_path=60))
+        doc = client.get("/api/info").json()
+        assert "mine.fin_after_all_data" in json.dumps(doc)
+        assert "mine.fin-ahead-of-data" in json.dumps(doc)
+        q = {"mutant": "mine.fin-ahead-of-data", "property": "mine.fin_after_all_data"}
+        r = client.get("/api/jump", params=q)
+        assert r.status_code == 200, r.text
+        assert len(r.json()["path"]) == 7  # the shortest counterexample, as the engines find it

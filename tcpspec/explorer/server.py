@@ -94,7 +94,8 @@ def create_app(
 
     def api_random(request: Request) -> Response:
         raw = request.query_params.get("seed", "1")
-        if not raw.isdigit() or len(raw) > 12:
+        # (ASCII digits only: "²" is a digit to str.isdigit, not to int())
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
             raise BadRequest(f"seed must be a whole number (got {raw!r})")
         return JSONResponse(explorer(request).random_run(keys(request), int(raw)))
 
