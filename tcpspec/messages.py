@@ -18,12 +18,15 @@ import io
 import re
 import sys
 
+import typer
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from tcpspec import i18n
 from tcpspec.checks.properties import PROPERTIES
+from tcpspec import cli
 from tcpspec.cli import render
+from tcpspec.cli.app import ERROR_TEXTS, help_texts
 from tcpspec.diagrams import derive, docs, generate, graphs, msc, words
 from tcpspec.spec.build import TCP
 from tcpspec.spec.mutants import MUTANTS
@@ -56,6 +59,9 @@ def collect() -> dict[str, str]:
     add("product graph title", *(t for _, _, _, _, t in generate.PRODUCTS))
     add("verify and mutants tables", *render.TEXTS)
     add("site fragment", *docs.WORDS.values(), *docs.KINDS.values(), *docs.BOUND_WORDS)
+    for text, where in help_texts(typer.main.get_command(cli.app)).items():
+        add(where, text)
+    add("error message", *ERROR_TEXTS)
     return out
 
 

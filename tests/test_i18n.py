@@ -147,3 +147,60 @@ def test_messages_check_command_as_documented() -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip().endswith("msgids, 0 untranslated in Korean"), r.stdout
+
+
+# -- the command line itself in Korean: help texts and error messages (issue 19) ---------------
+
+_COMMANDS = ["verify", "prove", "mutants", "trace", "graph", "list", "coverage", "conform",
+             "explore", "export", "chart", "replay", "testgen", "synthesize"]  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["before", "after", "env"])
+@pytest.mark.parametrize("command", _COMMANDS)
+def test_every_commands_help_is_korean(command: str, where: str) -> None:
+    """`--lang ko` before or after the command name, or a Korean LANG: the help is Korean, the
+    layout's words too, and no English help text of the catalogue is left in it."""
+    from typer.testing import CliRunner
+
+    from tcpspec.cli import app
+    from tcpspec.cli.app import help_texts
+    from tcpspec.messages import untranslated
+
+    args = {
+        "before": ["--lang", "ko", command, "--help"],
+        "after": [command, "--help", "--lang", "ko"],
+        "env": [command, "--help"],
+    }[where]
+    env = {"LANG": "ko_KR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""} if where == "env" else None
+    r = CliRunner().invoke(app, args, env=env)
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("사용법: "), r.output[:80]
+    assert "옵션:" in r.output and "이 도움말을 보이고 끝냅니다." in r.output
+    lines = [" ".join(ln.split()) for ln in r.output.splitlines()]
+    english = set(help_texts(__import__("typer").main.get_command(app)))
+    assert not untranslated(lines), untranslated(lines)[:3]
+    assert not any(" ".join(t.split()) in lines for t in english if len(t.split()) > 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "korean"),
+    [
+        (["--lang", "ko", "verify", "--capacity", "99"], "--capacity 99은(는) 탐색할 수 없습니다"),
+        (["verify", "--capacity", "99", "--lang", "ko"], "최대 8입니다"),
+        (["trace", "nope", "--lang", "ko"], "알 수 없는 속성 'nope'"),
+        (["verify", "--scenario", "nowhere", "--lang", "ko"], "알 수 없는 시나리오 'nowhere'"),
+        (["--lang", "ko", "verify", "--depth", "-1"], "--depth은(는) 0 이상이어야 합니다"),
+        (["--lang", "ko", "list", "--load", "/nonexistent/x.py"], "읽을 수 없습니다"),
+    ],
+)
+def test_error_messages_are_korean(args: list[str], korean: str) -> None:
+    from typer.testing import CliRunner
+
+    from tcpspec.cli import app
+
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2, r.output
+    (line,) = r.output.strip().splitlines()
+    assert line.startswith("tcpspec: 오류: ") and korean in line, line
+    english = CliRunner().invoke(app, [a for a in args if a not in ("--lang", "ko")])
+    assert english.output.startswith("tcpspec: error: "), english.output

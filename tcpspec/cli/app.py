@@ -35,7 +35,14 @@ ROOT_OPTIONS = ("--lang", "--load")
 
 
 class _Group(TyperGroup):
-    """The command group, which reads `ROOT_OPTIONS` wherever they stand."""
+    """The command group, which reads `ROOT_OPTIONS` wherever they stand, and shows every help
+    text in the language asked for (`--lang`, or LANG)."""
+
+    def make_context(self, info_name: Any, args: list[str], *a: Any, **kw: Any) -> Any:
+        lang = _lang_of(args)
+        if lang != "en":
+            _translate(self, lang)
+        return super().make_context(info_name, args, *a, **kw)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         front: list[str] = []
@@ -59,6 +66,95 @@ class _Group(TyperGroup):
                 rest.append(a)
             k += 1
         return super().parse_args(ctx, front + rest)
+
+
+def _lang_of(args: list[str]) -> str:
+    """The language a command line asks for: its ``--lang`` (wherever it stands), else the
+    environment's (an unknown one is the callback's error to report)."""
+    for k, a in enumerate(args):
+        if a == "--":
+            break
+        value = a.split("=", 1)[1] if a.startswith("--lang=") else None
+        if a == "--lang" and k + 1 < len(args):
+            value = args[k + 1]
+        if value is not None:
+            return value if value in i18n.LANGS else "en"
+    return i18n.detect()
+
+
+def help_texts(group: Any) -> dict[str, str]:
+    """Every help text of the command line (each command's, option's and epilog), with where it
+    is shown: the message catalogue translates them (`python -m tcpspec.messages`)."""
+    out: dict[str, str] = {}
+
+    def walk(cmd: Any, name: str) -> None:
+        for text in (cmd.help, cmd.epilog):
+            if text:
+                out.setdefault(text, f"help of {name}")
+        for p in cmd.params:
+            if getattr(p, "help", None):
+                out.setdefault(p.help, f"help of {name} {p.opts[0] if p.opts else p.name}")
+        for sub, c in sorted(getattr(cmd, "commands", {}).items()):
+            walk(c, f"{name} {sub}")
+
+    walk(group, "tcpspec")
+    out.update(dict.fromkeys(CLICK_WORDS, "help layout"))
+    return out
+
+
+#: The words of the help layout itself (click's), translated by `_Formatter`.
+CLICK_WORDS = (
+    "Usage: ",
+    "Options",
+    "Arguments",
+    "Commands",
+    "default",
+    "required",
+    "Show this message and exit.",
+)
+
+
+def _translate(cmd: Any, lang: str) -> None:
+    """``cmd`` and its subcommands with their help in ``lang`` (the catalogue's words)."""
+    cmd.help = i18n.gettext(cmd.help, lang) if cmd.help else cmd.help
+    cmd.epilog = i18n.gettext(cmd.epilog, lang) if cmd.epilog else cmd.epilog
+    for p in cmd.params:
+        if getattr(p, "help", None):
+            p.help = i18n.gettext(p.help, lang)
+    cmd.context_class = _context(lang)
+    for c in getattr(cmd, "commands", {}).values():
+        _translate(c, lang)
+
+
+@functools.cache
+def _context(lang: str) -> type:
+    """A context class whose help layout speaks ``lang``."""
+    base: Any = typer.Context.formatter_class
+
+    def say(text: str) -> str:
+        return i18n.gettext(text, lang)
+
+    class Formatter(base):  # type: ignore[misc, valid-type]
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, say("Usage: "))
+
+        def write_heading(self, heading: str) -> None:
+            super().write_heading(say(heading))
+
+        def write_dl(self, rows: Any, *a: Any, **kw: Any) -> None:
+            def local(text: str) -> str:
+                text = text.replace(
+                    "Show this message and exit.", say("Show this message and exit.")
+                )
+                text = text.replace("[default: ", f"[{say('default')}: ")
+                return text.replace("[required]", f"[{say('required')}]")
+
+            super().write_dl([(term, local(text)) for term, text in rows], *a, **kw)
+
+    class Context(typer.Context):
+        formatter_class = Formatter
+
+    return Context
 
 
 app = typer.Typer(
@@ -103,7 +199,7 @@ def _main(
             help="Load your own properties, mutants and scenarios from a Python file (its "
             "PROPERTIES, MUTANTS and SCENARIOS lists; this runs the file's code). Every engine "
             "then checks them like the built-in ones. May be given more than once, before or "
-            "after the command name. 직접 쓴 성질·변이·시나리오를 불러옵니다.",
+            "after the command name.",
         ),
     ] = None,
 ) -> None:
@@ -218,9 +314,60 @@ def bound_options(command: F) -> F:
     return cast(F, with_bounds)
 
 
+#: The error messages' templates, for the catalogue: `fail` shows each in this run's language.
+ERROR_TEXTS = (
+    "error",
+    "unknown scenario {name}; choose one of: {names}",
+    "unknown mutant {name}; choose one of: {names}",
+    "unknown property {name}; choose one of: {names}",
+    "unknown format {name}; choose one of: {names}",
+    "unknown engine {name}; choose one of: {names}",
+    "unknown chart {name}; choose one of: {names}",
+    "unknown language {name}; choose one of: {names}",
+    "{option} must be at least {least} (got {value})",
+    "{option} {value} cannot be explored: at most {most} (each more {why})",
+    "{option} {value} cannot be explored: at most {most}",
+    "segment in flight multiplies the states many times over",
+    "duplication multiplies the states",
+    "data unit multiplies the states",
+    "retransmission multiplies the states",
+    "tick of MSL adds ages to every segment in flight",
+    "tick adds timer values to every state",
+    "tick adds timer values",
+    "unit of window admits more sequence numbers",
+    "cannot write {path}: it is a directory",
+    "cannot write {path}: there is no directory {parent}",
+    "cannot write {path}: permission denied in {parent}",
+    "cannot write {path}: permission denied",
+    "cannot write {path}: {why}",
+    "{path}: cannot read it: {why}",
+    "{path}: larger than {n} bytes: not read",
+    "{option} takes comma-separated whole numbers, like 1,2,3 (got {text})",
+    "{option} values must be from {least} to {most} (got {text})",
+    "a file given with --load is not sent to a Dask cluster: run without --scheduler",
+    "{where}: syntax error: {what}",
+    "{where}: running it failed: {what}",
+    "{where}: it defines none of PROPERTIES, MUTANTS, SCENARIOS: nothing to load",
+    "{where}: the {kind} {name} already exists: rename it",
+    "{where}: the {kind} {name} is defined twice",
+    "{where}: property {name} cannot be encoded for Z3 ({what}): write it with tcpspec.spec.logic (And, Or, Not, Implies, If, In), not Python's and/or/if",
+    "{where}: property {name}: a {kind} predicate takes {shape}, this one takes {n}",
+    "{where}: property {name}: no witness property {witness}",
+    "{where}: property {name}: its witness {witness} must be reachable",
+    "{where}: mutant {name}: it breaks no known property {p}",
+    "{where}: {key}[{k}] is a {kind}, not a {want} (from tcpspec.api)",
+    "{where}: not JSON: {what}",
+    "{where}: not an ITF trace (a JSON object with states)",
+    "{where}: not an ITF trace of tcpspec's variables: {what}",
+)
+
+
 def fail(message: str) -> NoReturn:
-    """Bad usage: one clear line on stderr and exit status 2, never a traceback."""
-    print(f"tcpspec: error: {message}", file=sys.stderr)
+    """Bad usage: one clear line on stderr and exit status 2, never a traceback (in this run's
+    language, where the catalogue has the message's template: `ERROR_TEXTS`)."""
+    lang = i18n.current()
+    say = i18n.gettext
+    print(f"tcpspec: {say('error', lang)}: {say(message, lang)}", file=sys.stderr)
     raise typer.Exit(EXIT_USAGE)
 
 

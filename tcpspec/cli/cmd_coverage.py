@@ -57,8 +57,7 @@ def coverage_cmd(
     in every state the explicit engine reaches, as TLC's -coverage counts actions.
 
     A case that never fires is a bound too small or a dead rule (a guard nothing satisfies):
-    each is listed with the first other scenario, or bound raised by one, that reaches it.
-    규칙 커버리지: 각 규칙 사례가 몇 번 실행되는지, 한 번도 실행되지 않는 사례는 무엇인지."""
+    each is listed with the first other scenario, or bound raised by one, that reaches it."""
     check_output(json_file)
     names = check_scenarios(scenario)
     pool = check_scale(workers, None, 1 << 20)

@@ -46,8 +46,7 @@ def export_cmd(
     bounds: Bounds,
 ) -> None:
     """Export the model (both endpoints, channels, clock, safety properties) as Promela for
-    SPIN: `spin -a model.pml && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -c0`.
-    / 모델을 SPIN용 Promela로 내보냅니다 (규칙 표에서 유도)."""
+    SPIN: `spin -a model.pml && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -c0`."""
     if target not in FORMATS:
         fail(f"unknown export target {target!r}; choose one of: {', '.join(FORMATS)}")
     check_mutant(mutant)

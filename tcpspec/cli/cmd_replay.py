@@ -25,7 +25,7 @@ def replay_cmd(
     its #meta names, and print the run.
 
     Each state must follow from the one before by a move of the model: the first that does not
-    is named (exit 1). ITF 트레이스가 모델의 실행인지 확인합니다."""
+    is named (exit 1)."""
     try:
         with path.open("rb") as f:
             data = f.read(MAX_BYTES + 1)
