@@ -22,9 +22,8 @@ import typer
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from tcpspec import i18n
+from tcpspec import cli, i18n
 from tcpspec.checks.properties import PROPERTIES
-from tcpspec import cli
 from tcpspec.cli import render
 from tcpspec.cli.app import ERROR_TEXTS, help_texts
 from tcpspec.diagrams import derive, docs, generate, graphs, msc, words

@@ -350,7 +350,8 @@ ERROR_TEXTS = (
     "{where}: it defines none of PROPERTIES, MUTANTS, SCENARIOS: nothing to load",
     "{where}: the {kind} {name} already exists: rename it",
     "{where}: the {kind} {name} is defined twice",
-    "{where}: property {name} cannot be encoded for Z3 ({what}): write it with tcpspec.spec.logic (And, Or, Not, Implies, If, In), not Python's and/or/if",
+    "{where}: property {name} cannot be encoded for Z3 ({what}): write it with "
+    "tcpspec.spec.logic (And, Or, Not, Implies, If, In), not Python's and/or/if",
     "{where}: property {name}: a {kind} predicate takes {shape}, this one takes {n}",
     "{where}: property {name}: no witness property {witness}",
     "{where}: property {name}: its witness {witness} must be reachable",
