@@ -103,7 +103,11 @@ def on_pre_build(config: Any) -> None:
     from tcpspec.explorer.static import write_charts
 
     write_charts(Path(config.docs_dir) / "explore")
-    api_tree(Path(config.docs_dir).parent)
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    """Before the configuration is read: mkdocstrings looks for its `paths` then."""
+    api_tree(Path(__file__).resolve().parent.parent)
 
 
 #: Where the API reference reads the sources (mkdocs.yml, mkdocstrings `paths`).

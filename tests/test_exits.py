@@ -233,7 +233,7 @@ def test_exit_codes_are_documented_in_help_and_readme() -> None:
     for args in ([], ["verify"], ["prove"], ["synthesize", "time-wait"], ["conform"]):
         r = CliRunner().invoke(app, [*args, "--help"])
         assert "130 interrupted" in " ".join(r.output.split()), args
-    readme = " ".join((ROOT / "README.md").read_text().split())
+    readme = " ".join((ROOT / "docs" / "reference.md").read_text().split())
     assert " ".join(EXIT_STATUS.split()) in readme
 
 

@@ -253,7 +253,7 @@ def test_an_unknown_value_decides_nothing_it_does_not_decide() -> None:
 def test_the_readme_says_how_few_parts_connect_close_has() -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "reference.md").read_text()
     ex = explore(make_model("connect-close"))
     parts = ex._store.parts
     said = (

@@ -345,15 +345,15 @@ def test_mutated_captures_get_a_documented_exit_and_no_traceback(
             json.loads(out.read_text())
 
 
-def test_the_readmes_conform_commands_print_what_it_shows(
+def test_the_references_conform_commands_print_what_it_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each `$ tcpspec testgen` / `$ tcpspec conform ... | tail -1` of the README, run: its last
-    line is the line the README shows."""
+    """Each `$ tcpspec testgen` / `$ tcpspec conform ... | tail -1` of the reference, run: its last
+    line is the line the page shows."""
     import re
     import shlex
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parent.parent / "docs" / "reference.md").read_text(encoding="utf-8")
     pairs = re.findall(r"^\$ (tcpspec (?:conform|testgen) [^\n]*)\n([^$`\n][^\n]*)$", readme, re.M)
     assert len(pairs) >= 4, pairs
     for name in ("tests",):

@@ -154,13 +154,13 @@ def test_verify_engine_spin(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_readme_spin_commands_print_what_it_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The README's SPIN block, run as written (in a scratch directory)."""
+    """The reference page's SPIN block, run as written (in a scratch directory)."""
     import subprocess
     import sys
     from pathlib import Path
 
     need(missing())
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "reference.md").read_text()
     block = readme.split("## SPIN: a second model checker", 1)[1].split("```sh\n", 1)[1]
     lines = block.split("```", 1)[0].splitlines()
     assert lines[0] == "tcpspec export promela --scenario close -o close.pml"
@@ -301,12 +301,12 @@ def test_verify_engine_spin_limits_are_one_line_and_exit_2(limit: list[str], say
 
 
 def test_readme_spin_counterexample_is_what_verify_prints() -> None:
-    """The README's output of `tcpspec verify --engine spin ... --mutant no-time-wait`, as the
-    command prints it (but for the seconds it took, and the padding at the ends of lines)."""
+    """The reference page's output of `tcpspec verify --engine spin ... --mutant no-time-wait`,
+    as the command prints it (but for the seconds it took, and the padding at the ends of lines)."""
     from pathlib import Path
 
     need(missing())
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "reference.md").read_text()
     part = readme.split("## SPIN: a second model checker", 1)[1]
     shown = part.split("The command above prints:\n\n```text\n", 1)[1].split("```", 1)[0]
     args = ["verify", "--engine", "spin", "--scenario", "close", "--mutant", "no-time-wait"]
