@@ -11,7 +11,7 @@ first that reaches it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,6 +67,19 @@ def tables() -> list[tuple[str, Case]]:
         *(("user", c) for c in TCP.user),
         *(("timers", c) for c in TCP.timers),
     ]
+
+
+def tally(runs: Iterable[tuple[str, Iterable[tuple[str, ...]]]]) -> list[CaseCoverage]:
+    """The coverage of every case over observed runs (a source's name, the rule cases of each
+    of its steps): how many steps of each source fired each case (`tcpspec conform
+    --coverage`: the real traces a run checked)."""
+    rows = {c.name: CaseCoverage(c.name, c.rfc, table) for table, c in tables()}
+    for source, steps in runs:
+        for cases in steps:
+            for name in cases:
+                if name in rows:
+                    rows[name].fired[source] = rows[name].fired.get(source, 0) + 1
+    return list(rows.values())
 
 
 def fired(scenario: str, bounds: Bounds, max_states: int) -> dict[str, int]:

@@ -48,3 +48,40 @@ def test_the_command_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert "never fired" in r.output
     ko = runner.invoke(app, [*args[:-2], "--lang", "ko"])  # --lang after the command name
     assert "규칙 사례" in ko.output.strip().splitlines()[-1], ko.output
+
+
+def test_conform_coverage_counts_the_cases_the_checked_traces_fired() -> None:
+    from tcpspec.checks.conformance import packetdrill
+
+    folder = Path(__file__).parent / "fixtures" / "packetdrill"
+    r = runner.invoke(app, ["conform", str(folder), "--coverage"])
+    assert r.exit_code == 0, r.output
+    fired: dict[str, int] = {}
+    scripts = sorted(folder.glob("*.pkt"))
+    for path in scripts:
+        rep = packetdrill.check_script(packetdrill.read(path))
+        for row in rep.rows:
+            for case in row.cases:
+                fired[case] = fired.get(case, 0) + 1
+    total = len(list(TCP.all_cases()))
+    last = r.output.strip().splitlines()[-1]
+    assert last == (
+        f"{len(fired)} of {total} rule cases fired in {len(scripts)} checked trace(s); "
+        f"{total - len(fired)} never fired"
+    ), last
+    row = next(ln for ln in r.output.splitlines() if "│ listen.syn " in ln)
+    assert f"│ {fired['listen.syn']} " in row
+
+
+def test_the_coverage_pages_show_what_the_commands_print(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import shlex
+
+    root = Path(__file__).parent.parent
+    monkeypatch.chdir(root)
+    for page in ("coverage.md", "coverage.ko.md"):
+        text = (root / "docs" / page).read_text(encoding="utf-8")
+        assert '--8<-- "coverage-' in text  # the generated table (`make diagrams`)
+        ((command, shown),) = re.findall(r"\$ (tcpspec [^\n|]*)\| tail -1\n([^\n]*)\n", text)
+        res = runner.invoke(app, shlex.split(command)[1:])
+        assert res.output.strip().splitlines()[-1] == shown, page

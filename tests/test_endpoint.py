@@ -373,6 +373,12 @@ def test_negative_control_every_corruption_of_a_kernel_event_is_caught_or_explai
         )
     assert caught > 5 * explained > 0
     assert calls_caught > 2 * calls_explained
+    # the reference page states these very figures
+    ref = " ".join((Path(__file__).parent.parent / "docs" / "reference.md").read_text().split())
+    total, calls = caught + explained, calls_caught + calls_explained
+    assert f"of {total} segment corruptions {caught} are rejected at that segment" in ref
+    assert f"the other {explained} are each listed" in ref
+    assert f"of {calls} call corruptions {calls_caught} are rejected" in ref
 
 
 # ---------------------------------------------------------------------------------------------

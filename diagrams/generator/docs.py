@@ -10,19 +10,21 @@ fails when the committed fragments are stale (`python -m tcpspec.diagrams` regen
 
 from __future__ import annotations
 
+import functools
 import html
 import inspect
 from collections import defaultdict
 from pathlib import Path
 
+from tcpspec.checks.coverage import CaseCoverage, coverage
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
 from tcpspec.checks.trace import Trace
 from tcpspec.diagrams import derive, msc, words
 from tcpspec.i18n import gettext
 from tcpspec.spec.build import TCP, make_model
-from tcpspec.spec.model import CLIENT, SERVER, Model
+from tcpspec.spec.model import CLIENT, SERVER, Bounds, Model
 from tcpspec.spec.mutants import MUTANTS
-from tcpspec.spec.scenarios import SCENARIOS
+from tcpspec.spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 
 LANGS = ("en", "ko")
 #: Every heading and fixed phrase of the fragments, in English (the msgids: Korean comes from the
@@ -60,6 +62,11 @@ WORDS: dict[str, str] = {
     "loop": "from step {k} on the run may repeat forever (a lasso)",
     "n_steps": "{n} steps",
     "network": "network",
+    "cov_cols": "| rule case | RFC | transitions | never fired? |",
+    "cov_never": "never fired at these bounds; reached with {how}",
+    "cov_dead": "never fired: no other scenario, and no bound raised by one, reaches it",
+    "cov_sum": "{k} of {n} rule cases fire over the {s} default scenarios at the default bounds; "
+    "{d} never fire.",
 }
 KINDS: dict[str, str] = {
     "invariant": "invariant: holds in every reachable state",
@@ -358,6 +365,35 @@ def tutorial_command() -> str:
     return "```bash\n" + (f"{head} \\\n    {flags}" if flags else head) + "\n```\n"
 
 
+@functools.cache
+def _coverage() -> tuple[CaseCoverage, ...]:
+    """`tcpspec coverage` at the default bounds over the default scenarios (one process: the
+    same table on every machine)."""
+    return tuple(coverage(Bounds().resolved(), DEFAULT_SCENARIOS, workers=1))
+
+
+def coverage_fragment(lang: str) -> str:
+    """The rule coverage table (the command `tcpspec coverage` prints it)."""
+    rows = _coverage()
+    dead = [r for r in rows if not r.fired]
+    out = [
+        w("cov_sum", lang, k=len(rows) - len(dead), n=len(rows), s=len(DEFAULT_SCENARIOS),
+          d=len(dead)),
+        "",
+        w("cov_cols", lang),
+        "|---|---|---|---|",
+    ]  # fmt: skip
+    for r in rows:
+        if r.fired:
+            note = ""
+        elif r.reached_by:
+            note = w("cov_never", lang, how=f"`{r.reached_by}`")
+        else:
+            note = w("cov_dead", lang)
+        out.append(f"| `{r.name}` | {r.rfc} | {r.transitions:,} | {note} |")
+    return "\n".join(out) + "\n"
+
+
 def fragments() -> dict[str, str]:
     """File name (under docs/generated/) -> text."""
     out: dict[str, str] = {}
@@ -372,6 +408,7 @@ def fragments() -> dict[str, str]:
         out[f"state-machine-{lang}.md"] = machine_fragment(lang)
         out[f"tutorial-{lang}.md"] = tutorial_fragment(lang)
         out[f"tutorial-command-{lang}.md"] = tutorial_command()
+        out[f"coverage-{lang}.md"] = coverage_fragment(lang)
     return out
 
 

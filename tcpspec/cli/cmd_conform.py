@@ -73,6 +73,14 @@ def conform_cmd(
             "error, out of scope skipped), as CI systems read it.",
         ),
     ] = None,
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Also show which rule cases of the model the checked traces exercised, and "
+            "which none did (as `tcpspec coverage` shows them for the model's own runs).",
+        ),
+    ] = False,
     endpoint: Annotated[
         list[str] | None,
         typer.Option(
@@ -127,10 +135,10 @@ def conform_cmd(
         for e in endpoint or ():
             check_host(e)
         results = check_all(files, endpoint_files(endpoint, port))
-        report(results, json_path, junit_path, counts=True)
+        report(results, json_path, junit_path, counts=True, coverage=coverage)
     assume = Assume(host=host, fifo=fifo, min_rto=min_rto)
 
     def one(path: Path) -> list[tuple[str, Outcome]]:
         return list(check_file(path, port, assume))
 
-    report(check_all(files, one), json_path, junit_path, counts=len(files) > 1)
+    report(check_all(files, one), json_path, junit_path, len(files) > 1, coverage)

@@ -67,14 +67,7 @@ def coverage_cmd(
         fail(str(e))
     dead = [r for r in rows if not r.fired]
     out = console()
-    table = Table(title=tr("rule coverage"), title_justify="left")
-    for col in (tr("case"), tr("RFC"), tr("transitions")):
-        table.add_column(col)
-    for r in rows:
-        if dead_only and r.fired:
-            continue
-        table.add_row(escape(r.name), escape(r.rfc), _cell(r, look_further))
-    out.print(table)
+    out.print(coverage_table(rows, look_further, dead_only, "transitions"))
     flags = " ".join(bound_flags(bounds))
     out.print(
         tr(
@@ -97,6 +90,19 @@ def coverage_cmd(
             },
         )
     raise typer.Exit(EXIT_OK)
+
+
+def coverage_table(rows: list[CaseCoverage], looked: bool, dead_only: bool, unit: str) -> Table:
+    """Each case, its RFC section and how often it fired (``unit``: "transitions" of the
+    explored model, "events" of the checked traces); the same table for both commands."""
+    table = Table(title=tr("rule coverage"), title_justify="left")
+    for col in (tr("case"), tr("RFC"), tr(unit)):
+        table.add_column(col)
+    for r in rows:
+        if dead_only and r.fired:
+            continue
+        table.add_row(escape(r.name), escape(r.rfc), _cell(r, looked))
+    return table
 
 
 def _cell(r: CaseCoverage, looked: bool) -> str:

@@ -158,11 +158,43 @@ def junit(results: list[Result]) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, "unicode") + "\n"
 
 
+def print_coverage(results: list[Result]) -> None:
+    """The rule cases the explaining runs of the checked traces fired (accepted ones whole, the
+    others up to where they stopped), as `tcpspec coverage` shows the model's."""
+    from tcpspec.checks.coverage import tally
+    from tcpspec.cli.cmd_coverage import coverage_table
+    from tcpspec.cli.render import console, tr
+
+    traces = [r for r in results if r.report is not None]
+    rows = tally(
+        (f"{r.path}: {r.name}", [row.cases for row in r.report.rows])
+        for r in traces
+        if r.report is not None
+    )
+    dead = [r for r in rows if not r.fired]
+    out = console()
+    out.print(coverage_table(rows, False, False, "events"))
+    out.print(
+        tr(
+            "{k} of {n} rule cases fired in {t} checked trace(s); {d} never fired",
+            k=len(rows) - len(dead),
+            n=len(rows),
+            t=len(traces),
+            d=len(dead),
+        )
+    )
+
+
 def report(
-    results: list[Result], json_path: Path | None, junit_path: Path | None, counts: bool
+    results: list[Result],
+    json_path: Path | None,
+    junit_path: Path | None,
+    counts: bool,
+    coverage: bool = False,
 ) -> None:
-    """Print every result (errors on stderr), the summary, write JSON and JUnit, and exit: 2 if
-    a file could not be read (the run is incomplete), else 1 if a trace is rejected, else 0."""
+    """Print every result (errors on stderr), the summary (and, ``coverage``, the rule cases the
+    traces exercised), write JSON and JUnit, and exit: 2 if a file could not be read (the run is
+    incomplete), else 1 if a trace is rejected, else 0."""
     for r in results:
         if r.report is None:
             print(f"tcpspec: error: {r.error}", file=sys.stderr)
@@ -173,6 +205,8 @@ def report(
             print(f"  out of scope: {o.why} ({o.ref})")
     if counts:
         print(summary(results))
+    if coverage:
+        print_coverage(results)
     if json_path is not None:
         doc: list[dict[str, Any]] = [
             dict(file=str(r.path), connection=r.name, **r.report.as_json())

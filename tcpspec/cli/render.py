@@ -56,6 +56,8 @@ COVERAGE_TEXTS = (
     "never fired; reached with {how}",
     "never fired: no scenario or bound tried reaches it",
     "{k} of {n} rule cases fired over {s} scenario(s) at these bounds; {d} never fired",
+    "events",
+    "{k} of {n} rule cases fired in {t} checked trace(s); {d} never fired",
 )
 
 TEXTS = (
