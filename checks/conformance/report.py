@@ -37,6 +37,7 @@ class Outcome:
 
     accepted: bool
     out_of_scope: str
+    rows: list[Row]  # the explaining run (up to where it stopped)
 
     @property
     def status(self) -> str:

@@ -134,7 +134,7 @@ def _context(lang: str) -> type:
     def say(text: str) -> str:
         return i18n.gettext(text, lang)
 
-    class Formatter(base):  # type: ignore[misc, valid-type]
+    class Formatter(base):
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             super().write_usage(prog, args, say("Usage: "))
 
