@@ -97,3 +97,14 @@ def test_replay_of_bad_input_is_one_line(tmp_path: Path, content: str, message: 
     path.write_text(content)
     r = runner.invoke(app, ["replay", str(path)])
     assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output, r.output
+
+
+def test_verify_json_offers_each_counterexample_as_itf(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    args = ["verify", "--scenario", "close", "--mutant", "no-time-wait", "--engine", "explicit"]
+    r = runner.invoke(app, [*args, "--json", str(out)])
+    assert r.exit_code == 1, r.output
+    (bad,) = [p for p in json.loads(out.read_text())["properties"] if not p["holds"]]
+    meta, worlds, loop = itf.from_itf(bad["itf"])
+    run = itf.replay(itf.model_of(meta), worlds, loop)
+    assert len(run) == len(bad["counterexample"]["steps"])

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tcpspec.checks.explicit import StateLimitExceeded
+from tcpspec.checks.itf import to_itf
 from tcpspec.checks.parallel import SchedulerError
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import VIOLATED
@@ -60,7 +61,9 @@ from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.scenarios import SCENARIOS
 
 
-def _z3_json(report: Report, r: Result) -> dict[str, Any] | None:
+def _z3_json(
+    report: Report, r: Result, bounds: Bounds, mutant: str | None
+) -> dict[str, Any] | None:
     if not report.z3:
         return None
     if not r.symbolic():
@@ -77,11 +80,14 @@ def _z3_json(report: Report, r: Result) -> dict[str, Any] | None:
         }
         if v.trace is not None:
             e["counterexample"] = to_json(r.z3_models[name], v.trace)
+            e["itf"] = to_itf(v.trace, name, bounds, mutant)
         per[name] = e
     return {"status": r.z3_status(), "scenarios": per}
 
 
-def _report_json(report: Report) -> dict[str, Any]:
+def _report_json(report: Report, bounds: Bounds, mutant: str | None) -> dict[str, Any]:
+    """The report as JSON; each counterexample also as an ITF trace (``itf``, Apalache's and
+    Quint's format: `tcpspec replay` reads it back)."""
     props = []
     for r in report.results.values():
         entry: dict[str, Any] = {"id": r.property.id, "kind": r.property.kind}
@@ -92,9 +98,10 @@ def _report_json(report: Report) -> dict[str, Any]:
             if r.trace is not None and r.model is not None:
                 entry["scenario"] = r.scenario
                 entry["counterexample"] = to_json(r.model, r.trace)
+                entry["itf"] = to_itf(r.trace, r.scenario, bounds, mutant)
         else:
             entry["holds"] = r.z3_status() != VIOLATED
-        z = _z3_json(report, r)
+        z = _z3_json(report, r, bounds, mutant)
         if z is not None:
             entry["z3"] = z
         if report.engine == "both" and r.symbolic():
@@ -233,7 +240,7 @@ def verify_cmd(
             f"{plural(report.depth, 'step')}; raise --depth, or add the explicit engine "
             "(--engine both)"
         )
-    doc = _report_json(report)
+    doc = _report_json(report, bounds, mutant)
     escaped = False
     if mutants and mutant is None:
         try:
