@@ -483,15 +483,37 @@ def test_an_ack_of_queued_text_needs_every_byte_to_have_arrived() -> None:
     ("syn", "verdict"),
     [
         ("< S 100:100(0) win 32792 <mss 1000>", "out-of-scope"),  # above RCV.NXT
-        ("< S 0:0(0) win 32792 <mss 1000,TS val 100 ecr 0>", "out-of-scope"),  # RFC 6191
+        ("< S 0:0(0) win 32792 <mss 1000,TS val 900 ecr 0>", "out-of-scope"),  # RFC 6191
+        ("< S 0:0(0) win 32792 <mss 1000,TS val 10 ecr 0>", "rejected at line 13"),  # older
         ("< S 0:0(0) win 32792 <mss 1000>", "rejected at line 13"),  # neither: ACK it
     ],
 )
-def test_time_wait_takes_a_new_syn_only_above_rcv_nxt_or_with_a_timestamp(
+def test_time_wait_takes_a_new_syn_only_above_rcv_nxt_or_with_a_newer_timestamp(
     syn: str, verdict: str
 ) -> None:
-    text = HANDSHAKE + (
-        "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n+.1 < F. 1:1(0) ack 2 win 257\n"
+    # the peer's segments carry timestamps (TSval 100, then 200)
+    text = HANDSHAKE.replace("<mss 1000>", "<mss 1000,TS val 100 ecr 0>") + (
+        "+0 close(4) = 0\n+0 > F. 1:1(0) ack 1\n"
+        "+.1 < F. 1:1(0) ack 2 win 257 <nop,nop,TS val 200 ecr 1>\n"
         f"+0 > . 2:2(0) ack 2\n+.1 {syn}\n+0 > S. 0:0(0) ack {101 if '100:' in syn else 1} <...>\n"
     )
     assert status(text) == verdict
+
+
+def test_a_give_up_needs_time_after_the_last_retransmission_not_after_a_pure_ack() -> None:
+    # data at .1, resent at .3; the peer's FIN at .65 is ACKed (a pure ACK restarts no timer,
+    # RFC 6298 5.1); giving up silently at .7 is .4 after the resend
+    text = HANDSHAKE + (
+        "+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n+.2 > P. 1:11(10) ack 1\n"
+        "+.35 < F. 1:1(0) ack 1 win 257\n+0 > . 11:11(0) ack 2\n"
+    )
+    late = "+.05 write(4, ..., 10) = -1 ETIMEDOUT (Connection timed out)\n"
+    assert status(text + late) == "accepted"
+    soon = text.replace("+.35 < F.", "+.05 < F.") + late  # .1 after the resend: too soon
+    assert status(soon).startswith("rejected")
+    # TCP_USER_TIMEOUT may cut the retransmission timer short (Linux clamps it)
+    clamped = soon.replace(
+        "+0 write(4, ..., 10) = 10",
+        "+0 setsockopt(4, IPPROTO_TCP, TCP_USER_TIMEOUT, [150], 4) = 0\n+0 write(4, ..., 10) = 10",
+    )
+    assert status(clamped) == "accepted"

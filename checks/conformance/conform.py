@@ -387,14 +387,19 @@ def _gap(
 def _lasted(n: _Node, i: int, now: float, min_rto: float) -> bool:
     """Can a timer of side ``i`` in ``n`` have expired by ``now``? It (re)started when the side
     entered its state (TIME-WAIT's and FIN-WAIT-2's timers) or, the retransmission timer, when
-    it last sent (RFC 6298 (5.1), (5.3)): at the latest captured segment before that (the
-    earliest the step can have been)."""
+    it last sent a SYN, FIN or text, or had new data acknowledged (RFC 6298 (5.1), (5.3)): at
+    the latest captured segment before that (the earliest the step can have been). The same
+    rule as the one-sided check's (`endpoint._Search.lasted`), on this search's nodes."""
     sends = n.world.eps[i].rto == 0
     node = n
     while node.parent is not None:
-        if sends and node.event is not None and node.event.side == i:
+        me, before = node.world.eps[i], node.parent.world.eps[i]
+        seg = node.event.seg if node.event is not None and node.event.side == i else None
+        if sends and seg is not None and (seg.syn or seg.fin or seg.dlen):
             break
-        if node.parent.world.eps[i].st != node.world.eps[i].st:
+        if sends and me.snd_una != before.snd_una:
+            break
+        if not sends and me.st != before.st:
             break
         node = node.parent
     seen: _Node | None = node

@@ -58,6 +58,9 @@ MAX_NODES = 100_000
 #: The least retransmission timeout of a real stack (Linux's TCP_RTO_MIN, microseconds; RFC
 #: 6298 (2.4) asks for 1 s): a timer cannot resend sooner after the last segment seen.
 MIN_RTO = 200_000
+#: What a trace's times may be off by (packetdrill lets an outbound packet's time be off by its
+#: --tolerance_usecs, 4 ms by default, at either end of an interval).
+SLACK = 10_000
 #: Replies the endpoint may owe at once (a script may show them after later inbound lines;
 #: a run of pure ACKs, each covered by the next, may be long).
 MAX_OWED = 64
@@ -176,6 +179,8 @@ class Setup:
     #: the endpoint may probe (SO_KEEPALIVE set, or the peer offered a zero window): only
     #: then is a segment at SND.UNA-1 a keep-alive or window probe rather than an error
     probes: bool = True
+    #: the application set TCP_USER_TIMEOUT: the retransmission timer may give up sooner
+    user_timeout: bool = False
 
 
 _DUMMY = Side("environment", SERVER_ISS, OLD_SERVER_ISS)  # CLOSED, no application: never moves
@@ -240,6 +245,7 @@ class _Search:
         # when each event happened (the earliest, where a trace names one place twice: a
         # blocking call and its return), None: not known
         self.when: dict[str, int | None] = {}
+        self.event_of: dict[str, Event] = {e.where: e for e in events if isinstance(e, Wire)}
         for e in events:
             got = self.when.get(e.where, e.at)
             self.when[e.where] = None if got is None or e.at is None else min(got, e.at)
@@ -292,24 +298,38 @@ class _Search:
 
     def lasted(self, n: _Node) -> bool:
         """Can a timer of ``n``'s endpoint have expired by the next event? No timer of a real
-        stack expires sooner than `MIN_RTO` after it (re)started: when the endpoint entered its
-        state (TIME-WAIT's and FIN-WAIT-2's timers), or last sent (the retransmission timer,
-        RFC 6298 (5.1), (5.3)). Where the trace does not say when, time may have passed."""
+        stack expires sooner than `MIN_RTO` after it (re)started (less `SLACK`): when the
+        endpoint entered its state (TIME-WAIT's and FIN-WAIT-2's timers), or last sent what
+        occupies sequence space or had new data acknowledged (the retransmission timer, RFC
+        6298 (5.1), (5.3)); unless the application set TCP_USER_TIMEOUT, which may cut the
+        retransmission timer short (Linux clamps it to the time left). Where the trace does
+        not say when, time may have passed."""
         now = self.events[self.k].at if self.k < len(self.events) else None
-        since = self._since(n, sends=n.ep.rto == 0)
-        return now is None or since is None or now - since >= MIN_RTO
+        sends = n.ep.rto == 0
+        if sends and self.setup.user_timeout:
+            return True
+        since = self._since(n, sends)
+        return now is None or since is None or now - since >= MIN_RTO - SLACK
 
     def _since(self, n: _Node, sends: bool) -> int | None:
-        """The earliest time at which the endpoint of ``n`` entered its state (or, ``sends``,
-        last sent a segment), as the events before it tell (None: not known)."""
+        """The earliest time at which the timer of ``n``'s endpoint can have (re)started, as the
+        events before it tell (None: not known): ``sends``, the retransmission timer, at the
+        last segment it sent with SYN, FIN or text, or the last ACK of new data it received;
+        else (TIME-WAIT's, FIN-WAIT-2's) when it entered its state."""
         node = n
         while node.parent is not None:
             row = node.row
-            if sends and row is not None and row.where and row.model.startswith("out"):
-                return self.when.get(row.where)
-            if node.parent.ep.st != node.ep.st:
+            if sends:
+                ev = self.event_of.get(row.where) if row is not None and row.where else None
+                if isinstance(ev, Wire) and not ev.inbound and (ev.syn or ev.fin or ev.dlen):
+                    return self.when.get(ev.where)
+                if node.ep.snd_una != node.parent.ep.snd_una:
+                    break  # new data acknowledged: restarted here (5.3)
+            elif node.parent.ep.st != node.ep.st:
                 break  # entered here: at this event, or after the last one before it
             node = node.parent
+        if node.parent is None:
+            return None
         seen: _Node | None = node
         while seen is not None and (seen.row is None or not seen.row.where):
             seen = seen.parent
@@ -707,12 +727,13 @@ def _named(
     def reopens(n: _Node) -> bool:
         """The connection of ``n`` existed and is over (a never-opened CLOSED endpoint ended
         nothing), and the last SYN may open another: at a listener, or in TIME-WAIT a SYN above
-        RCV.NXT or with a timestamp (RFC 9293 3.10.7.4's note, RFC 6191)."""
+        RCV.NXT, or with a timestamp newer than the last the peer sent (RFC 9293 3.10.7.4's
+        note, RFC 6191)."""
         if setup.side.passive and n.ep.st == State.CLOSED and n.ep.reason != Reason.NONE:
             return True
         rcv = wire_of(n.sp.rcv, n.ep.rcv_nxt)
-        above = rcv is None or signed(bare[-1].seq - rcv) > 0
-        return n.ep.st == State.TIME_WAIT and (bare[-1].ts or above)
+        above = rcv is not None and signed(bare[-1].seq - rcv) > 0
+        return n.ep.st == State.TIME_WAIT and (above or _newer_timestamp(bare[-1], before))
 
     ended = bool(bare) and any(reopens(n) for n in nodes)
     answers = bool(syns) and (ev.ackno is None or ev.ackno % MOD == (syns[-1] + 1) % MOD)
@@ -759,6 +780,15 @@ def _named(
                 "reassembly",
             )
     return None
+
+
+def _newer_timestamp(syn: Wire, before: list[Wire]) -> bool:
+    """``syn`` carries a timestamp newer than the last one the peer sent before it (RFC 6191
+    4.2: TIME-WAIT may be reused then); a script's ``<...>`` may carry any."""
+    earlier = [e.tsval for e in before if e.inbound and e.tsval is not None and e is not syn]
+    if syn.tsval is None or not earlier:
+        return False
+    return syn.tsval == -1 or earlier[-1] == -1 or signed(syn.tsval - earlier[-1]) > 0
 
 
 def _chained(before: list[Wire], start: int, end: int) -> bool:
@@ -883,6 +913,7 @@ def setups(
     linger: bool = False,
     unseen_data: int = 0,
     probes: bool = True,
+    user_timeout: bool = False,
 ) -> list[Setup]:
     """The application behaviours worth trying, most likely first. With recorded calls the
     calls decide; from a capture: who sent the first SYN, and whether the endpoint sends RST
@@ -895,7 +926,7 @@ def setups(
         name = "connect()" if active else "listen()" if passive else "no socket"
         # the application holds the socket until its recorded close() (`_Search.model`)
         side = _side(active, passive, data, linger, early_close=True)
-        return [Setup(name, side, True, probes)]
+        return [Setup(name, side, True, probes, user_timeout)]
     wires = [e for e in events if isinstance(e, Wire)]
     rst = any(e.rst for e in wires if not e.inbound)
     syn = next((e for e in wires if e.syn and not e.rst), None)
@@ -969,7 +1000,7 @@ def wires(segments: list[Observed], endpoint: str) -> list[Event]:
                 s.describe(),
                 at=round(s.time * 1e6),
                 sack=s.sack,
-                ts=s.ts,
+                tsval=s.tsval,
             )
         )
     return out

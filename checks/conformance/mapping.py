@@ -71,7 +71,9 @@ class Wire:
     win: int | None = None
     at: int | None = None  # when it was seen, microseconds from the trace's start, if known
     sack: tuple[int, ...] = ()  # the edges of its SACK blocks (RFC 2018), if any
-    ts: bool = False  # it carries the timestamps option (RFC 7323)
+    #: the TSval of its timestamps option (RFC 7323), if it has one; -1: it may have any (a
+    #: script's ``<...>``)
+    tsval: int | None = None
 
 
 Pairs = tuple[tuple[int, int], ...]  # (model number, wire number), sorted

@@ -85,6 +85,7 @@ class KernelTrace:
     skipped: list[str] = field(default_factory=list)  # calls not known, named and skipped
     unseen_data: int = 0  # writes after the last outbound line: text nobody saw sent
     probes: bool = False  # SO_KEEPALIVE is set, or the peer offered a zero window
+    user_timeout: bool = False  # TCP_USER_TIMEOUT is set: the retransmission timer may be cut
     unchecked: list[str] = field(default_factory=list)  # results no rule says anything of
 
 
@@ -295,8 +296,7 @@ class _Reader:
                 win=None if p.inbound else win,
                 at=p.at if p.exact else None,
                 sack=_sack(p.options or "") if p.inbound else (),
-                # (``<...>``: any options, a timestamp among them)
-                ts=p.options is None or bool(re.search(r"\bTS\s+val\b", p.options)),
+                tsval=_tsval(p.options),
             ),
             p.at,
         )
@@ -409,6 +409,8 @@ class _Reader:
                 self.mark("fast-open", where, "TCP Fast Open (setsockopt TCP_FASTOPEN)")
             if "SO_KEEPALIVE" in joined:
                 self.sc.probes = True
+            if "TCP_USER_TIMEOUT" in joined:
+                self.sc.user_timeout = True
             if "SO_LINGER" in joined and fd is not None:
                 on = re.search(r"onoff\s*=\s*(\d+)", joined)
                 lin = re.search(r"linger\s*=\s*(\d+)", joined)
@@ -479,6 +481,15 @@ def _when(c: syntax.Syscall) -> int | None:
     return c.at if c.exact else None
 
 
+def _tsval(options: str | None) -> int | None:
+    """The TSval a line's options write (``TS val 100 ecr 0``); -1 for ``<...>`` (any options,
+    a timestamp among them), None if none."""
+    if options is None:
+        return -1
+    m = re.search(r"\bTS\s+val\s+(\d{1,10})\b", options)
+    return int(m.group(1)) % MOD if m else None
+
+
 def _sack(options: str) -> tuple[int, ...]:
     """The edges of a ``sack L:R ...`` option (RFC 2018), as the script writes them."""
     m = re.search(r"\bsack((?:\s+\d{1,10}:\d{1,10})+)", options)
@@ -532,7 +543,7 @@ def check_script(sc: KernelTrace, rules: Rules = TCP) -> EndpointReport:
     rep = check(
         events,
         "kernel",
-        setups(events, sc.calls, sc.abort, sc.unseen_data, sc.probes),
+        setups(events, sc.calls, sc.abort, sc.unseen_data, sc.probes, sc.user_timeout),
         rules,
         capture=False,
     )

@@ -59,7 +59,7 @@ class Observed:
     cut: int = 0  # bytes of it the capture does not hold (cut by the snapshot length)
     urg: bool = False  # the URG flag (urgent data: out of scope)
     sack: tuple[int, ...] = ()  # the edges of its SACK blocks (RFC 2018), left, right, ...
-    ts: bool = False  # it carries the timestamps option (RFC 7323)
+    tsval: int | None = None  # the TSval of its timestamps option (RFC 7323), if it has one
 
     def flags(self) -> str:
         return flags_text(self)
@@ -108,7 +108,7 @@ def _tcp(t: float, src: str, dst: str, tcp: bytes, length: int) -> Observed | No
         cut=max(0, total - len(tcp)),
         urg=bool(flags & 0x20),
         sack=_sack(options.get(5)),
-        ts=8 in options,
+        tsval=_tsval(options.get(8)),
     )
 
 
@@ -129,6 +129,11 @@ def _options(options: bytes) -> dict[int, bytes]:
         out.setdefault(kind, options[k + 2 : k + size])
         k += size
     return out
+
+
+def _tsval(body: bytes | None) -> int | None:
+    """The TSval of a timestamps option (kind 8, RFC 7323 3.2), None if there is none."""
+    return int.from_bytes(body[:4], "big") if body is not None and len(body) >= 4 else None
 
 
 def _sack(body: bytes | None) -> tuple[int, ...]:
