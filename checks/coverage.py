@@ -18,7 +18,7 @@ from typing import Any
 from tcpspec.checks import parallel
 from tcpspec.checks.explicit.search import StateLimitExceeded, explore
 from tcpspec.spec.build import TCP, make_model
-from tcpspec.spec.model import Bounds
+from tcpspec.spec.model import Bounds, BoundsError
 from tcpspec.spec.rules import Case
 from tcpspec.spec.scenarios import SCENARIOS
 
@@ -44,6 +44,9 @@ class CaseCoverage:
     table: str  # "arrival", "user" or "timers"
     fired: dict[str, int] = field(default_factory=dict)  # scenario -> transitions
     reached_by: str = ""
+    #: the settings tried that were too large to explore (`PROBE_STATES`): a case none of the
+    #: others reaches may still fire there, so it is undecided, not dead
+    too_large: list[str] = field(default_factory=list)
 
     @property
     def transitions(self) -> int:
@@ -57,6 +60,7 @@ class CaseCoverage:
             "transitions": self.transitions,
             "scenarios": dict(sorted(self.fired.items())),
             "reached_by": self.reached_by or None,
+            "too_large_to_try": self.too_large,
         }
 
 
@@ -131,7 +135,10 @@ def _look_further(
         (f"scenario {s}", s, bounds) for s in SCENARIOS if s not in scenarios
     ]
     for option, raise_ in RAISED:
-        b = raise_(bounds).resolved()
+        try:
+            b = raise_(bounds).resolved()
+        except BoundsError:
+            continue  # already at the most that can be explored
         settings += [(f"{option} {_value(option, b)} (scenario {s})", s, b) for s in SCENARIOS]
     for k in range(0, len(settings), 8):
         dead = [r for r in rows.values() if not r.fired and not r.reached_by]
@@ -141,7 +148,9 @@ def _look_further(
         found = parallel.run(_probe, [(s, b) for _, s, b in batch], workers)
         for (what, _, _), got in zip(batch, found, strict=True):
             for r in dead:
-                if got and got.get(r.name) and not r.reached_by:
+                if got is None:
+                    r.too_large.append(what)
+                elif got.get(r.name) and not r.reached_by:
                     r.reached_by = what
 
 

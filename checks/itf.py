@@ -97,12 +97,18 @@ def from_itf(doc: dict[str, Any]) -> tuple[dict[str, Any], list[World], int | No
     try:
         tr = itf_py.trace_from_json(doc)
         worlds = [_world(s.values) for s in tr.states]
+        meta = dict(tr.meta)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         why = f"{type(e).__name__}: {e}"
         raise ItfError(f"not an ITF trace of tcpspec's variables: {why}") from None
     if not worlds:
         raise ItfError("an ITF trace with no state")
-    return dict(tr.meta), worlds, tr.loop
+    loop = tr.loop
+    if loop is not None and (
+        isinstance(loop, bool) or not isinstance(loop, int) or not 0 <= loop < len(worlds)
+    ):
+        raise ItfError(f"its loop must be the index of one of its states, not {loop!r}")
+    return meta, worlds, loop
 
 
 def _world(v: dict[str, Any]) -> World:
@@ -140,4 +146,13 @@ def replay(m: Model, worlds: list[World], loop: int | None = None, prop: str = "
         if label is None:
             raise ItfError(f"state {k} does not follow from state {k - 1} by any move of the model")
         steps.append(TraceStep(label, worlds[k]))
+    if loop is not None and not (
+        worlds[-1] == worlds[loop] or any(w2 == worlds[loop] for _, w2 in m.successors(worlds[-1]))
+    ):
+        # a lasso: its last state is the state it loops to (as `to_itf` writes one), or that
+        # state follows from it by a move
+        raise ItfError(
+            f"its loop: state {loop} is not the last state, nor does it follow from the last "
+            "state by any move"
+        )
     return Trace(worlds[0], steps, prop, loop_start=loop)

@@ -23,6 +23,9 @@ Loading a file runs its code, as ``python mine.py`` would: load only files you t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import re
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +36,7 @@ from typing import Any
 from tcpspec.checks.properties import KINDS, PROPERTIES, SAFETY_KINDS, Property
 from tcpspec.checks.symbolic import encode as E
 from tcpspec.checks.symbolic.verdict import SymLabel, _b
-from tcpspec.spec.build import UnknownName, make_model
+from tcpspec.spec.build import make_model
 from tcpspec.spec.model import Bounds, Side
 from tcpspec.spec.mutants import MUTANTS, Mutant
 from tcpspec.spec.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Scenario
@@ -83,17 +86,25 @@ def load(path: str | Path) -> Loaded:
     name = str(path)
     code = _compile(Path(path), name)
     space: dict[str, Any] = {"__name__": "tcpspec_user", "__file__": name}
+    # as `python FILE.py` runs it: its own folder first on the import path
+    folder = str(Path(path).resolve().parent)
+    sys.path.insert(0, folder)
     try:
         exec(code, space)
     except SystemExit:
         raise LoadError(name, None, "the file called exit() while it was loaded") from None
     except Exception as e:
         raise LoadError(name, _line_in(e, name), f"running it failed: {_what(e)}") from None
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(folder)
     if not any(k in space for k in LISTS):
         raise LoadError(name, None, f"it defines none of {', '.join(LISTS)}: nothing to load")
     props = _items(space, "PROPERTIES", Property, name)
     mutants = _items(space, "MUTANTS", Mutant, name)
     scenarios = _items(space, "SCENARIOS", Scenario, name)
+    for item in (*props, *mutants, *scenarios):
+        _typed(item, name, space)
     _unique(name, "scenario", [s.name for s in scenarios], SCENARIOS, space)
     _unique(name, "property", [p.id for p in props], PROPERTIES, space)
     _unique(name, "mutant", [m.name for m in mutants], MUTANTS, space)
@@ -119,6 +130,9 @@ def load(path: str | Path) -> Loaded:
     except LoadError:
         _remove(done)
         raise
+    except Exception as e:  # a check this loader did not foresee: still one message, no leak
+        _remove(done)
+        raise LoadError(name, _line_in(e, name), f"it cannot be loaded: {_what(e)}") from None
     LOADED.append(done)
     return done
 
@@ -201,6 +215,57 @@ def _items(space: dict[str, Any], key: str, kind: type, name: str) -> list[Any]:
     return items
 
 
+#: What a name of a property, mutant or scenario may hold: it is shown in tables and URLs.
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+#: The fields of each kind that must be text.
+TEXT_FIELDS: dict[type, tuple[str, ...]] = {
+    Property: ("id", "kind", "statement", "rfc", "scenario"),
+    Mutant: ("name", "summary", "breaks", "scenario"),
+    Scenario: ("name", "title"),
+}
+
+
+def _typed(item: Any, name: str, space: dict[str, Any]) -> None:
+    """Each field of ``item`` of the type the engines expect (a name, a text, a Side, ...)."""
+    kind = type(item).__name__
+    for f in TEXT_FIELDS[type(item)]:
+        if not isinstance(getattr(item, f), str):
+            raise LoadError(name, None, f"a {kind}'s {f} must be text, not {getattr(item, f)!r}")
+    if isinstance(item, Property) and not (item.witness is None or isinstance(item.witness, str)):
+        raise LoadError(name, None, f"a Property's witness must be a name, not {item.witness!r}")
+    ident = item.id if isinstance(item, Property) else item.name
+    if not NAME.fullmatch(ident):
+        raise LoadError(
+            name,
+            _line_of(space, ident, name),
+            f"the name {ident!r} may hold only letters, digits, '_', '.' and '-'",
+        )
+    if isinstance(item, Scenario):
+        _typed_scenario(item, name, space)
+
+
+def _typed_scenario(s: Scenario, name: str, space: dict[str, Any]) -> None:
+    line = _line_of(space, s.name, name)
+    if not isinstance(s.stale, tuple) or not all(isinstance(x, str) for x in s.stale):
+        raise LoadError(name, line, f"scenario {s.name!r}: stale must be a tuple of names")
+    if s.data is not None and (isinstance(s.data, bool) or not isinstance(s.data, int)):
+        raise LoadError(name, line, f"scenario {s.name!r}: data must be None or a number")
+    for side in (s.client, s.server):
+        if not isinstance(side, Side):
+            raise LoadError(name, line, f"scenario {s.name!r}: client and server must be Sides")
+        for f in dataclasses.fields(Side):
+            want = {"bool": bool, "int": int, "str": str}.get(str(f.type))
+            value = getattr(side, f.name)
+            if want is not None and (
+                not isinstance(value, want) or (want is int and isinstance(value, bool))
+            ):
+                raise LoadError(
+                    name,
+                    line,
+                    f"scenario {s.name!r}: {side.name}'s {f.name} must be {f.type}, not {value!r}",
+                )
+
+
 def _unique(
     name: str, kind: str, names: list[str], table: dict[str, Any], space: dict[str, Any]
 ) -> None:
@@ -226,10 +291,7 @@ def _check_scenario(s: Scenario, name: str, space: dict[str, Any]) -> None:
         raise LoadError(name, line, f"scenario {s.name!r}: client and server must be Sides")
     if s.data is not None and (not isinstance(s.data, int) or s.data < 0):
         raise LoadError(name, line, f"scenario {s.name!r}: data must be None or a number >= 0")
-    try:
-        make_model(s.name, PROBE).initial()
-    except Exception as e:
-        raise LoadError(name, line, f"scenario {s.name!r} cannot be built: {_what(e)}") from None
+    _probe_model(name, f"scenario {s.name!r}", s.name)
 
 
 def _check_property_fields(
@@ -316,13 +378,26 @@ def _check_mutant(m: Mutant, name: str, space: dict[str, Any]) -> None:
 
 
 def _probe_mutant(m: Mutant, name: str) -> None:
+    """The mutant's model is built, explored a few steps and encoded for Z3."""
+    _probe_model(name, f"mutant {m.name!r}", m.scenario, m.name)
+
+
+def _probe_model(name: str, what: str, scenario: str, mutant: str | None = None) -> None:
     try:
-        model = make_model(m.scenario, PROBE, m.name)
-        for _ in model.successors(model.initial()):
-            pass
-    except (UnknownName, Exception) as e:
+        model = make_model(scenario, PROBE, mutant)
+        frontier = [model.initial()]
+        for _ in range(3):  # the first moves, as the explicit engine takes them
+            frontier = [w2 for w in frontier[:50] for _, w2 in model.successors(w)]
+    except Exception as e:
+        raise LoadError(name, _line_in(e, name), f"{what} cannot be built: {_what(e)}") from None
+    try:
+        E.transition(model, E.fresh_state(model, "p"), E.fresh_state(model, "q"), "p")
+    except Exception as e:
         raise LoadError(
-            name, _line_in(e, name), f"mutant {m.name!r} cannot be built: {_what(e)}"
+            name,
+            _line_in(e, name),
+            f"{what} cannot be encoded for Z3 ({_what(e)}): write its rules with "
+            "tcpspec.spec.logic (And, Or, Not, Implies, If, In), not Python's and/or/if",
         ) from None
 
 

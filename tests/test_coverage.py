@@ -85,3 +85,15 @@ def test_the_coverage_pages_show_what_the_commands_print(monkeypatch) -> None:  
         ((command, shown),) = re.findall(r"\$ (tcpspec [^\n|]*)\| tail -1\n([^\n]*)\n", text)
         res = runner.invoke(app, shlex.split(command)[1:])
         assert res.output.strip().splitlines()[-1] == shown, page
+
+
+def test_the_pages_command_for_out_of_order_text_shows_it_firing() -> None:
+    import re
+    import shlex
+
+    text = (Path(__file__).parent.parent / "docs" / "coverage.md").read_text(encoding="utf-8")
+    command = re.search(r"`(tcpspec coverage --scenario connect-close [^`]+)`", text)
+    assert command is not None
+    r = runner.invoke(app, shlex.split(" ".join(command.group(1).split()))[1:])
+    row = next(ln for ln in r.output.splitlines() if "│ text.out_of_order " in ln)
+    assert "never fired" not in row, row

@@ -108,3 +108,17 @@ def test_verify_json_offers_each_counterexample_as_itf(tmp_path: Path) -> None:
     meta, worlds, loop = itf.from_itf(bad["itf"])
     run = itf.replay(itf.model_of(meta), worlds, loop)
     assert len(run) == len(bad["counterexample"]["steps"])
+
+
+def test_a_lasso_must_loop_back_by_a_move_of_the_model() -> None:
+    _, t = _trace(*RUNS[2])
+    doc = itf.to_itf(t, "handshake", Bounds(), "no-syn-retransmit")
+    meta, worlds, loop = itf.from_itf(doc)
+    assert loop is not None
+    itf.replay(itf.model_of(meta), worlds, loop)  # the real lasso replays
+    bad = next(k for k in range(len(worlds)) if k != loop and worlds[k] != worlds[loop])
+    with pytest.raises(itf.ItfError, match="nor does it follow from the last"):
+        itf.replay(itf.model_of(meta), worlds, bad)
+    doc["loop"] = len(worlds)
+    with pytest.raises(itf.ItfError, match="index of one of its states"):
+        itf.from_itf(doc)

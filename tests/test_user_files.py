@@ -151,6 +151,15 @@ BROKEN = [
     ("x = 1\n", None, "defines none of PROPERTIES, MUTANTS, SCENARIOS"),
     (HEAD + "MUTANTS = [Mutant('m', 's', 'no.such', 'close', replace_case('listen.syn', None))]\n",
      4, "breaks no known property"),
+    (HEAD + "PROPERTIES = [Property('m.[/]x', 'invariant', 's', 'r', lambda m, w: True)]\n", 4,
+     "may hold only letters, digits"),
+    (HEAD + "PROPERTIES = [Property('x.y', ['invariant'], 's', 'r', lambda m, w: True)]\n", None,
+     "kind must be text"),
+    (HEAD + "SCENARIOS = [Scenario('s.b', 't', client(active=True, closes='no'), server())]\n",
+     4, "client's closes must be bool"),
+    (HEAD + "MUTANTS = [Mutant('m.z', 's', 'handshake.three_messages', 'handshake',\n"
+     "    replace_case('listen.syn', lambda c: replace(c, when=lambda x: x.seg.syn and 1)))]\n",
+     5, "cannot be encoded for Z3"),
 ]  # fmt: skip
 
 
@@ -229,3 +238,13 @@ def test_the_explorer_serves_loaded_properties_and_mutants(tmp_path: Path) -> No
         r = client.get("/api/jump", params=q)
         assert r.status_code == 200, r.text
         assert len(r.json()["path"]) == 7  # the shortest counterexample, as the engines find it
+
+
+def test_a_file_imports_its_neighbours_as_python_would(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("LIMIT = 0\n")
+    path = _file(tmp_path, HEAD + "import helpers\n" + VIOLATED.split(HEAD, 1)[1])
+    with api.loaded(path) as done:
+        assert done[0].properties == ["mine.never_time_wait"]
+    import sys
+
+    assert str(tmp_path) not in sys.path  # the import path is left as it was

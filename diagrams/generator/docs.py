@@ -65,6 +65,8 @@ WORDS: dict[str, str] = {
     "cov_cols": "| rule case | RFC | transitions | never fired? |",
     "cov_never": "never fired at these bounds; reached with {how}",
     "cov_dead": "never fired: no other scenario, and no bound raised by one, reaches it",
+    "cov_undecided": "never fired here; undecided: {n} of the larger settings were too large to "
+    "try",
     "cov_sum": "{k} of {n} rule cases fire over the {s} default scenarios at the default bounds; "
     "{d} never fire.",
 }
@@ -388,6 +390,8 @@ def coverage_fragment(lang: str) -> str:
             note = ""
         elif r.reached_by:
             note = w("cov_never", lang, how=f"`{r.reached_by}`")
+        elif r.too_large:
+            note = w("cov_undecided", lang, n=len(r.too_large))
         else:
             note = w("cov_dead", lang)
         out.append(f"| `{r.name}` | {r.rfc} | {r.transitions:,} | {note} |")

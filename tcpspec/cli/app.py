@@ -55,6 +55,8 @@ class _Group(TyperGroup):
                 rest += args[k:]
                 break
             name = a.split("=", 1)[0]
+            if seen_command and name in ROOT_OPTIONS and "=" not in a and k + 1 == len(args):
+                return super().parse_args(ctx, [a])  # "--lang" last, with no value: say so
             if seen_command and name in ROOT_OPTIONS:
                 if "=" in a:
                     front.append(a)
@@ -316,6 +318,26 @@ def bound_options(command: F) -> F:
 
 #: The error messages' templates, for the catalogue: `fail` shows each in this run's language.
 ERROR_TEXTS = (
+    "{where}: the file called exit() while it was loaded",
+    "{where}: a {kind}'s {field} must be text, not {value}",
+    "{where}: a Property's witness must be a name, not {value}",
+    "{where}: it cannot be loaded: {what}",
+    "{where}: mutant {name}: its change is not a function",
+    "{where}: mutant {name}: unknown scenario {sc}",
+    "{where}: not a Python file: {what}",
+    "{where}: property {name}: its predicate is not a function",
+    "{where}: property {name}: kind {kind}; choose one of: {names}",
+    "{where}: property {name}: unknown scenario {sc}; choose one of: {names}",
+    "{where}: scenario {name}: client and server must be Sides",
+    "{where}: scenario {name}: data must be None or a number",
+    "{where}: scenario {name}: stale must be a tuple of names",
+    "{where}: scenario {name}: {side}'s {field} must be {type}, not {value}",
+    "{where}: the name {name} may hold only letters, digits, '_', '.' and '-'",
+    "{where}: {key} must be a list, not {kind}",
+    "{where}: {what} cannot be built: {why}",
+    "{where}: {what} cannot be encoded for Z3 ({why}): write its rules with "
+    "tcpspec.spec.logic (And, Or, Not, Implies, If, In), not Python's and/or/if",
+    "{where}: property {name}: {what}",
     "error",
     "unknown scenario {name}; choose one of: {names}",
     "unknown mutant {name}; choose one of: {names}",
@@ -368,7 +390,10 @@ def fail(message: str) -> NoReturn:
     language, where the catalogue has the message's template: `ERROR_TEXTS`)."""
     lang = i18n.current()
     say = i18n.gettext
-    print(f"tcpspec: {say('error', lang)}: {say(message, lang)}", file=sys.stderr)
+    # (a message that quotes a long text, a user's exception, is shown as it is: matching it
+    # against every template would take time for nothing)
+    text = say(message, lang) if len(message) <= 1000 else message
+    print(f"tcpspec: {say('error', lang)}: {text}", file=sys.stderr)
     raise typer.Exit(EXIT_USAGE)
 
 

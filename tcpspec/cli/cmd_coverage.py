@@ -112,4 +112,7 @@ def _cell(r: CaseCoverage, looked: bool) -> str:
         return f"[red]{escape(tr('never fired'))}[/]"
     if r.reached_by:
         return f"[yellow]{escape(tr('never fired; reached with {how}', how=r.reached_by))}[/]"
+    if r.too_large:
+        text = tr("never fired; undecided: {n} settings were too large to try", n=len(r.too_large))
+        return f"[yellow]{escape(text)}[/]"
     return f"[red]{escape(tr('never fired: no scenario or bound tried reaches it'))}[/]"

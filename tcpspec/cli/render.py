@@ -55,6 +55,7 @@ COVERAGE_TEXTS = (
     "never fired",
     "never fired; reached with {how}",
     "never fired: no scenario or bound tried reaches it",
+    "never fired; undecided: {n} settings were too large to try",
     "{k} of {n} rule cases fired over {s} scenario(s) at these bounds; {d} never fired",
     "events",
     "{k} of {n} rule cases fired in {t} checked trace(s); {d} never fired",

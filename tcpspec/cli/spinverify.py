@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tcpspec.checks import parallel
+from tcpspec.checks.itf import to_itf
 from tcpspec.checks.properties import CHECKED, SAFETY_KINDS, Property
 from tcpspec.checks.spin.run import SpinError, SpinResult, check_named, missing
 from tcpspec.checks.trace import to_json
@@ -99,6 +100,7 @@ def spin_verify(
                         "depth": r.depth,
                         "violated": list(r.violated),
                         "counterexamples": {t.property_id: to_json(models[n], t) for t in r.traces},
+                        "itf": {t.property_id: to_itf(t, n, bounds, mutant) for t in r.traces},
                     }
                     for n, r in results.items()
                 },
