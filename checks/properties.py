@@ -17,7 +17,7 @@ formula. Kinds:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, overload
 
 from tcpspec.spec.logic import And, Implies, In, Not, Or
@@ -49,9 +49,12 @@ class Property:
     scenario: str = "connect-close"  # where its witness (or its violation by mutants) shows
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # pickled by name (a verdict sent back from a worker process): the registry holds the
-        # predicate, which may be a lambda of a user's file that pickle cannot name
-        return (registered, (self.id,))
+        # a registered property is pickled by name (a verdict sent back from a worker process):
+        # the registry holds the predicate, which may be a lambda of a user's file that pickle
+        # cannot name; any other one (a copy, one not loaded yet) by its fields
+        if PROPERTIES.get(self.id) is self:
+            return (registered, (self.id,))
+        return (Property, tuple(getattr(self, f.name) for f in fields(self)))
 
     @property
     def of_steps(self) -> bool:
