@@ -66,18 +66,15 @@ def coverage_cmd(
     except StateLimitExceeded as e:
         fail(str(e))
     dead = [r for r in rows if not r.fired]
-    out = console()
-    out.print(coverage_table(rows, look_further, dead_only, "transitions"))
     flags = " ".join(bound_flags(bounds))
-    out.print(
-        tr(
-            "{k} of {n} rule cases fired over {s} scenario(s) at these bounds; {d} never fired",
-            k=len(rows) - len(dead),
-            n=len(rows),
-            s=len(names),
-            d=len(dead),
-        )
-        + (f" ({escape(flags)})" if flags else "")
+    show_coverage(
+        rows,
+        look_further,
+        dead_only,
+        "transitions",
+        "{k} of {n} rule cases fired over {s} scenario(s) at these bounds; {d} never fired",
+        f" ({escape(flags)})" if flags else "",
+        s=len(names),
     )
     if json_file is not None:
         write_json(
@@ -90,6 +87,23 @@ def coverage_cmd(
             },
         )
     raise typer.Exit(EXIT_OK)
+
+
+def show_coverage(
+    rows: list[CaseCoverage],
+    looked: bool,
+    dead_only: bool,
+    unit: str,
+    summary: str,
+    tail: str = "",
+    **kw: object,
+) -> None:
+    """Print the table, then ``summary`` (a catalogue template) with how many cases fired
+    (``k`` of ``n``) and never did (``d``), and ``kw``."""
+    dead = sum(1 for r in rows if not r.fired)
+    out = console()
+    out.print(coverage_table(rows, looked, dead_only, unit))
+    out.print(tr(summary, k=len(rows) - dead, n=len(rows), d=dead, **kw) + tail)
 
 
 def coverage_table(rows: list[CaseCoverage], looked: bool, dead_only: bool, unit: str) -> Table:

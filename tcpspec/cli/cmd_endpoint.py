@@ -162,8 +162,7 @@ def print_coverage(results: list[Result]) -> None:
     """The rule cases the explaining runs of the checked traces fired (accepted ones whole, the
     others up to where they stopped), as `tcpspec coverage` shows the model's."""
     from tcpspec.checks.coverage import tally
-    from tcpspec.cli.cmd_coverage import coverage_table
-    from tcpspec.cli.render import console, tr
+    from tcpspec.cli.cmd_coverage import show_coverage
 
     traces = [r for r in results if r.report is not None]
     rows = tally(
@@ -171,17 +170,13 @@ def print_coverage(results: list[Result]) -> None:
         for r in traces
         if r.report is not None
     )
-    dead = [r for r in rows if not r.fired]
-    out = console()
-    out.print(coverage_table(rows, False, False, "events"))
-    out.print(
-        tr(
-            "{k} of {n} rule cases fired in {t} checked trace(s); {d} never fired",
-            k=len(rows) - len(dead),
-            n=len(rows),
-            t=len(traces),
-            d=len(dead),
-        )
+    show_coverage(
+        rows,
+        False,
+        False,
+        "events",
+        "{k} of {n} rule cases fired in {t} checked trace(s); {d} never fired",
+        t=len(traces),
     )
 
 
