@@ -24,10 +24,12 @@ of the behaviours the model leaves out on purpose (`OUT`), that behaviour's name
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from tcpspec.checks.conformance import clock
 from tcpspec.checks.conformance.mapping import MOD
 from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
 from tcpspec.checks.conformance.report import OUT, Outcome, Row, unmodelled_flag
@@ -385,29 +387,22 @@ def _gap(
 
 
 def _lasted(n: _Node, i: int, now: float, min_rto: float) -> bool:
-    """Can a timer of side ``i`` in ``n`` have expired by ``now``? It (re)started when the side
-    entered its state (TIME-WAIT's and FIN-WAIT-2's timers) or, the retransmission timer, when
-    it last sent a SYN, FIN or text, or had new data acknowledged (RFC 6298 (5.1), (5.3)): at
-    the latest captured segment before that (the earliest the step can have been). The same
-    rule as the one-sided check's (`endpoint._Search.lasted`), on this search's nodes."""
-    sends = n.world.eps[i].rto == 0
+    """Can a timer of side ``i`` in ``n`` have fired by ``now`` (`clock`: no sooner than
+    ``min_rto`` after it restarted, as the captured segments before tell)?"""
+    ep = n.world.eps[i]
+    return clock.lasted(now, clock.started(_steps(n, i), clock.sends(ep)), min_rto)
+
+
+def _steps(n: _Node, i: int) -> Iterator[clock.Step]:
+    """The run that ends in ``n``, newest step first, as side ``i``'s timer rule reads it."""
     node = n
     while node.parent is not None:
-        me, before = node.world.eps[i], node.parent.world.eps[i]
-        seg = node.event.seg if node.event is not None and node.event.side == i else None
-        if sends and seg is not None and (seg.syn or seg.fin or seg.dlen):
-            break
-        if sends and me.snd_una != before.snd_una:
-            break
-        if not sends and me.st != before.st:
-            break
+        ev = node.event
+        seg = ev.seg if ev is not None and ev.side == i else None
+        restarts = seg is not None and bool(seg.syn or seg.fin or seg.dlen)
+        at = ev.observed.time if ev is not None else None
+        yield clock.Step(node.parent.world.eps[i], node.world.eps[i], restarts, ev is not None, at)
         node = node.parent
-    seen: _Node | None = node
-    while seen is not None:
-        if seen.event is not None:
-            return now - seen.event.observed.time >= min_rto
-        seen = seen.parent
-    return True
 
 
 class _Resent(NamedTuple):

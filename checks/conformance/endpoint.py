@@ -22,12 +22,13 @@ there it is not.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from tcpspec.checks.conformance import clock
 from tcpspec.checks.conformance.mapping import (
     MOD,
     Expect,
@@ -297,43 +298,28 @@ class _Search:
         return n.ep
 
     def lasted(self, n: _Node) -> bool:
-        """Can a timer of ``n``'s endpoint have expired by the next event? No timer of a real
-        stack expires sooner than `MIN_RTO` after it (re)started (less `SLACK`): when the
-        endpoint entered its state (TIME-WAIT's and FIN-WAIT-2's timers), or last sent what
-        occupies sequence space or had new data acknowledged (the retransmission timer, RFC
-        6298 (5.1), (5.3)); unless the application set TCP_USER_TIMEOUT, which may cut the
-        retransmission timer short (Linux clamps it to the time left). Where the trace does
-        not say when, time may have passed."""
+        """Can a timer of ``n``'s endpoint have fired by the next event (`clock`: no sooner than
+        `MIN_RTO`, less `SLACK`, after it restarted)? Unless the application set
+        TCP_USER_TIMEOUT, which may cut the retransmission timer short (Linux clamps it to the
+        time left)."""
         now = self.events[self.k].at if self.k < len(self.events) else None
-        sends = n.ep.rto == 0
-        if sends and self.setup.user_timeout:
+        retransmission = clock.sends(n.ep)
+        if retransmission and self.setup.user_timeout:
             return True
-        since = self._since(n, sends)
-        return now is None or since is None or now - since >= MIN_RTO - SLACK
+        since = clock.started(self._steps(n), retransmission)
+        return clock.lasted(now, since, MIN_RTO - SLACK)
 
-    def _since(self, n: _Node, sends: bool) -> int | None:
-        """The earliest time at which the timer of ``n``'s endpoint can have (re)started, as the
-        events before it tell (None: not known): ``sends``, the retransmission timer, at the
-        last segment it sent with SYN, FIN or text, or the last ACK of new data it received;
-        else (TIME-WAIT's, FIN-WAIT-2's) when it entered its state."""
+    def _steps(self, n: _Node) -> Iterator[clock.Step]:
+        """The run that ends in ``n``, newest step first, as the timer rule reads it."""
         node = n
         while node.parent is not None:
             row = node.row
-            if sends:
-                ev = self.event_of.get(row.where) if row is not None and row.where else None
-                if isinstance(ev, Wire) and not ev.inbound and (ev.syn or ev.fin or ev.dlen):
-                    return self.when.get(ev.where)
-                if node.ep.snd_una != node.parent.ep.snd_una:
-                    break  # new data acknowledged: restarted here (5.3)
-            elif node.parent.ep.st != node.ep.st:
-                break  # entered here: at this event, or after the last one before it
+            where = row.where if row is not None else ""
+            ev = self.event_of.get(where) if where else None
+            restarts = isinstance(ev, Wire) and not ev.inbound and bool(ev.syn or ev.fin or ev.dlen)
+            at = self.when.get(where) if where else None
+            yield clock.Step(node.parent.ep, node.ep, restarts, bool(where), at)
             node = node.parent
-        if node.parent is None:
-            return None
-        seen: _Node | None = node
-        while seen is not None and (seen.row is None or not seen.row.where):
-            seen = seen.parent
-        return self.when.get(seen.row.where) if seen is not None and seen.row else None
 
     def settled(self, nodes: list[_Node]) -> list[_Node]:
         """The nodes in which every recorded call has taken effect, or is queued by the RFC."""
