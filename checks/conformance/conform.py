@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tcpspec.checks.conformance import clock
-from tcpspec.checks.conformance.mapping import MOD
+from tcpspec.checks.conformance.mapping import MOD, Stream, parts
 from tcpspec.checks.conformance.pcap import Observed, connections, names, read, uses_port
 from tcpspec.checks.conformance.report import OUT, Outcome, Row, unmodelled_flag
 from tcpspec.spec.build import TCP
@@ -130,66 +130,6 @@ class Report(Outcome):
         return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------------------------
-# Mapping captured numbers onto the model's
-# ---------------------------------------------------------------------------------------------
-
-
-class _Space:
-    """One side's sequence space: captured byte offsets -> model sequence numbers."""
-
-    def __init__(
-        self, iss: int, old_iss: int, isn: int | None, sent: list[tuple[int, Observed]]
-    ) -> None:
-        self.iss, self.old_iss, self.isn = iss, old_iss, isn
-        self.units: dict[int, int] = {0: 0, 1: 1}
-        self.old: set[int] = set()  # captured numbers read as the earlier incarnation's
-        self.data = 0
-        # (capture index, first, end) of every data-carrying segment this side sent
-        self.ranges: list[tuple[int, int, int]] = []
-        if isn is None:
-            return
-        for k, s in sent:
-            if s.dlen:
-                first = self.rel(s.seq) + (1 if s.syn else 0)
-                self.ranges.append((k, first, first + s.dlen))
-        data = sorted({(first, end - first) for _, first, end in self.ranges})
-        for start, n in data:
-            if start in self.units and start + n not in self.units:
-                self.units[start + n] = self.units[start] + 1
-        for _, s in sent:
-            if s.fin:
-                f = self.rel(s.seq) + (1 if s.syn else 0) + s.dlen
-                if f in self.units and f + 1 not in self.units:
-                    self.units[f + 1] = self.units[f] + 1
-        self.data = len(data)
-
-    def rel(self, x: int) -> int:
-        return (x - (self.isn or 0)) % MOD
-
-    def model(self, x: int) -> int | None:
-        """The model's sequence number for captured ``x`` (None: not on a unit boundary)."""
-        if self.isn is None:
-            return x  # no SYN seen from this side (a bare RST): numbers are used as they are
-        if x in self.old:
-            return self.old_iss + 1
-        u = self.units.get(self.rel(x))
-        return None if u is None else self.iss + u
-
-    def ahead(self, x: int, before: int) -> bool:
-        """``x`` lies beyond everything this side sent before capture index ``before`` (and
-        within half the sequence space): where a new incarnation's ISN must be (RFC 6191)."""
-        r = self.rel(x)
-        end = max([1, *(e for k, _, e in self.ranges if k < before)])
-        return end + 1 < r < MOD // 2
-
-    def inside_sent(self, x: int, before: int) -> bool:
-        """``x`` falls strictly inside text this side sent before capture index ``before``: a
-        partial acknowledgment, a resegmented retransmission or a probe would name it."""
-        r = self.rel(x)
-        return any(k < before and first < r < end for k, first, end in self.ranges)
-
-
 def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], bool]:
     """Model events of a connection, the data units each side sends, and whether the server
     answered a SYN of an earlier incarnation (a SYN+ACK acknowledging a number that the
@@ -197,8 +137,7 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], 
     spaces = []
     for i, iss, old in ((CLIENT, CLIENT_ISS, OLD_CLIENT_ISS), (SERVER, SERVER_ISS, OLD_SERVER_ISS)):
         mine = [(k, s) for k, s in enumerate(segs) if (s.src == client) == (i == CLIENT)]
-        isn = next((s.seq for _, s in mine if s.syn), None)
-        spaces.append(_Space(iss, old, isn, mine))
+        spaces.append(Stream(iss, old, mine))
     # The model has one earlier incarnation, whose SYN (from the client) may still be in flight:
     # a SYN+ACK from the server acknowledging a number *behind* the client's ISN answers that
     # old SYN (a clock-driven ISN grows with time, RFC 9293 section 3.4.1, so an earlier
@@ -260,17 +199,13 @@ def _events(segs: list[Observed], client: str) -> tuple[list[Event], list[int], 
             out.append(Event(k, i, s, None, "it carries data on a SYN", "data-on-syn"))
             continue
         base = Segment(syn=s.syn, ack=s.ack, rst=s.rst, seq=seq, ackno=ack)
-        if s.dlen and s.fin:
-            fin_seq = me.model(s.seq + s.dlen)
-            out.append(Event(k, i, s, base._replace(dlen=1)))
-            if fin_seq is None:
-                out.append(
-                    Event(k, i, s, None, "its FIN is not at a data-unit boundary", "resegmented")
-                )
+        for j, (seq_w, n, _syn, fin) in enumerate(parts(s)):
+            at = seq if j == 0 else me.model(seq_w)  # (a FIN after text: its own number)
+            if at is None:
+                why = "its FIN is not at a data-unit boundary"
+                out.append(Event(k, i, s, None, why, "resegmented"))
             else:
-                out.append(Event(k, i, s, base._replace(seq=fin_seq, fin=True)))
-            continue
-        out.append(Event(k, i, s, base._replace(fin=s.fin, dlen=1 if s.dlen else 0)))
+                out.append(Event(k, i, s, base._replace(seq=at, fin=fin, dlen=1 if n else 0)))
     return out, [sp.data for sp in spaces], bool(client_space.old)
 
 

@@ -1,9 +1,14 @@
-"""The abstraction mapper of one-sided (endpoint) checking: wire numbers <-> model numbers.
+"""The abstraction mapper of conformance: wire numbers <-> model numbers, for both searches.
 
-A scripted peer sends arbitrary 32-bit sequence and acknowledgment numbers; the model counts
-text in units from small ISNs. This module states, once, how a number on the wire is read by the
-model endpoint, by the classes the tests of RFC 9293 section 3.10.7 distinguish (the approach of
-the abstraction mappers of Fiterau-Brostean, Janssen and Vaandrager, CAV 2016):
+A trace's segments carry arbitrary 32-bit sequence and acknowledgment numbers; the model counts
+text in units from small ISNs. This module states, once, how a number on the wire is read as a
+model number. Both readings keep the same table, `Pairs` (model number, wire number), the
+boundaries of the units a side has sent, and read a segment with text and FIN as its `parts`,
+the text then the FIN (the model never sends them together).
+
+**One-sided** (`endpoint`): a scripted peer sends what it likes, so an inbound number is read by
+the classes the tests of RFC 9293 section 3.10.7 distinguish (the approach of the abstraction
+mappers of Fiterau-Brostean, Janssen and Vaandrager, CAV 2016):
 
 * SEG.SEQ against the endpoint's RCV.NXT: **below** (a number the endpoint already acknowledged
   is read as that very number when it is a unit boundary, else as far below the window),
@@ -23,12 +28,18 @@ the abstraction mappers of Fiterau-Brostean, Janssen and Vaandrager, CAV 2016):
 The endpoint's own numbers go the other way: the endpoint's SYN anchors its space at the model's
 ISS, and every unit (or FIN) it sends adds the boundary after it. `expect` translates a segment
 the model endpoint emits into what must be seen on the wire.
+
+**Two-sided** (`conform`): both TCPs are the model's, and the capture shows all each side sent,
+so each side's table is read off its whole stream at once (`Stream`): its SYN anchors it at the
+model's ISS, and each unit of text or FIN that starts at a boundary adds the boundary after it
+(a retransmission that joins or splits units names no boundary: out of scope, `resegmented`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 from tcpspec.spec.arrival import right_edge
 from tcpspec.spec.endpoint import Endpoint
@@ -139,7 +150,20 @@ class Unmapped(NamedTuple):
     out: str
 
 
-def parts(w: Wire) -> list[tuple[int, int, bool, bool]]:
+class Numbered(Protocol):
+    """What the mapper reads of a segment (a `Wire`, or a captured `pcap.Observed`)."""
+
+    @property
+    def syn(self) -> bool: ...
+    @property
+    def fin(self) -> bool: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def dlen(self) -> int: ...
+
+
+def parts(w: Numbered) -> list[tuple[int, int, bool, bool]]:
     """(wire seq, text bytes, SYN, FIN) of the pieces the model takes one by one: a segment
     with text and FIN is the text, then the FIN (the model never carries both at once)."""
     if w.dlen and w.fin:
@@ -362,3 +386,72 @@ def resent(
     if not fin_sent or me.snd_una >= me.snd_nxt or seq_w % MOD != top_w:
         return None
     return "resent: the unacknowledged FIN"
+
+
+@dataclass
+class Stream:
+    """One side's sequence space in a two-sided capture, read off every segment it was seen
+    sending (``sent``: capture index and segment): model numbers from ``iss``, the side's ISS in
+    the model, placed at its captured ISN. ``old_iss``: the model ISS of the side's earlier
+    incarnation, whose numbers `old` holds (answers to an old SYN still in flight)."""
+
+    iss: int
+    old_iss: int
+    sent: Sequence[tuple[int, Numbered]]
+    isn: int | None = None  # the ISN of its SYN (None: no SYN seen)
+    pairs: Pairs = ()
+    old: set[int] = field(default_factory=set)
+    data: int = 0  # how many distinct units of text it sent
+    #: (capture index, first, end) of every text it sent, relative to its ISN
+    ranges: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.isn = next((s.seq for _, s in self.sent if s.syn), None)
+        if self.isn is None:
+            return
+        bounds = {self.isn % MOD: self.iss, (self.isn + 1) % MOD: self.iss + 1}
+        for k, s in self.sent:
+            if s.dlen:
+                first = self.rel(s.seq) + (1 if s.syn else 0)
+                self.ranges.append((k, first, first + s.dlen))
+        units = sorted({(first, end - first) for _, first, end in self.ranges})
+        # a unit of text, then a FIN, that starts at a boundary adds the boundary after it
+        for first, n in units:
+            self._after(self.isn + first, self.isn + first + n, bounds)
+        for _, s in self.sent:
+            if s.fin:
+                at = s.seq + (1 if s.syn else 0) + s.dlen
+                self._after(at, at + 1, bounds)
+        self.pairs = tuple(sorted((m, c) for c, m in bounds.items()))
+        self.data = len(units)
+
+    @staticmethod
+    def _after(start: int, end: int, bounds: dict[int, int]) -> None:
+        at = bounds.get(start % MOD)
+        if at is not None and end % MOD not in bounds:
+            bounds[end % MOD] = at + 1
+
+    def rel(self, x: int) -> int:
+        """``x`` relative to the side's ISN."""
+        return (x - (self.isn or 0)) % MOD
+
+    def model(self, x: int) -> int | None:
+        """The model's number for captured ``x`` (None: not on a unit boundary)."""
+        if self.isn is None:
+            return x  # no SYN seen from this side (a bare RST): numbers are used as they are
+        if x in self.old:
+            return self.old_iss + 1
+        return _model_of(self.pairs, x)
+
+    def ahead(self, x: int, before: int) -> bool:
+        """``x`` lies beyond everything this side sent before capture index ``before`` (and
+        within half the sequence space): where a new incarnation's ISN must be (RFC 6191)."""
+        r = self.rel(x)
+        end = max([1, *(e for k, _, e in self.ranges if k < before)])
+        return end + 1 < r < MOD // 2
+
+    def inside_sent(self, x: int, before: int) -> bool:
+        """``x`` falls strictly inside text this side sent before capture index ``before``: a
+        partial acknowledgment, a resegmented retransmission or a probe would name it."""
+        r = self.rel(x)
+        return any(k < before and first < r < end for k, first, end in self.ranges)
