@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify spin-check pins certificates test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
+.PHONY: verify spin-check pins certificates every-bound test bench diagrams docs conform capture mbt packetdrill-live system-tools lint lock clean
 
 # The exact versions come from requirements.lock (made by pip-tools from pyproject.toml's ranges:
 # `make lock`), so every machine gets byte-identical reports and SVGs; tcpspec itself is installed
@@ -45,6 +45,12 @@ pins: $(STAMP)
 ## Houdini); run it when a change of spec/ makes verify say a certificate no longer holds
 certificates: $(STAMP)
 	$(BIN)/python -m tcpspec.checks.symbolic.certificate --write
+	$(BIN)/python -m tcpspec.checks.symbolic.every_bound --write
+
+## make every-bound: every safety property in every default scenario, for every bound (a few
+## minutes: see docs/reference.md)
+every-bound: $(STAMP)
+	$(BIN)/tcpspec prove --every-bound
 
 ## make test: the test suite (the capture tests need root, iproute2 and tshark: see system-tools)
 test: $(STAMP) system-tools

@@ -307,31 +307,19 @@ def _no_old_syn(m: Model, s: E.SState) -> Any:
     )
 
 
-def _time_wait_outlasts(m: Model, s: E.SState) -> Any:
-    p = m.p
+def _closing(e: Any) -> Any:
+    return In(e.st, {S.LAST_ACK, S.CLOSING})
+
+
+def _closing_roles(m: Model, s: E.SState) -> Any:
     parts = []
     for i in (0, 1):
         j = 1 - i
         me, peer = s.eps[i], s.eps[j]
-        waiting = peer.st == S.TIME_WAIT
-        closing = In(me.st, {S.LAST_ACK, S.CLOSING})
-        # T1: what we have in flight (which a CLOSED peer would answer with RST) dies in time
-        parts += [
-            Implies(And(waiting, closing, sl.present), peer.tw >= p.msl - sl.seg.age)
-            for sl in s.chans[i]
-        ]
+        closing = _closing(me)
         # our FIN unacknowledged: the retransmission timer runs
         parts.append(Implies(And(closing, me.snd_una < me.snd_nxt), me.rto >= 0))
-        # T2: what the peer has in flight dies in time for our answer to die in time too
-        # (an ACK numbered RCV.NXT, the only thing TIME-WAIT sends, needs no answer)
-        parts += [
-            Implies(
-                And(waiting, closing, sl.present, Or(sl.seg.seq != me.rcv_nxt, sl.seg.rst)),
-                peer.tw >= 2 * p.msl - sl.seg.age,
-            )
-            for sl in s.chans[j]
-        ]
-        parts.append(Implies(waiting, peer.rto == OFF))
+        parts.append(Implies(peer.st == S.TIME_WAIT, peer.rto == OFF))
         parts.append(Implies(Or(closing, me.st == S.FIN_WAIT_1), me.snd_una < me.snd_nxt))
         # a FIN from LAST-ACK acknowledges the peer's FIN (RCV.NXT no longer moves there)
         parts += [
@@ -352,30 +340,84 @@ def _time_wait_outlasts(m: Model, s: E.SState) -> Any:
                 In(peer.st, {S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSING, S.TIME_WAIT, S.CLOSED}),
             )
         )
+    return And(*parts)
+
+
+def _retrying(m: Model, me: Any) -> Any:
+    return And(_closing(me), me.rto >= 0, me.retries < m.p.retries)
+
+
+def _gone_quiet(m: Model, s: E.SState, i: int) -> Any:
+    """T4: after the peer's normal close it has nothing in flight and we will send nothing
+    (but its last ACKs, numbered RCV.NXT, may still arrive: they need no answer)."""
+    j = 1 - i
+    me, peer = s.eps[i], s.eps[j]
+    gone = And(peer.st == S.CLOSED, peer.reason == Reason.NORMAL, _closing(me))
+    return Implies(
+        gone,
+        And(
+            Not(_retrying(m, me)),
+            *[Not(sl.present) for sl in s.chans[i]],
+            *[
+                Implies(sl.present, And(Not(sl.seg.rst), sl.seg.seq == me.rcv_nxt))
+                for sl in s.chans[j]
+            ],
+        ),
+    )
+
+
+def _time_wait_outlasts(m: Model, s: E.SState) -> Any:
+    p = m.p
+    parts = []
+    for i in (0, 1):
+        j = 1 - i
+        me, peer = s.eps[i], s.eps[j]
+        waiting = peer.st == S.TIME_WAIT
+        closing = _closing(me)
+        # T1: what we have in flight (which a CLOSED peer would answer with RST) dies in time
+        parts += [
+            Implies(And(waiting, closing, sl.present), peer.tw >= p.msl - sl.seg.age)
+            for sl in s.chans[i]
+        ]
+        # T2: what the peer has in flight dies in time for our answer to die in time too
+        # (an ACK numbered RCV.NXT, the only thing TIME-WAIT sends, needs no answer)
+        parts += [
+            Implies(
+                And(waiting, closing, sl.present, Or(sl.seg.seq != me.rcv_nxt, sl.seg.rst)),
+                peer.tw >= 2 * p.msl - 1 - sl.seg.age,
+            )
+            for sl in s.chans[j]
+        ]
         # T3: our last FIN retransmission dies in time
-        retrying = And(closing, me.rto >= 0, me.retries < p.retries)
         parts.append(
             Implies(
-                And(waiting, retrying),
+                And(waiting, _retrying(m, me)),
                 peer.tw >= me.rto + (p.retries - me.retries - 1) * p.rto + p.msl,
             )
         )
-        # T4: after a normal close the peer has nothing in flight and we will send nothing
-        gone = And(peer.st == S.CLOSED, peer.reason == Reason.NORMAL, closing)
-        # (but its last ACKs, numbered RCV.NXT, may still arrive: they need no answer)
+        parts.append(_gone_quiet(m, s, i))
+    return And(*parts)
+
+
+def _time_wait_outlasts_give_up(m: Model, s: E.SState) -> Any:
+    p = m.p
+    parts = []
+    for i in (0, 1):
+        me, peer = s.eps[i], s.eps[1 - i]
+        # G1: we give up (the timer's last expiry, RTO*(retries left) after the next) before
+        # the peer's TIME-WAIT ends
         parts.append(
             Implies(
-                gone,
+                And(peer.st == S.TIME_WAIT, _closing(me)),
                 And(
-                    Not(retrying),
-                    *[Not(sl.present) for sl in s.chans[i]],
-                    *[
-                        Implies(sl.present, And(Not(sl.seg.rst), sl.seg.seq == me.rcv_nxt))
-                        for sl in s.chans[j]
-                    ],
+                    me.rto >= 0,
+                    me.retries <= p.retries,
+                    peer.tw >= me.rto + (p.retries - me.retries) * p.rto + 1,
                 ),
             )
         )
+        # G2: so a peer closed normally never sees us closing
+        parts.append(Not(And(_closing(me), peer.st == S.CLOSED, peer.reason == Reason.NORMAL)))
     return And(*parts)
 
 
@@ -533,6 +575,22 @@ LEMMAS: tuple[Lemma, ...] = (
         "after TIME-WAIT, nothing is in flight and we retransmit nothing: no RST can reach "
         "us. Induction alone would start from a CLOSED peer with our FIN on its way.",
         _time_wait_outlasts,
+    ),
+    Lemma(
+        "closing_roles",
+        "timewait.covers_fin_retransmit: who can be where while closing. LAST-ACK means the "
+        "peer closed first and our FIN acknowledges its FIN; CLOSING means the peer sent its "
+        "FIN before it had ours; a closing side's FIN is unacknowledged and its timer runs; "
+        "TIME-WAIT retransmits nothing. Induction alone would pair LAST-ACK with CLOSING.",
+        _closing_roles,
+    ),
+    Lemma(
+        "time_wait_outlasts_give_up",
+        "timewait.covers_fin_retransmit where TIME-WAIT outlasts the retransmissions "
+        "(TIME-WAIT >= RTO*(retries+1)+1): the closing side gives up before its peer's "
+        "TIME-WAIT ends, so no RST from a CLOSED peer can reach it while it still waits. "
+        "Induction alone would start from a peer whose TIME-WAIT ends first.",
+        _time_wait_outlasts_give_up,
     ),
     Lemma(
         "roles",

@@ -318,6 +318,7 @@ def bound_options(command: F) -> F:
 
 #: The error messages' templates, for the catalogue: `fail` shows each in this run's language.
 ERROR_TEXTS = (
+    "--every-bound proves for every bound at once: leave out {flags}",
     "{where}: the file called exit() while it was loaded",
     "{where}: a {kind}'s {field} must be text, not {value}",
     "{where}: a Property's witness must be a name, not {value}",

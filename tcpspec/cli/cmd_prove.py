@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from tcpspec.checks.every_bound import check as every_bound_check
 from tcpspec.checks.parallel import SchedulerError
 from tcpspec.checks.properties import CHECKED, PROPERTIES
 from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, check
+from tcpspec.checks.symbolic import every_bound as EB
+from tcpspec.checks.symbolic import parametric as P
 from tcpspec.checks.synthesis import SynthesisRow, exercised, synthesize_time_wait
 from tcpspec.checks.trace import to_json
 from tcpspec.checks.verify import DEFAULT_DEPTH, SYMBOLIC_KINDS
@@ -35,6 +39,7 @@ from tcpspec.cli.render import console, plural, trace_table
 from tcpspec.cli.scale import DEFAULT_MAX_MEMORY, Scheduler, Workers, check_scale
 from tcpspec.spec.build import UnknownName, make_model
 from tcpspec.spec.model import Bounds, BoundsError, Model
+from tcpspec.spec.scenarios import SCENARIOS
 
 
 def safety() -> tuple[str, ...]:
@@ -62,6 +67,14 @@ def prove_cmd(
             "inductive invariant used, the counterexample) to this file.",
         ),
     ] = None,
+    every_bound: Annotated[
+        bool,
+        typer.Option(
+            "--every-bound",
+            help="Prove for every capacity, MSL, RTO, retry count and amount of data at once "
+            "(bounds symbolic, channels unbounded), instead of at the given bounds.",
+        ),
+    ] = False,
     *,
     bounds: Bounds,
 ) -> None:
@@ -71,6 +84,12 @@ def prove_cmd(
     property: induction, with the strengthening lemmas of checks/symbolic/lemmas.py that survive
     Houdini), "violated" (with a shortest counterexample, from bounded model checking), or
     "no counterexample up to depth K" (neither a proof nor a counterexample).
+
+    With --every-bound the bounds are symbolic and the channels unbounded: "proved for every
+    capacity, MSL, RTO, retry count and amount of data", or proved where a condition on them
+    holds (TIME-WAIT long enough), or "violated at" the least bounds found, with the explicit
+    engine's run at those bounds, or "not proved for every bound" with the lemmas that are not
+    inductive and a counterexample to induction (exit 3).
     """
     if prop is not None and prop not in PROPERTIES:
         fail(f"unknown property {prop!r}; choose one of: {', '.join(safety())}")
@@ -85,6 +104,13 @@ def prove_cmd(
     check_output(json_file)
     names = check_scenarios(scenario)
     ids = [prop] if prop else list(safety())
+    if every_bound:
+        if bound_flags(bounds):
+            fail(
+                "--every-bound proves for every bound at once: leave out "
+                + " ".join(bound_flags(bounds))
+            )
+        _every_bound(list(names), ids, mutant, depth, json_file)
     out = console()
     t = Table(title="tcpspec prove (Z3)", title_justify="left")
     for col in ("property", "scenario", "verdict", "method", "seconds"):
@@ -122,6 +148,80 @@ def prove_cmd(
     if json_file is not None:
         write_json(json_file, {"depth": depth, "mutant": mutant, "verdicts": doc})
     raise typer.Exit(EXIT_VIOLATED if failed else EXIT_INCONCLUSIVE if open_ else EXIT_OK)
+
+
+def _every_bound(
+    names: list[str], ids: list[str], mutant: str | None, depth: int, json_file: Path | None
+) -> None:
+    """`tcpspec prove --every-bound`: `every_bound.check` per scenario."""
+    out = console()
+    t = Table(title="tcpspec prove --every-bound (Z3)", title_justify="left")
+    for col in ("property", "scenario", "verdict", "method", "seconds"):
+        t.add_column(col)
+    verdicts: list[EB.Verdict] = []
+    t0 = time.perf_counter()
+    for name in names:
+        for v in every_bound_check(name, ids, mutant, depth):
+            colour = {EB.PROVED: "green", EB.PROVED_IF: "green", EB.VIOLATED: "red"}
+            style = colour.get(v.status, "yellow")
+            t.add_row(v.property_id, name, f"[{style}]{escape(v.describe())}[/]", v.method,
+                      f"{v.seconds:.1f}")  # fmt: skip
+            verdicts.append(v)
+    t.caption = (
+        f"{time.perf_counter() - t0:.1f} s; bounds symbolic, channels unbounded "
+        "(checks/symbolic/parametric.py); invariants re-checked from "
+        "checks/symbolic/every-bound.json, else found by Houdini"
+    )
+    out.print(t)
+    for v in verdicts:
+        r = v.refutation
+        if r is not None and v.status == EB.PROVED_IF:
+            print(
+                f"{v.property_id} in {v.scenario}: one tick below the condition, violated at "
+                f"{EB.bound_words(r.bounds)} ({len(r.trace.steps)} steps): "
+                f"{explicit_command(v.scenario, mutant, r.bounds)}"
+            )
+        elif r is not None:
+            model = make_model(v.scenario, r.bounds, mutant)
+            title = f"counterexample to {v.property_id} ({v.scenario}, {r.method})"
+            out.print(trace_table(model, r.trace, title))
+            print(f"reproduce: {explicit_command(v.scenario, mutant, r.bounds)}")
+        elif v.status == EB.UNPROVED:
+            print(
+                f"not proved for every bound: {v.property_id} in {v.scenario}: not inductive: "
+                f"{', '.join(v.not_inductive) or 'none'}; no counterexample within "
+                f"{plural(v.depth, 'step')} over symbolic bounds"
+            )
+            if v.cti is not None:
+                print(f"  counterexample to induction {v.cti.text()}")
+    if json_file is not None:
+        write_json(json_file, {"every_bound": True, "mutant": mutant, "depth": depth,
+                               "verdicts": [_every_json(v, mutant) for v in verdicts]})  # fmt: skip
+    bad = any(v.status == EB.VIOLATED for v in verdicts)
+    open_ = any(v.status == EB.UNPROVED for v in verdicts)
+    raise typer.Exit(EXIT_VIOLATED if bad else EXIT_INCONCLUSIVE if open_ else EXIT_OK)
+
+
+def _every_json(v: EB.Verdict, mutant: str | None) -> dict[str, Any]:
+    r = v.refutation
+    sc = SCENARIOS[v.scenario]
+    return {
+        "property": v.property_id,
+        "scenario": v.scenario,
+        "status": v.status,
+        "verdict": v.describe(),
+        "condition": v.condition or None,
+        "parameters": P.domain_words(sc.data),
+        "method": v.method,
+        "seconds": round(v.seconds, 3),
+        "invariant": v.invariant or None,
+        "not_inductive": v.not_inductive,
+        "counterexample_to_induction": None if v.cti is None else v.cti.text(),
+        "bounds": None if r is None else bound_flags(r.bounds),
+        "counterexample": None
+        if r is None
+        else to_json(make_model(v.scenario, r.bounds, mutant), r.trace),
+    }
 
 
 def explicit_command(scenario: str, mutant: str | None, bounds: Bounds) -> str:

@@ -1,0 +1,159 @@
+"""Proofs for every bound, and refutations as real runs: the Z3 engine's parametric proofs
+(`symbolic.every_bound`) orchestrated with the explicit engine, which replays every
+counterexample at concrete bounds (so the run shown is a run of the model)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from tcpspec.checks.explicit import explore
+from tcpspec.checks.explicit.search import StateLimitExceeded
+from tcpspec.checks.properties import PROPERTIES
+from tcpspec.checks.symbolic import parametric as P
+from tcpspec.checks.symbolic.every_bound import (
+    CONDITION_WORDS,
+    CONDITIONS,
+    PROVED,
+    PROVED_IF,
+    SMALL,
+    UNPROVED,
+    VIOLATED,
+    Invariants,
+    Refutation,
+    Verdict,
+    bmc,
+    bounds_of,
+    candidates,
+    implied,
+    induction_cti,
+    least_time_wait,
+)
+from tcpspec.checks.trace import Trace
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, BoundsError
+
+
+def _explicit(scenario: str, mutant: str | None, pid: str, b: Bounds) -> Trace | None:
+    """The explicit engine's shortest counterexample to ``pid`` at ``b`` (None: it holds, or
+    the bounds are too large to explore here)."""
+    try:
+        model = make_model(scenario, b, mutant)
+        ex = explore(model, [PROPERTIES[pid]], max_states=400_000, stop_at=[pid])
+    except (BoundsError, StateLimitExceeded):
+        return None
+    v = ex.verdicts.get(pid)
+    return v.trace if v is not None and not v.holds else None
+
+
+def refute(scenario: str, mutant: str | None, pid: str, depth: int) -> Refutation | None:
+    """A real run violating ``pid``: BMC over symbolic bounds finds the least bounds, and the
+    explicit engine's counterexample at those bounds (capacity 2, else 3) is the run shown.
+    When BMC finds nothing within ``depth``, the explicit engine searches small bounds (each
+    up to `SMALL`), smallest first."""
+    pm = P.parametric(scenario, mutant)
+    found = bmc(pm, pid, depth)
+    if found is not None:
+        k, values = found
+        for capacity in (2, 3):
+            b = replace(bounds_of(values), capacity=capacity)
+            trace = _explicit(scenario, mutant, pid, b)
+            if trace is not None:
+                return Refutation(b, f"bmc over symbolic bounds ({k} steps), replayed", trace)
+    grid = sorted(
+        (msl + rto + retries + data, msl, rto, retries, data)
+        for msl in range(1, SMALL + 1)
+        for rto in range(1, SMALL + 1)
+        for retries in range(SMALL + 1)
+        for data in ((0, 1) if pm.data_fixed is None else (0,))
+    )
+    for _, msl, rto, retries, data in grid:
+        b = Bounds(msl=msl, rto=rto, retries=retries, data=data)
+        trace = _explicit(scenario, mutant, pid, b)
+        if trace is not None:
+            return Refutation(b, "explicit search over small bounds", trace)
+    return None
+
+
+def check(
+    scenario: str,
+    prop_ids: list[str],
+    mutant: str | None = None,
+    depth: int = 6,
+    certificates: bool = True,
+) -> list[Verdict]:
+    """Each property of ``prop_ids`` in ``scenario`` (and ``mutant``), for every bound: proved
+    from the invariant (a certificate, or Houdini's); for a mutant, else refuted by a real run
+    (`refute`); else proved under the property's conditions (`CONDITIONS`: each a proof of its
+    own), with the run one tick below them (`below`); else refuted; else not proved, with the
+    candidates that were not inductive and a counterexample to induction."""
+    pm = P.parametric(scenario, mutant)
+    invs = Invariants(pm, scenario, certificates and mutant is None)
+    out = []
+    for pid in prop_ids:
+        t0 = time.perf_counter()
+        kept, method, _ = invs.get(None)
+        if implied(pm, kept, pid):
+            out.append(Verdict(pid, scenario, PROVED, time.perf_counter() - t0, method, {"": kept}))
+            continue
+        refutation = refute(scenario, mutant, pid, depth) if mutant is not None else None
+        if refutation is None and pid in CONDITIONS:
+            proofs = {}
+            for cond in CONDITIONS[pid]:
+                kept_c, method_c, _ = invs.get(cond)
+                if not implied(pm, kept_c, pid, cond.term(pm.p)):
+                    break
+                proofs[cond.name] = kept_c
+                method = "houdini" if method_c == "houdini" else method
+            else:
+                words = CONDITION_WORDS[pid]
+                out.append(
+                    Verdict(pid, scenario, PROVED_IF, time.perf_counter() - t0, method, proofs,
+                            words, refutation=below(scenario, mutant, pid))
+                )  # fmt: skip
+                continue
+        if refutation is None and pid in CONDITIONS and mutant is None:
+            # not proved even where TIME-WAIT is long enough: a run there would refute the
+            # formula; one below it refutes nothing new
+            refutation = below(scenario, mutant, pid, ticks=0)
+        elif refutation is None:
+            refutation = refute(scenario, mutant, pid, depth)
+        if refutation is not None:
+            secs = time.perf_counter() - t0
+            kind = "bmc" if refutation.method.startswith("bmc") else "explicit"
+            out.append(Verdict(pid, scenario, VIOLATED, secs, kind, refutation=refutation))
+            continue
+        cands, _ = candidates(pm)
+        bad = sorted(n for n in cands if n not in kept)  # what Houdini found not inductive
+        out.append(
+            Verdict(
+                pid, scenario, UNPROVED, time.perf_counter() - t0, method,
+                {"": kept}, not_inductive=bad, cti=induction_cti(pm, kept, pid), depth=depth,
+            )
+        )  # fmt: skip
+    return out
+
+
+def below(scenario: str, mutant: str | None, pid: str, ticks: int = 1) -> Refutation | None:
+    """The explicit engine's run violating ``pid`` with TIME-WAIT ``ticks`` below the least the
+    conditions allow (1: the condition is needed; 0: the condition is wrong), at the smallest
+    bounds (each up to `SMALL`) where the scenario shows it; first where that TIME-WAIT is at
+    least 2*MSL (so the run shows that 2*MSL is not always enough)."""
+    most = SMALL if ticks else SMALL - 1  # (at the condition nothing is expected: look less)
+    points = sorted(
+        (least_time_wait(pid, msl, rto, retries) - 1 < 2 * msl, msl + rto + retries, msl, rto,
+         retries)
+        for msl in range(1, most + 1)
+        for rto in range(1, most + 1)
+        for retries in range(most + 1)
+    )  # fmt: skip
+    how = "one tick below the condition" if ticks else "at the condition"
+    for *_, msl, rto, retries in points:
+        tw = least_time_wait(pid, msl, rto, retries) - ticks
+        if tw < 1:
+            continue
+        b = Bounds(msl=msl, rto=rto, retries=retries, time_wait=tw, data=0)
+        trace = _explicit(scenario, mutant, pid, b)
+        if trace is not None:
+            return Refutation(b, f"explicit, {how}", trace)
+    return None

@@ -1,0 +1,169 @@
+"""Proofs for every bound (checks/symbolic/parametric.py, every_bound.py): the abstraction covers
+every bounded model, the certificates prove what the README says, mutants are refuted by real
+runs, and the TIME-WAIT conditions are the synthesized formula."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import deque
+from pathlib import Path
+
+import pytest
+import z3
+from typer.testing import CliRunner
+
+from tcpspec.checks import every_bound as run
+from tcpspec.checks.symbolic import every_bound as EB
+from tcpspec.checks.symbolic import parametric as P
+from tcpspec.checks.synthesis import closed_form
+from tcpspec.cli import app
+from tcpspec.spec.build import make_model
+from tcpspec.spec.model import Bounds, World
+from tcpspec.spec.scenarios import DEFAULT_SCENARIOS
+
+THREE, LOSS, COVERS = (
+    "handshake.three_messages",
+    "halfclose.no_data_loss",
+    "timewait.covers_fin_retransmit",
+)
+
+
+def _steps(scenario: str, b: Bounds, mutant: str | None, n: int) -> list[tuple[World, World]]:
+    """``n`` transitions of the bounded model, drawn (seeded) from its first reachable states."""
+    m = make_model(scenario, b, mutant)
+    seen = {m.initial()}
+    queue = deque([m.initial()])
+    steps = []
+    while queue and len(seen) < 2000:
+        w = queue.popleft()
+        for _, w2 in m.successors(w):
+            steps.append((w, w2))
+            if w2 not in seen:
+                seen.add(w2)
+                queue.append(w2)
+    return random.Random(7).sample(steps, min(n, len(steps)))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "bounds", "mutant"),
+    [
+        ("connect-close", Bounds(), None),
+        ("close", Bounds(msl=2, rto=2, retries=2, time_wait=3), None),
+        ("stale-syn", Bounds(capacity=3, duplicates=2), None),
+        ("simultaneous-open", Bounds(retries=2, window=1), None),
+        ("stale-data", Bounds(reorder=False), None),
+        ("close", Bounds(), "short-time-wait"),
+    ],
+)
+def test_every_step_of_a_bounded_model_is_a_step_of_the_parametric_one(
+    scenario: str, bounds: Bounds, mutant: str | None
+) -> None:
+    """The soundness of the abstraction (parametric.py's docstring): every transition of the
+    bounded model, its channels read as sets, is a transition of the parametric model at those
+    bounds; and a corrupted successor is not (the check bites)."""
+    pm = P.parametric(scenario, mutant)
+    s, s2 = P.fresh_state("a"), P.fresh_state("b")
+    sol = z3.Solver()
+    sol.add(pm.domain(), P.at(pm, bounds), P.transition(pm, s, s2, "t").formula)
+    covered = rejected = 0
+    steps = _steps(scenario, bounds, mutant, 40)
+    for w, w2 in steps:
+        sol.push()
+        sol.add(P.equal(s, P.abstract(w)), P.equal(s2, P.abstract(w2)))
+        covered += sol.check() == z3.sat
+        sol.pop()
+        bad = w2.eps[0]._replace(snd_nxt=w2.eps[0].snd_nxt + 7)
+        sol.push()
+        sol.add(
+            P.equal(s, P.abstract(w)), P.equal(s2, P.abstract(w2._replace(eps=(bad, w2.eps[1]))))
+        )
+        rejected += sol.check() == z3.unsat
+        sol.pop()
+    print(f"{scenario}: {covered}/{len(steps)} steps covered, {rejected} corruptions rejected")
+    assert covered == len(steps)
+    assert rejected == len(steps)
+
+
+def test_every_default_scenario_has_a_certificate_that_states_the_main_properties() -> None:
+    doc = json.loads(EB.CERTIFICATES.read_text())["scenarios"]
+    assert sorted(doc) == sorted(DEFAULT_SCENARIOS)
+    for name in DEFAULT_SCENARIOS:
+        kept = doc[name][""]
+        assert f"property {THREE}" in kept and f"property {LOSS}" in kept, name
+
+
+def test_three_messages_and_no_data_loss_are_proved_for_every_bound() -> None:
+    got = run.check("connect-close", [THREE, LOSS])
+    assert [(v.status, v.method) for v in got] == [(EB.PROVED, "certificate")] * 2
+    assert got[0].describe() == (
+        "proved for every capacity, MSL, RTO, retry count and amount of data"
+    )
+
+
+def test_a_certificate_that_is_not_inductive_is_refused() -> None:
+    pm = P.parametric("connect-close")
+    kept = json.loads(EB.CERTIFICATES.read_text())["scenarios"]["connect-close"][""]
+    assert EB.recheck(pm, kept)
+    # the property alone is not inductive: the lemmas are needed
+    assert not EB.recheck(pm, [f"property {LOSS}"])
+
+
+def test_time_wait_long_enough_is_proved_and_is_the_synthesized_formula() -> None:
+    """covers_fin_retransmit holds for every bound where TIME-WAIT >= the formula (two proofs,
+    one per branch), and the two conditions together are exactly `closed_form` on the grid."""
+    (v,) = run.check("close", [COVERS])
+    assert v.status == EB.PROVED_IF
+    assert v.condition == f"TIME-WAIT >= {EB.TIME_WAIT_FORMULA}"
+    assert sorted(v.invariant) == ["outlasts-lifetimes", "outlasts-retransmissions"]
+    p = P.Params.fresh()
+    conds = EB.CONDITIONS[COVERS]
+    for msl in range(1, 5):
+        for rto in range(1, 5):
+            for retries in range(4):
+                least = closed_form(msl, rto, retries)
+                for tw, holds in ((least, True), (least - 1, False)):
+                    values = ((p.msl, msl), (p.rto, rto), (p.retries, retries), (p.time_wait, tw))
+                    sub = [(t, z3.IntVal(v)) for t, v in values]
+                    term = z3.simplify(z3.substitute(z3.Or(*[c.term(p) for c in conds]), *sub))
+                    assert z3.is_true(term) == holds, (msl, rto, retries, tw)
+
+
+def test_two_msl_is_not_enough_one_tick_below_the_formula() -> None:
+    """MSL 1, RTO 1, two retransmissions: the formula asks for 3; at 2 = 2*MSL the explicit
+    engine finds the violation, at 3 none."""
+    assert closed_form(1, 1, 2) == 3
+    assert run._explicit("close", None, COVERS, Bounds(retries=2, time_wait=2)) is not None
+    assert run._explicit("close", None, COVERS, Bounds(retries=2, time_wait=3)) is None
+
+
+def test_a_mutant_is_refuted_by_bmc_over_symbolic_bounds_and_replayed() -> None:
+    (v,) = run.check("connect-close", [THREE], mutant="two-way-handshake")
+    assert v.status == EB.VIOLATED and v.refutation is not None
+    assert v.refutation.method.startswith("bmc over symbolic bounds")
+    assert v.refutation.bounds.resolved().msl == 1
+    trace = v.refutation.trace
+    model = make_model("connect-close", v.refutation.bounds, "two-way-handshake")
+    # the run shown is a run of the explicit model, and its last state violates the property
+    w = trace.initial
+    for st in trace.steps:
+        assert st.world in [w2 for _, w2 in model.successors(w)]
+        w = st.world
+    from tcpspec.checks.properties import PROPERTIES
+
+    assert not PROPERTIES[THREE].pred(model, w)
+
+
+def test_prove_every_bound_command(tmp_path: Path) -> None:
+    out = tmp_path / "v.json"
+    runner = CliRunner()
+    args = ["prove", "--every-bound", THREE, "--scenario", "refused", "--json", str(out)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "proved for every capacity, MSL, RTO, retry count and amount of data" in r.output
+    (doc,) = json.loads(out.read_text())["verdicts"]
+    assert doc["status"] == "proved" and doc["method"] == "certificate"
+    assert f"property {THREE}" in doc["invariant"][""]
+    assert doc["parameters"].startswith("capacity >= 1 (channels unbounded), MSL >= 1")
+    r = runner.invoke(app, ["prove", "--every-bound", "--msl", "2"])
+    assert r.exit_code == 2 and "leave out --msl 2" in r.output
