@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import z3
 
@@ -94,13 +95,19 @@ def compute() -> dict[str, list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    now = compute()
-    text = json.dumps({"bounds": "default", "scenarios": now}, indent=1, sort_keys=True) + "\n"
+    return store(CERTIFICATES, "default", compute(), argv)
+
+
+def store(path: Path, bounds: str, now: dict[str, Any], argv: list[str]) -> int:
+    """``--write``: write the certificates ``now`` to ``path``; else say whether the stored
+    ones are the same (exit 1 if not). Shared by the certificates at the default bounds and
+    those for every bound."""
+    text = json.dumps({"bounds": bounds, "scenarios": now}, indent=1, sort_keys=True) + "\n"
     if "--write" in argv:
-        CERTIFICATES.write_text(text)
-        print(f"wrote {CERTIFICATES.name}: {len(now)} scenarios")
+        path.write_text(text)
+        print(f"wrote {path.name}: {len(now)} scenarios")
         return 0
-    same = CERTIFICATES.exists() and CERTIFICATES.read_text() == text
+    same = path.exists() and path.read_text() == text
     print("the certificates are Houdini's" if same else "the certificates differ from Houdini's")
     return 0 if same else 1
 

@@ -391,6 +391,25 @@ def transition(model: Model, s: SState, s2: SState, tag: str) -> Step:
     return Step(f, sel, ms)
 
 
+def endpoint_ranges(e: Endpoint, p: Any, tw_ok: Any, data: Any) -> list[Any]:
+    """The value ranges of one endpoint's fields, under bounds ``p`` (values or terms);
+    ``tw_ok`` bounds its TIME-WAIT / FIN-WAIT-2 timer from above."""
+    return [
+        e.st >= 0,
+        e.st <= max(State),
+        e.reason >= 0,
+        e.reason <= max(Reason),
+        e.rto >= -1,
+        e.rto <= p.rto,
+        e.tw >= -1,
+        tw_ok,
+        e.retries >= 0,
+        e.retries <= p.retries,
+        e.sent >= 0,
+        e.sent <= data,
+    ]
+
+
 def state_domain(model: Model, s: SState) -> Any:
     """Type constraints every state of the explicit engine satisfies (enum ranges, timer ranges,
     channel canonical form). A candidate invariant of `houdini.houdini`, which checks
@@ -399,21 +418,7 @@ def state_domain(model: Model, s: SState) -> Any:
     tw_max = max(p.time_wait, p.fin_wait_2)
     parts: list[Any] = [s.dups >= 0, s.dups <= p.duplicates]
     for i, e in enumerate(s.eps):
-        side = model.sides[i]
-        parts += [
-            e.st >= 0,
-            e.st <= max(State),
-            e.reason >= 0,
-            e.reason <= max(Reason),
-            e.rto >= -1,
-            e.rto <= p.rto,
-            e.tw >= -1,
-            e.tw <= tw_max,
-            e.retries >= 0,
-            e.retries <= p.retries,
-            e.sent >= 0,
-            e.sent <= side.data,
-        ]
+        parts += endpoint_ranges(e, p, e.tw <= tw_max, model.sides[i].data)
     for ch in s.chans:
         for k, sl in enumerate(ch):
             parts += [

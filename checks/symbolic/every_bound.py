@@ -509,15 +509,9 @@ def compute() -> dict[str, dict[str, list[str]]]:
 
 
 def main(argv: list[str]) -> int:
-    now = compute()
-    text = json.dumps({"bounds": "every", "scenarios": now}, indent=1, sort_keys=True) + "\n"
-    if "--write" in argv:
-        CERTIFICATES.write_text(text)
-        print(f"wrote {CERTIFICATES.name}: {len(now)} scenarios")
-        return 0
-    same = CERTIFICATES.exists() and CERTIFICATES.read_text() == text
-    print("the certificates are Houdini's" if same else "the certificates differ from Houdini's")
-    return 0 if same else 1
+    from tcpspec.checks.symbolic.certificate import store
+
+    return store(CERTIFICATES, "every", compute(), argv)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ from tcpspec.spec.mutants import MUTANTS
 from tcpspec.spec.rules import Case, Ctx, Rules
 from tcpspec.spec.scenarios import SCENARIOS
 from tcpspec.spec.segment import Segment
-from tcpspec.spec.states import Reason, State
 
 #: The sorts of a segment's fields, in `Segment`'s order (an index of a channel array).
 SEG_SORTS = tuple(z3.BoolSort() if f in E.SEG_BOOL else z3.IntSort() for f in E.SEG_FIELDS)
@@ -371,20 +370,8 @@ def domain(pm: PModel, s: PState) -> Any:
     p = pm.p
     parts: list[Any] = []
     for i, e in enumerate(s.eps):
-        parts += [
-            e.st >= 0,
-            e.st <= max(State),
-            e.reason >= 0,
-            e.reason <= max(Reason),
-            e.rto >= -1,
-            e.rto <= p.rto,
-            e.tw >= -1,
-            Or(e.tw <= p.time_wait, e.tw <= p.fin_wait_2),
-            e.retries >= 0,
-            e.retries <= p.retries,
-            e.sent >= 0,
-            e.sent <= pm.sides[i].data,
-        ]
+        tw_ok = Or(e.tw <= p.time_wait, e.tw <= p.fin_wait_2)
+        parts += E.endpoint_ranges(e, p, tw_ok, pm.sides[i].data)
     for i, ch in enumerate(s.chans):
         parts.append(in_flight(ch, f"dom{i}", lambda x: And(x.age >= 0, x.age < p.msl)))
     return And(*parts)
