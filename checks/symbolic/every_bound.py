@@ -7,7 +7,10 @@ symbolic bounds, `parametric.domain`), every invariant property, and every lemma
 `Params.domain` allows (and the condition a property is proved under), that the initial state
 satisfies it and that no step from a state satisfying every survivor violates it. Each
 candidate is checked on its own query (a disjunction of all of them is much harder for Z3's
-quantifier instantiation); a candidate Z3 cannot decide in time is dropped, never kept.
+quantifier instantiation); a candidate Z3 cannot decide in time is dropped, never kept. Each
+query is asked first with the quantifiers instantiated by hand at the segments the step touches
+(`instances`: quantifier-free, a fraction of a second, and an "unsat" there is a proof), and
+only otherwise with the quantifiers.
 
 What survives is an inductive invariant of the parametric model, so of every bounded model: a
 property it implies holds at every capacity, MSL, RTO, retry count, TIME-WAIT, FIN-WAIT-2
@@ -28,6 +31,7 @@ from typing import Any
 import z3
 
 from tcpspec.checks.properties import CHECKED, PROPERTIES
+from tcpspec.checks.symbolic import instances as I
 from tcpspec.checks.symbolic import lemmas as L
 from tcpspec.checks.symbolic import parametric as P
 from tcpspec.checks.symbolic.verdict import SymLabel
@@ -119,30 +123,24 @@ def houdini(pm: P.PModel, condition: Any = True, facts: list[str] | None = None)
         sol = _solver()
         sol.add(pm.domain(), condition, z3.Not(_b(cands[n](init))))
         (alive if sol.check() == z3.unsat else dropped).append(n)
-    s, s2 = P.fresh_state("h0"), P.fresh_state("h1")
-    step = P.transition(pm, s, s2, "ht")
-    sol = _solver()
-    sol.add(pm.domain(), condition, step.formula, *[_b(cands[n](s)) for n in known])
     lits = {n: z3.Bool(f"houdini {n}") for n in alive}
-    for n in alive:
-        sol.add(z3.Implies(lits[n], _b(cands[n](s))))
+    q = _Inductive(
+        pm,
+        condition,
+        lambda s: [(None, cands[n](s)) for n in known] + [(lits[n], cands[n](s)) for n in alive],
+        "h",
+    )
     ctis: dict[str, Cti] = {}
     rounds = 0
     while True:
         rounds += 1
         bad = []
         for n in alive:
-            sol.push()
-            sol.add(z3.Not(_b(cands[n](s2))))
-            r = sol.check(*[lits[k] for k in alive])
-            zm = sol.model() if r == z3.sat else None
-            if r == z3.unknown:
-                r, zm = _again(sol.assertions(), [lits[k] for k in alive])
+            r, zm = q.preserved(cands[n], [lits[k] for k in alive])
             if r != z3.unsat:
                 bad.append(n)
                 if zm is not None:
-                    ctis[n] = _cti(pm, zm, s, s2, step)
-            sol.pop()
+                    ctis[n] = _cti(pm, zm, q.s, q.s2, q.step)
         if not bad:
             break
         alive = [n for n in alive if n not in bad]
@@ -171,8 +169,9 @@ def _again(assertions: Any, assumptions: list[Any]) -> tuple[Any, z3.ModelRef | 
 
 
 def invariant(pm: P.PModel, kept: list[str]) -> Candidate:
+    """The conjunction of the candidates ``kept`` (its quantifiers merged: `instances.conjoin`)."""
     cands, _ = candidates(pm)
-    return lambda s: z3.And(True, *[_b(cands[n](s)) for n in kept])
+    return lambda s: z3.And(True, *I.conjoin([(None, cands[n](s)) for n in kept]))
 
 
 def implied(pm: P.PModel, kept: list[str], pid: str, condition: Any = True) -> bool:
@@ -206,20 +205,61 @@ def recheck(
     sol.add(pm.domain(), condition, z3.Not(z3.And(True, *[_b(cands[n](init)) for n in ask])))
     if sol.check() != z3.unsat:
         return False
-    s, s2 = P.fresh_state("r0"), P.fresh_state("r1")
-    step = P.transition(pm, s, s2, "rt")
-    sol = _solver()
-    sol.add(pm.domain(), condition, invariant(pm, kept)(s), step.formula)
-    for n in ask:
+    q = _Inductive(pm, condition, lambda s: [(None, cands[n](s)) for n in kept], "r")
+    return all(q.preserved(cands[n])[0] == z3.unsat for n in ask)
+
+
+class _Inductive:
+    r"""Inv(s) /\ T(s, s') (and the bounds' domain and ``condition``), to ask of a candidate C
+    whether C(s') follows. Two solvers: one with Inv's quantifiers instantiated at the terms
+    the step touches (`instances`: quantifier-free, fast and steady), asked first, whose
+    "unsat" is a proof; and one with the quantifiers, asked only when the first cannot refute
+    (its answers and models are the ones used)."""
+
+    def __init__(
+        self,
+        pm: P.PModel,
+        condition: Any,
+        hyps: Callable[[P.PState], list[tuple[Any, Any]]],
+        tag: str,
+    ) -> None:
+        self.s, self.s2 = P.fresh_state(f"{tag}0"), P.fresh_state(f"{tag}1")
+        self.step = P.transition(pm, self.s, self.s2, f"{tag}t")
+        self.w = I.Witnesses.fresh(tag)
+        taken = [m.taken for m in self.step.moves if m.taken is not None]  # type: ignore[attr-defined]
+        self.base = [pm.domain(), condition, self.step.formula]
+        self.hyps = I.conjoin(hyps(self.s))
+        self.ground = _solver()
+        self.ground.add(*self.base, *I.ground(self.hyps, I.terms(self.w, taken)))
+        self._full: z3.Solver | None = None
+
+    def full(self) -> z3.Solver:
+        if self._full is None:
+            self._full = _solver()
+            self._full.add(*self.base, *self.hyps)
+        return self._full
+
+    def preserved(
+        self, cand: Candidate, assumptions: list[Any] | None = None
+    ) -> tuple[Any, z3.ModelRef | None]:
+        """Does ``cand`` hold after every step from Inv? unsat: yes; otherwise the answer
+        with its quantifiers and, when sat, the model (a counterexample to induction)."""
+        goal, lits = _b(cand(self.s2)), assumptions or []
+        self.ground.push()
+        self.ground.add(z3.Not(I.skolemized(goal, self.w)))
+        r = self.ground.check(*lits)
+        self.ground.pop()
+        if r == z3.unsat:
+            return r, None
+        sol = self.full()
         sol.push()
-        sol.add(z3.Not(_b(cands[n](s2))))
-        r = sol.check()
+        sol.add(z3.Not(goal))
+        r = sol.check(*lits)
+        zm = sol.model() if r == z3.sat else None
         if r == z3.unknown:
-            r = _again(sol.assertions(), [])[0]
+            r, zm = _again(sol.assertions(), lits)
         sol.pop()
-        if r != z3.unsat:
-            return False
-    return True
+        return r, zm
 
 
 def induction_cti(pm: P.PModel, kept: list[str], pid: str) -> Cti | None:

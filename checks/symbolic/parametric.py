@@ -223,6 +223,7 @@ class PMove(NamedTuple):
     guard: Any
     post: PState
     fired: dict[str, Any]
+    taken: tuple[int, Segment] | None = None  # (channel, segment) a network move reads
 
 
 def _set(pair: tuple[Any, Any], i: int, value: Any) -> Any:
@@ -276,13 +277,14 @@ def moves(pm: PModel, s: PState, tag: str, jumps: bool = False) -> tuple[list[PM
         rest = z3.If(stays, s.chans[i], _store(s.chans[i], seg, False))
         post = PState(_set(s.eps, j, after), _set(s.chans, i, rest))
         post = _emit(post, j, arr.emitted, arr.emit, ghosts.reply_is_stale(after), keep)
-        out.append(PMove(j, "deliver", member(s.chans[i], seg), post, dict(arr.fired)))
+        taken = (i, seg)
+        out.append(PMove(j, "deliver", member(s.chans[i], seg), post, dict(arr.fired), taken))
         if pm.p.loss:
             lost = _store(s.chans[i], seg, False)
             post = PState(s.eps, _set(s.chans, i, lost))
-            out.append(PMove(NETWORK, "lose", member(s.chans[i], seg), post, {}))
+            out.append(PMove(NETWORK, "lose", member(s.chans[i], seg), post, {}, taken))
         # a duplication changes no set of segments: a step that changes nothing
-        out.append(PMove(NETWORK, "duplicate", member(s.chans[i], seg), s, {}))
+        out.append(PMove(NETWORK, "duplicate", member(s.chans[i], seg), s, {}, taken))
     out.append(_tick(pm, s, z3.Int(f"{tag}_ticks") if jumps else 1))
     return out, keep
 
