@@ -7,12 +7,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import z3
+
 from tcpspec.checks.explicit import explore
 from tcpspec.checks.explicit.search import StateLimitExceeded
 from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import parametric as P
 from tcpspec.checks.symbolic.every_bound import (
-    CONDITION_WORDS,
     CONDITIONS,
     PROVED,
     PROVED_IF,
@@ -25,9 +26,11 @@ from tcpspec.checks.symbolic.every_bound import (
     bmc,
     bounds_of,
     candidates,
+    condition_groups,
     implied,
     induction_cti,
     least_time_wait,
+    window_condition,
 )
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.build import make_model
@@ -81,12 +84,15 @@ def check(
     mutant: str | None = None,
     depth: int = 6,
     certificates: bool = True,
+    searches: bool = True,
 ) -> list[Verdict]:
     """Each property of ``prop_ids`` in ``scenario`` (and ``mutant``), for every bound: proved
     from the invariant (a certificate, or Houdini's); for a mutant, else refuted by a real run
     (`refute`); else proved under the property's conditions (`CONDITIONS`: each a proof of its
     own), with the run one tick below them (`below`); else refuted; else not proved, with the
-    candidates that were not inductive and a counterexample to induction."""
+    candidates that were not inductive and a counterexample to induction. ``searches`` false:
+    the proofs only (no run below a condition, no refutation, no counterexample to induction:
+    what `tcpspec verify --every-bound` re-checks in seconds)."""
     pm = P.parametric(scenario, mutant)
     invs = Invariants(pm, scenario, certificates and mutant is None)
     out = []
@@ -96,26 +102,40 @@ def check(
         if implied(pm, kept, pid):
             out.append(Verdict(pid, scenario, PROVED, time.perf_counter() - t0, method, {"": kept}))
             continue
-        refutation = refute(scenario, mutant, pid, depth) if mutant is not None else None
-        if refutation is None and pid in CONDITIONS:
+        refutation = refute(scenario, mutant, pid, depth) if mutant and searches else None
+        groups = condition_groups(pid, scenario) if refutation is None else []
+        proved_if = None
+        for words, conds in groups:
             proofs = {}
-            for cond in CONDITIONS[pid]:
+            for cond in conds:
                 kept_c, method_c, _ = invs.get(cond)
                 if not implied(pm, kept_c, pid, cond.term(pm.p)):
                     break
                 proofs[cond.name] = kept_c
                 method = "houdini" if method_c == "houdini" else method
             else:
-                words = CONDITION_WORDS[pid]
-                out.append(
-                    Verdict(pid, scenario, PROVED_IF, time.perf_counter() - t0, method, proofs,
-                            words, refutation=below(scenario, mutant, pid))
-                )  # fmt: skip
-                continue
-        if refutation is None and pid in CONDITIONS and mutant is None:
-            # not proved even where TIME-WAIT is long enough: a run there would refute the
-            # formula; one below it refutes nothing new
-            refutation = below(scenario, mutant, pid, ticks=0)
+                proved_if = words, proofs
+                break
+        if proved_if is not None:
+            words, proofs = proved_if
+            w = window_condition(scenario)
+            shown = None
+            if searches:  # the run just beyond the condition: TIME-WAIT one tick less, else
+                # the window one unit wider
+                shown = below(scenario, mutant, pid) if pid in CONDITIONS else None
+                if shown is None and w is not None and w.name in words_names(proofs):
+                    shown = wider(scenario, mutant, pid)
+            out.append(
+                Verdict(pid, scenario, PROVED_IF, time.perf_counter() - t0, method, proofs, words,
+                        refutation=shown)
+            )  # fmt: skip
+            continue
+        if not searches:
+            pass
+        elif refutation is None and groups and mutant is None:
+            # not proved even where the conditions hold: a run there would refute them; one
+            # beyond them refutes nothing new
+            refutation = below(scenario, mutant, pid, ticks=0) if pid in CONDITIONS else None
         elif refutation is None:
             refutation = refute(scenario, mutant, pid, depth)
         if refutation is not None:
@@ -128,10 +148,57 @@ def check(
         out.append(
             Verdict(
                 pid, scenario, UNPROVED, time.perf_counter() - t0, method,
-                {"": kept}, not_inductive=bad, cti=induction_cti(pm, kept, pid), depth=depth,
+                {"": kept}, not_inductive=bad, depth=depth,
+                cti=induction_cti(pm, kept, pid) if searches else None,
             )
         )  # fmt: skip
     return out
+
+
+def words_names(proofs: dict[str, list[str]]) -> set[str]:
+    """The names of the conditions a proof's parts were made under (``a+b``: a and b)."""
+    return {part for name in proofs for part in name.split("+") if part}
+
+
+def proves_at(v: Verdict, b: Bounds) -> bool:
+    """Does verdict ``v`` prove its property at the bounds ``b`` (proved for every bound, or
+    under a condition that these bounds satisfy)?"""
+    if v.status == PROVED:
+        return True
+    if v.status != PROVED_IF:
+        return False
+    r = b.resolved()
+    p = P.Params(*[z3.IntVal(getattr(r, f)) for f in P.PARAMS])
+    conds = {c.name: c for _, cs in condition_groups(v.property_id, v.scenario) for c in cs}
+    return any(z3.is_true(z3.simplify(conds[n].term(p))) for n in v.invariant if n in conds)
+
+
+def wider(scenario: str, mutant: str | None, pid: str) -> Refutation | None:
+    """The explicit engine's run violating ``pid`` with the window one unit wider than
+    `window_condition` allows, at the smallest MSL, RTO and retry count (adding up to at most
+    `SMALL` + 1) where the scenario shows it (None: none there; the condition may be more than
+    the property needs)."""
+    w = window_condition(scenario)
+    if w is None:
+        return None
+    p = P.Params.fresh()
+    width = 1
+    while z3.is_true(z3.simplify(z3.substitute(w.term(p), (p.window, z3.IntVal(width))))):
+        width += 1
+    points = sorted(
+        (msl + rto + retries, msl, rto, retries)
+        for msl in range(1, SMALL + 1)
+        for rto in range(1, SMALL + 1)
+        for retries in range(SMALL + 1)
+    )
+    for total, msl, rto, retries in points:
+        if total > SMALL + 1:  # (a wide window makes each run slow: the smallest points only)
+            break
+        b = Bounds(msl=msl, rto=rto, retries=retries, window=width)
+        trace = _explicit(scenario, mutant, pid, b)
+        if trace is not None:
+            return Refutation(b, "explicit, the window one unit wider", trace)
+    return None
 
 
 def below(scenario: str, mutant: str | None, pid: str, ticks: int = 1) -> Refutation | None:

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from tcpspec.checks import parallel
+from tcpspec.checks import every_bound, parallel
 from tcpspec.checks.explicit import Exploration, Stats, Verdict, explore
 from tcpspec.checks.properties import CHECKED, PROPERTIES, SAFETY_KINDS, Property
 from tcpspec.checks.symbolic import BOUNDED, PROVED, VIOLATED, SymbolicVerdict, certificate, check
+from tcpspec.checks.symbolic.every_bound import Verdict as EveryVerdict
 from tcpspec.checks.symbolic.induction import STALE_CERTIFICATE
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.build import make_model
@@ -80,6 +81,8 @@ class Report:
     z3_seconds: float = 0.0
     scenarios: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)  # e.g. a certificate had to be recomputed
+    # the proofs for every bound, re-checked (scenario -> one verdict per safety property)
+    every: dict[str, list[EveryVerdict]] = field(default_factory=dict)
 
     @property
     def explicit(self) -> bool:
@@ -152,8 +155,11 @@ def verify(
     max_memory_mib: float | None = None,
     progress: ScenarioProgress | None = None,
     progress_every: float = 2.0,
+    every_bound: bool = False,
 ) -> Report:
-    """Check every property in every scenario with the chosen engine(s).
+    """Check every property in every scenario with the chosen engine(s); with ``every_bound``,
+    also re-check the proofs for every bound (`checks.every_bound`, from their certificates:
+    no searches), as tasks beside the others.
 
     Each scenario and engine is an independent task: with ``workers`` other than 1 (None: every
     core) or a Dask ``scheduler`` they run in parallel (`checks.parallel`), with the same
@@ -173,6 +179,9 @@ def verify(
     serial = on_scenario is not None or (workers == 1 and scheduler is None)
     explicit: dict[str, tuple[Stats, dict[str, Verdict]]] = {}
     z3: dict[str, dict[str, SymbolicVerdict]] = {}
+    # With the proofs for every bound, the Z3 engine at these bounds is asked only what they
+    # do not prove here (they cover every bound, these included): a second round.
+    z3_first = report.z3 and not every_bound
     if serial:
         for name in scenarios:
             deeper: dict[str, int] = {}
@@ -187,14 +196,21 @@ def verify(
                 deeper = _deeper(ex.verdicts, symbolic)
                 if on_scenario is not None:
                     on_scenario(name, ex)
+            if every_bound:
+                if on_step is not None:
+                    on_step(f"{name}: proofs for every bound")
+                report.every[name] = _every_task(name, symbolic)
             if report.z3:
                 if on_step is not None:
                     on_step(f"{name}: Z3 engine (induction, BMC to depth {depth})")
-                z3[name] = _z3_task(name, bounds, mutant, symbolic, depth, deeper, certs.get(name))
+                z3[name] = _covered(report.every.get(name, []), bounds)
+                rest = [pid for pid in symbolic if pid not in z3[name]]
+                if rest:
+                    z3[name] |= _z3_task(name, bounds, mutant, rest, depth, deeper, certs.get(name))
     else:
         tasks: list[tuple[Any, ...]] = []
         for name in scenarios:  # the biggest first: the pool is busy to the end
-            if report.z3:
+            if z3_first:
                 tasks.append(("z3", name, bounds, mutant, symbolic, depth, {}, certs.get(name)))
             if report.explicit:
                 tasks.append(
@@ -206,10 +222,23 @@ def verify(
                     )
                 )
         tasks.sort(key=lambda t: (t[1] != "connect-close", t[0] != "z3"))
+        tasks += [("every", name, symbolic) for name in scenarios if every_bound]
         if on_step is not None:
             on_step(f"{len(tasks)} tasks on {workers or parallel.cores()} processes")
         for t, out in zip(tasks, parallel.run(_task, tasks, workers, scheduler), strict=True):
-            (z3 if t[0] == "z3" else explicit)[t[1]] = out
+            if t[0] == "every":
+                report.every[t[1]] = out
+            else:
+                (z3 if t[0] == "z3" else explicit)[t[1]] = out
+        if report.z3 and not z3_first:
+            rounds: list[tuple[Any, ...]] = []
+            for name in scenarios:
+                z3[name] = _covered(report.every[name], bounds)
+                rest = [pid for pid in symbolic if pid not in z3[name]]
+                if rest:
+                    rounds.append(("z3", name, bounds, mutant, rest, depth, {}, certs.get(name)))
+            for t, out in zip(rounds, parallel.run(_task, rounds, workers, scheduler), strict=True):
+                z3[t[1]] |= out
         # BMC must reach a counterexample the explicit engine found: again, deeper, if it did not
         again = []
         for name in scenarios if report.z3 and report.explicit else ():
@@ -319,8 +348,26 @@ def _exploration(
     )
 
 
+def _covered(every: list[EveryVerdict], bounds: Bounds) -> dict[str, SymbolicVerdict]:
+    """The Z3 engine's verdicts at ``bounds`` that the proofs for every bound already give."""
+    return {
+        v.property_id: SymbolicVerdict(
+            v.property_id, PROVED, 0, method="every bound", seconds=v.seconds,
+            notes=[f"{v.describe()} (checks/symbolic/every-bound.json)"],
+        )
+        for v in every
+        if every_bound.proves_at(v, bounds)
+    }  # fmt: skip
+
+
+def _every_task(name: str, symbolic: list[str]) -> list[EveryVerdict]:
+    return every_bound.check(name, symbolic, searches=False)
+
+
 def _task(kind: str, *args: Any) -> Any:
     """One task of a parallel `verify` (module level, so that it pickles)."""
+    if kind == "every":
+        return _every_task(*args)
     return _z3_task(*args) if kind == "z3" else _explicit_task(*args)
 
 

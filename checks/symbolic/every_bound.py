@@ -38,6 +38,7 @@ from tcpspec.checks.symbolic.verdict import SymLabel
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.endpoint import Endpoint
 from tcpspec.spec.model import Bounds
+from tcpspec.spec.scenarios import SCENARIOS
 from tcpspec.spec.states import Reason, State
 
 #: How long Z3 may think about one candidate in one round (seconds).
@@ -49,6 +50,18 @@ Candidate = Callable[[P.PState], Any]
 def candidates(pm: P.PModel) -> tuple[dict[str, Candidate], list[str]]:
     """Every candidate conjunct by name, and the lemmas that cannot be stated over symbolic
     bounds (they test a bound in Python: stated only where the scenario fixes it)."""
+    key = ("candidates", id(pm))
+    if key not in _MADE:
+        _MADE[key] = (pm, _candidates(pm))
+    return _MADE[key][1]
+
+
+#: Terms already made for a model (its candidates, its unrolled step): making them again costs
+#: more than the queries. Keyed by the model's id, which the entry keeps alive.
+_MADE: dict[tuple[str, int], tuple[P.PModel, Any]] = {}
+
+
+def _candidates(pm: P.PModel) -> tuple[dict[str, Candidate], list[str]]:
     out: dict[str, Candidate] = {"domain": lambda s: P.domain(pm, s)}
     for p in CHECKED:
         if p.kind == "invariant":
@@ -178,15 +191,16 @@ def implied(pm: P.PModel, kept: list[str], pid: str, condition: Any = True) -> b
     """Does the invariant ``kept`` prove property ``pid`` (Inv => P; for an action property
     Inv /\\ T => A) for every value of the bounds?"""
     p = PROPERTIES[pid]
-    s, s2 = P.fresh_state("i0"), P.fresh_state("i1")
-    sol = _solver()
-    sol.add(pm.domain(), condition, invariant(pm, kept)(s))
     if p.kind == "invariant":
-        sol.add(z3.Not(_b(p.pred(pm, s))))
-    else:
-        step = P.transition(pm, s, s2, "it")
-        sol.add(step.formula, z3.Not(_b(p.pred(pm, s, SymLabel(step), s2))))
-    return bool(sol.check() == z3.unsat)
+        if f"property {pid}" in kept:
+            return True  # a conjunct of the invariant
+        s = P.fresh_state("i0")
+        sol = _solver()
+        sol.add(pm.domain(), condition, invariant(pm, kept)(s), z3.Not(_b(p.pred(pm, s))))
+        return bool(sol.check() == z3.unsat)
+    cands, _ = candidates(pm)
+    q = _Inductive(pm, condition, lambda s: [(None, cands[n](s)) for n in kept], "i")
+    return q.follows(p.pred(pm, q.s, SymLabel(q.step), q.s2))[0] == z3.unsat
 
 
 def recheck(
@@ -223,10 +237,13 @@ class _Inductive:
         hyps: Callable[[P.PState], list[tuple[Any, Any]]],
         tag: str,
     ) -> None:
-        self.s, self.s2 = P.fresh_state(f"{tag}0"), P.fresh_state(f"{tag}1")
-        self.step = P.transition(pm, self.s, self.s2, f"{tag}t")
+        key = (tag, id(pm))
+        if key not in _MADE:
+            s, s2 = P.fresh_state(f"{tag}0"), P.fresh_state(f"{tag}1")
+            _MADE[key] = (pm, (s, s2, P.transition(pm, s, s2, f"{tag}t")))
+        self.s, self.s2, self.step = _MADE[key][1]
         self.w = I.Witnesses.fresh(tag)
-        taken = [m.taken for m in self.step.moves if m.taken is not None]  # type: ignore[attr-defined]
+        taken = [m.taken for m in self.step.moves if m.taken is not None]
         self.base = [pm.domain(), condition, self.step.formula]
         self.hyps = I.conjoin(hyps(self.s))
         self.ground = _solver()
@@ -244,7 +261,13 @@ class _Inductive:
     ) -> tuple[Any, z3.ModelRef | None]:
         """Does ``cand`` hold after every step from Inv? unsat: yes; otherwise the answer
         with its quantifiers and, when sat, the model (a counterexample to induction)."""
-        goal, lits = _b(cand(self.s2)), assumptions or []
+        return self.follows(cand(self.s2), assumptions)
+
+    def follows(
+        self, goal: Any, assumptions: list[Any] | None = None
+    ) -> tuple[Any, z3.ModelRef | None]:
+        """Does ``goal`` (a formula over ``s``, the step and ``s2``) follow? As `preserved`."""
+        goal, lits = _b(goal), assumptions or []
         self.ground.push()
         self.ground.add(z3.Not(I.skolemized(goal, self.w)))
         r = self.ground.check(*lits)
@@ -297,8 +320,7 @@ def _cti(pm: P.PModel, zm: z3.ModelRef, s: P.PState, s2: P.PState, step: Any) ->
         return Endpoint(**d)  # type: ignore[arg-type]
 
     p = pm.p
-    names = ("msl", "rto", "retries", "time_wait", "fin_wait_2", "window", "data")
-    bounds = {n: val(getattr(p, n)) for n in names if z3.is_expr(getattr(p, n))}
+    bounds = {n: val(getattr(p, n)) for n in P.PARAMS if z3.is_expr(getattr(p, n))}
     k = val(step.selector)
     mv = step.moves[k] if 0 <= k < len(step.moves) else None
     move = "?" if mv is None else mv.kind
@@ -321,6 +343,14 @@ class Condition:
     name: str
     words: str
     term: Callable[[P.Params], Any]
+
+    def both(self, other: Condition) -> Condition:
+        """This condition and ``other``."""
+        return Condition(
+            f"{self.name}+{other.name}",
+            f"{self.words} and {other.words}",
+            lambda p: z3.And(self.term(p), other.term(p)),
+        )
 
 
 #: The least TIME-WAIT that keeps timewait.covers_fin_retransmit is the smaller of two: one
@@ -346,6 +376,42 @@ CONDITIONS: dict[str, tuple[Condition, ...]] = {
 }
 #: What the conditions of `CONDITIONS` add up to, in words.
 CONDITION_WORDS = {"timewait.covers_fin_retransmit": f"TIME-WAIT >= {TIME_WAIT_FORMULA}"}
+
+
+def window_condition(scenario: str) -> Condition | None:
+    """Where an earlier incarnation's segments are in flight (``stale``): the receive window
+    must not reach from its ISN to this one's, or a segment of the new connection falls into
+    the window of a connection opened by an old SYN (RFC 9293 3.4.1 chooses ISNs so that they
+    do not overlap). None: the scenario has no earlier incarnation."""
+    sc = SCENARIOS[scenario]
+    if not sc.stale:
+        return None
+    gap = min(s.iss - s.old_iss for s in (sc.client, sc.server))
+    return Condition(
+        "window-below-the-isn-gap",
+        f"window <= {gap} (ISS minus the earlier incarnation's ISS)",
+        lambda p: p.window <= gap,
+    )
+
+
+def scenario_conditions(scenario: str) -> dict[str, Condition]:
+    """Every condition a safety property may be proved under in ``scenario``, by name."""
+    safety = [p.id for p in CHECKED if p.kind in ("invariant", "action")]
+    return {c.name: c for pid in safety for _, cs in condition_groups(pid, scenario) for c in cs}
+
+
+def condition_groups(pid: str, scenario: str) -> list[tuple[str, tuple[Condition, ...]]]:
+    """The conditions ``pid`` may be proved under in ``scenario``, weakest first: each group is
+    its words and its alternatives (each a proof of its own; the group holds where one does)."""
+    tw = CONDITIONS.get(pid, ())
+    groups = [(CONDITION_WORDS[pid], tw)] if tw else []
+    w = window_condition(scenario)
+    if w is not None:
+        both = tuple(c.both(w) for c in tw) or (w,)
+        words = f"{CONDITION_WORDS[pid]} and {w.words}" if tw else w.words
+        groups.append((words, both))
+    return groups
+
 
 PROVED, PROVED_IF, UNPROVED, VIOLATED = "proved", "proved-if", "unproved", "violated"
 #: The bounds a proof for every bound covers, in words.
@@ -395,9 +461,10 @@ class Verdict:
 
 def bound_words(b: Bounds) -> str:
     r = b.resolved(limits=False)
+    window = f", window {r.window}" if r.window != Bounds().window else ""
     return (
         f"capacity {r.capacity}, MSL {r.msl}, RTO {r.rto}, retries {r.retries}, "
-        f"TIME-WAIT {r.time_wait}, data {r.data}"
+        f"TIME-WAIT {r.time_wait}, data {r.data}{window}"
     )
 
 
@@ -540,11 +607,15 @@ def compute() -> dict[str, dict[str, list[str]]]:
         pm = P.parametric(name)
         kept = houdini(pm).kept
         out[name] = {"": kept}
-        for pid, conds in CONDITIONS.items():
+        for pid in [p.id for p in CHECKED if p.kind in ("invariant", "action")]:
             if implied(pm, kept, pid):
                 continue  # proved with no condition: no conditional proof is needed
-            for cond in conds:
-                out[name][cond.name] = houdini(pm, cond.term(pm.p), kept).kept
+            for _, conds in condition_groups(pid, name):  # weakest first: the first that proves
+                for cond in conds:
+                    if cond.name not in out[name]:
+                        out[name][cond.name] = houdini(pm, cond.term(pm.p), kept).kept
+                if all(implied(pm, out[name][c.name], pid, c.term(pm.p)) for c in conds):
+                    break
     return out
 
 

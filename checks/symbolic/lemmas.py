@@ -299,6 +299,17 @@ def _old_incarnation(m: Model, s: E.SState) -> Any:
     return And(*parts)
 
 
+def _after_the_syn(m: Model, s: E.SState) -> Any:
+    parts = []
+    for j in (0, 1):
+        iss = m.sides[j].iss
+        for sl in s.chans[j]:
+            seg = sl.seg
+            mine = And(sl.present, Not(seg.stale), Not(seg.rst), Not(seg.syn))
+            parts.append(Implies(mine, iss + 1 <= seg.seq))
+    return And(*parts)
+
+
 def _no_old_syn(m: Model, s: E.SState) -> Any:
     return And(
         *[Implies(And(sl.present, sl.seg.stale), Not(sl.seg.syn)) for sl in s.chans[0]],
@@ -548,6 +559,14 @@ LEMMAS: tuple[Lemma, ...] = (
         _per_side(
             lambda m, i, e: Implies(In(e.st, {S.CLOSED, S.LISTEN, S.SYN_SENT}), Not(e.tainted))
         ),
+    ),
+    Lemma(
+        "after_the_syn",
+        "handshake.stale_syn_rejected, where the receive window is large: a side's segments "
+        "other than its SYN and its RSTs are numbered after its ISN (RFC 9293 3.4.1: the SYN "
+        "takes the ISN). Induction alone would let a segment numbered at the ISN fall into a "
+        "window that starts just below it.",
+        _after_the_syn,
     ),
     Lemma(
         "old_incarnation",

@@ -94,6 +94,10 @@ class Params:
         )
 
 
+#: The bounds `Params` makes symbolic, in its order (each a field of `Bounds` too).
+PARAMS = ("msl", "rto", "retries", "time_wait", "fin_wait_2", "window", "data")
+
+
 def domain_words(data_fixed: int | None) -> str:
     """`Params.domain` in words (what a proof for every bound assumes of the bounds)."""
     data = "data >= 0" if data_fixed is None else f"data = {data_fixed} (the scenario's)"
@@ -198,9 +202,7 @@ def at(pm: PModel, b: Bounds) -> Any:
     """The bounds ``b`` (resolved) as a constraint on the parametric model's constants (those a
     mutant left free)."""
     r = b.resolved()
-    names = ["msl", "rto", "retries", "time_wait", "fin_wait_2", "window"]
-    if pm.data_fixed is None:
-        names.append("data")
+    names = [n for n in PARAMS if n != "data" or pm.data_fixed is None]
     terms = [(getattr(pm.p, n), getattr(r, n), n) for n in names]
     return And(*[t == v for t, v, n in terms if is_own(t) and str(t) == n.upper()])
 

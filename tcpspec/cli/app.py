@@ -319,6 +319,8 @@ def bound_options(command: F) -> F:
 #: The error messages' templates, for the catalogue: `fail` shows each in this run's language.
 ERROR_TEXTS = (
     "--every-bound proves for every bound at once: leave out {flags}",
+    "--every-bound re-checks the proofs of TCP unmutated; a mutant's refutation for every "
+    "bound: tcpspec prove --every-bound --mutant M",
     "{where}: the file called exit() while it was loaded",
     "{where}: a {kind}'s {field} must be text, not {value}",
     "{where}: a Property's witness must be a name, not {value}",

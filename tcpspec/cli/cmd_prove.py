@@ -176,8 +176,9 @@ def _every_bound(
     for v in verdicts:
         r = v.refutation
         if r is not None and v.status == EB.PROVED_IF:
+            beyond = r.method.removeprefix("explicit, ")
             print(
-                f"{v.property_id} in {v.scenario}: one tick below the condition, violated at "
+                f"{v.property_id} in {v.scenario}: {beyond}, violated at "
                 f"{EB.bound_words(r.bounds)} ({len(r.trace.steps)} steps): "
                 f"{explicit_command(v.scenario, mutant, r.bounds)}"
             )
@@ -196,13 +197,13 @@ def _every_bound(
                 print(f"  counterexample to induction {v.cti.text()}")
     if json_file is not None:
         write_json(json_file, {"every_bound": True, "mutant": mutant, "depth": depth,
-                               "verdicts": [_every_json(v, mutant) for v in verdicts]})  # fmt: skip
+                               "verdicts": [every_json(v, mutant) for v in verdicts]})  # fmt: skip
     bad = any(v.status == EB.VIOLATED for v in verdicts)
     open_ = any(v.status == EB.UNPROVED for v in verdicts)
     raise typer.Exit(EXIT_VIOLATED if bad else EXIT_INCONCLUSIVE if open_ else EXIT_OK)
 
 
-def _every_json(v: EB.Verdict, mutant: str | None) -> dict[str, Any]:
+def every_json(v: EB.Verdict, mutant: str | None) -> dict[str, Any]:
     r = v.refutation
     sc = SCENARIOS[v.scenario]
     return {

@@ -44,7 +44,15 @@ from tcpspec.cli.app import (
     flag,
     write_json,
 )
-from tcpspec.cli.render import console, plural, sweep_table, trace_table, verify_table
+from tcpspec.cli.cmd_prove import every_json
+from tcpspec.cli.render import (
+    console,
+    every_bound_lines,
+    plural,
+    sweep_table,
+    trace_table,
+    verify_table,
+)
 from tcpspec.cli.scale import (
     DEFAULT_MAX_MEMORY,
     PROGRESS_EVERY,
@@ -164,6 +172,15 @@ def verify_cmd(
             "run's verdicts on the unmutated model as its baseline: `make verify`.",
         ),
     ] = False,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--every-bound/--no-every-bound",
+            help="Also re-check the proofs for every bound (checks/symbolic/every-bound.json: "
+            "what `tcpspec prove --every-bound` proves, without its searches), beside the "
+            "other tasks: `make verify`.",
+        ),
+    ] = False,
     *,
     bounds: Bounds,
 ) -> None:
@@ -178,6 +195,11 @@ def verify_cmd(
     if depth < 0:
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
+    if every and mutant is not None:
+        fail(
+            "--every-bound re-checks the proofs of TCP unmutated; a mutant's refutation for "
+            "every bound: tcpspec prove --every-bound --mutant M"
+        )
     check_output(json_file)
     names = check_scenarios(scenario)
     pool = check_scale(workers, scheduler, max_memory)
@@ -209,10 +231,13 @@ def verify_cmd(
                 max_memory_mib=max_memory,
                 progress=None if sys.stderr.isatty() else progress_line,
                 progress_every=PROGRESS_EVERY,
+                every_bound=every,
             )
     except (BoundsError, UnknownName, StateLimitExceeded, SchedulerError) as e:
         fail(str(e))
     out.print(verify_table(report))
+    for line in every_bound_lines(report):
+        out.print(line)
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     for r in report.results.values():
@@ -241,6 +266,8 @@ def verify_cmd(
             "(--engine both)"
         )
     doc = _report_json(report, bounds, mutant)
+    if report.every:
+        doc["every_bound"] = [every_json(v, None) for vs in report.every.values() for v in vs]
     escaped = False
     if mutants and mutant is None:
         try:

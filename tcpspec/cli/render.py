@@ -8,6 +8,7 @@ from rich.table import Table
 
 from tcpspec.checks.spin.run import NOTE as SPIN_NOTE
 from tcpspec.checks.symbolic import PROVED, VIOLATED
+from tcpspec.checks.symbolic import every_bound as EB
 from tcpspec.checks.trace import Trace
 from tcpspec.checks.verify import Catch, Report, Result
 from tcpspec.diagrams import words
@@ -61,8 +62,20 @@ COVERAGE_TEXTS = (
     "{k} of {n} rule cases fired in {t} checked trace(s); {d} never fired",
 )
 
+#: What `tcpspec verify --every-bound` adds below the table.
+EVERY_BOUND_TEXTS = (
+    "for every bound (checks/symbolic/every-bound.json re-checked):",
+    "proved for every capacity, MSL, RTO, retry count and amount of data: {k} of {n} "
+    "(property, scenario) pairs",
+    "proved where {condition}: {what}",
+    "not proved for every bound, only at the bounds checked above (tcpspec prove --every-bound "
+    "says why): {what}",
+    "{pid} in {scenarios}",
+)
+
 TEXTS = (
     *VERIFY_COLUMNS,
+    *EVERY_BOUND_TEXTS,
     *COVERAGE_TEXTS,
     *SWEEP_COLUMNS,
     "holds",
@@ -134,6 +147,38 @@ def agreement(report: Report, r: Result) -> str:
     return f"[red]{tr('DISAGREE')}[/]" if r.disagreements else f"[green]{tr('agree')}[/]"
 
 
+def every_bound_lines(report: Report) -> list[str]:
+    """What the proofs for every bound re-checked by `verify` say, grouped by verdict: the
+    pairs proved outright counted, the others named (property in scenarios)."""
+    if not report.every:
+        return []
+    verdicts = [v for vs in report.every.values() for v in vs]
+
+    def named(status: str, condition: str = "") -> str:
+        by: dict[str, list[str]] = {}
+        for v in verdicts:
+            if v.status == status and v.condition == condition:
+                by.setdefault(v.property_id, []).append(v.scenario)
+        return "; ".join(tr("{pid} in {scenarios}", pid=p, scenarios=", ".join(s))
+                         for p, s in by.items())  # fmt: skip
+
+    k = sum(v.status == EB.PROVED for v in verdicts)
+    lines = [
+        tr("for every bound (checks/symbolic/every-bound.json re-checked):"),
+        "  " + tr("proved for every capacity, MSL, RTO, retry count and amount of data: {k} of "
+                  "{n} (property, scenario) pairs", k=k, n=len(verdicts)),
+    ]  # fmt: skip
+    for condition in sorted({v.condition for v in verdicts if v.status == EB.PROVED_IF}):
+        what = named(EB.PROVED_IF, condition)
+        lines.append("  " + tr("proved where {condition}: {what}", condition=condition, what=what))
+    if what := named(EB.UNPROVED):
+        lines.append(
+            "  " + tr("not proved for every bound, only at the bounds checked above (tcpspec "
+                      "prove --every-bound says why): {what}", what=what)
+        )  # fmt: skip
+    return [escape(line) for line in lines]
+
+
 def verify_table(report: Report) -> Table:
     t = Table(title="tcpspec verify", title_justify="left")
     for col in VERIFY_COLUMNS:
@@ -169,7 +214,8 @@ def verify_table(report: Report) -> Table:
             f"max depth {tot.depth}"
         )
     if report.z3:
-        parts.append(f"z3: induction, else BMC to depth {report.depth}, {report.z3_seconds:.1f} s")
+        how = "the proofs for every bound, else induction" if report.every else "induction"
+        parts.append(f"z3: {how}, else BMC to depth {report.depth}, {report.z3_seconds:.1f} s")
     parts.append(f"{report.seconds:.1f} s over {plural(len(report.scenarios), 'scenario')}")
     t.caption = "; ".join(parts)
     return t
