@@ -200,6 +200,29 @@ def test_mutant_pages_reproduce_commands_print_the_trace_shown() -> None:
             assert f'--8<-- "{part}-{lang}.md"' in text, (page, part)
 
 
+def test_time_wait_page_commands_print_what_it_shows(tmp_path: Path) -> None:
+    """ "Is 2*MSL enough?": each fact is printed by the command beside it: the proof (the
+    formula), the grid (the least TIME-WAIT at each point) and the run where 2*MSL falls short."""
+    text = (GENERATED / "time-wait-en.md").read_text(encoding="utf-8")
+    prove, grid, trace = re.findall(r"\*\*Reproduce it:\*\* `([^`]+)`", text)
+    (formula,) = re.findall(r"\n    (TIME-WAIT >= [^\n]+)\n", text)
+    doc = tmp_path / "prove.json"
+    code, out = _cli(*shlex.split(prove)[1:], "--json", str(doc))
+    assert code == 0, out
+    (v,) = json.loads(doc.read_text())["verdicts"]
+    assert v["status"] == "proved-if" and v["condition"] == formula, v
+    assert "one tick below the condition, violated at" in out
+    code, out = _cli(*shlex.split(grid)[1:])
+    assert code == 0, out
+    shown = [ln.split(" | ")[:7] for ln in text.splitlines() if re.match(r"\| \d+ \|", ln)]
+    printed = [re.split(r"\s*│\s*", ln.strip("│ "))[:7] for ln in out.splitlines()
+               if re.match(r"│(\s*\d+\s*│){4}", ln)]  # fmt: skip
+    assert len(shown) == 12 and [[c.strip("| ") for c in r] for r in shown] == printed
+    _same_steps(trace, _table(text.splitlines()))
+    for lang, page in (("en", "time-wait.md"), ("ko", "time-wait.ko.md")):
+        assert f'--8<-- "time-wait-{lang}.md"' in (DOCS / page).read_text(encoding="utf-8")
+
+
 def test_property_pages_reproduce_commands_give_the_steps_they_say() -> None:
     for p in CHECKED:
         text = (GENERATED / f"property-{p.id}-en.md").read_text(encoding="utf-8")

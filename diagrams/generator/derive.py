@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from tcpspec.checks.explicit import Exploration, explore
-from tcpspec.checks.properties import both_closed_normally, both_established, data_after_fin
+from tcpspec.checks.properties import (
+    PROPERTIES,
+    both_closed_normally,
+    both_established,
+    data_after_fin,
+)
+from tcpspec.checks.synthesis import SynthesisRow, synthesize_time_wait
 from tcpspec.checks.trace import Trace, TraceStep
 from tcpspec.checks.verify import sweep
 from tcpspec.spec.build import make_model
@@ -458,3 +464,32 @@ def mutant_network(name: str) -> str:
 def mutant_bounds(name: str) -> Bounds:
     """The bounds of that network: what `tcpspec trace` needs to print the same trace."""
     return _mutant_run(name)[3]
+
+
+# -- "Is 2*MSL enough?" ------------------------------------------------------------------------
+
+#: The grid the page shows (`tcpspec synthesize time-wait --retries 0,1,2`: MSL and RTO at their
+#: default lists) and the point where 2*MSL falls short, on the synthesis' network (no data, no
+#: duplication: it is about FINs) with TIME-WAIT at its default, 2*MSL.
+TIME_WAIT_GRID = ((1, 2), (1, 2), (0, 1, 2))
+TWO_MSL = Bounds(msl=1, rto=1, retries=2, data=0, duplicates=0)
+
+
+@cache
+def time_wait_grid() -> tuple[SynthesisRow, ...]:
+    """The least TIME-WAIT the explicit engine finds at each point of `TIME_WAIT_GRID`."""
+    msl, rto, retries = TIME_WAIT_GRID
+    grid = [(m, r, n) for m in msl for r in rto for n in retries]
+    return tuple(synthesize_time_wait(grid, scenario="close"))
+
+
+@cache
+def two_msl_trace() -> Trace:
+    """The shortest run of scenario close at `TWO_MSL` in which a retransmitted FIN finds its
+    peer gone from TIME-WAIT (2*MSL was not enough)."""
+    pid = "timewait.covers_fin_retransmit"
+    ex = explore(make_model("close", TWO_MSL), [PROPERTIES[pid]], stop_at=[pid])
+    trace = ex.verdicts[pid].trace
+    if trace is None:
+        raise LookupError(f"{pid} holds at {TWO_MSL}: 2*MSL is enough there")
+    return trace

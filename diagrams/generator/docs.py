@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tcpspec.checks.coverage import CaseCoverage, coverage
 from tcpspec.checks.properties import CHECKED, PROPERTIES, Property
+from tcpspec.checks.synthesis import closed_form
 from tcpspec.checks.trace import Trace
 from tcpspec.diagrams import derive, msc, words
 from tcpspec.i18n import gettext
@@ -69,6 +70,20 @@ WORDS: dict[str, str] = {
     "try",
     "cov_sum": "{k} of {n} rule cases fire over the {s} default scenarios at the default bounds; "
     "{d} never fire.",
+    "tw_proved": "Proved for every capacity, MSL, RTO, retry count and amount of data (in "
+    "scenario close, as the command below prints it): TIME-WAIT is long enough when",
+    "tw_branches": "Either condition suffices, and each is proved on its own: {a} (TIME-WAIT "
+    "outlasts every retransmission of the peer's FIN), or {b} (it outlasts the lifetime of "
+    "everything that could still arrive).",
+    "tw_grid": "The explicit engine's least TIME-WAIT at each point of a grid (every state "
+    "explored, one TIME-WAIT after another), beside the formula and 2*MSL:",
+    "tw_cols": "| MSL | RTO | retries | least TIME-WAIT (explicit engine) | formula | 2*MSL | "
+    "2*MSL enough? |",
+    "yes": "yes",
+    "no": "no",
+    "tw_chart": "At MSL {msl}, RTO {rto} and {r} retransmissions the formula asks for {f} ticks; "
+    "with TIME-WAIT = 2*MSL = {tw} the peer's last FIN retransmission finds the closer gone "
+    "({n} steps):",
 }
 KINDS: dict[str, str] = {
     "invariant": "invariant: holds in every reachable state",
@@ -398,6 +413,62 @@ def coverage_fragment(lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def time_wait_fragment(lang: str) -> str:
+    """ "Is 2*MSL enough?": the proved formula, the grid, and the run where 2*MSL falls short,
+    each with the command that prints it."""
+    from tcpspec.checks.symbolic.every_bound import CONDITION_WORDS, CONDITIONS
+
+    pid = "timewait.covers_fin_retransmit"
+    a, b = (c.words for c in CONDITIONS[pid])
+    formula = CONDITION_WORDS[pid]
+    rows = derive.time_wait_grid()
+    msl, rto, retries = (",".join(map(str, v)) for v in derive.TIME_WAIT_GRID)
+    two = derive.TWO_MSL.resolved()
+    t = derive.two_msl_trace()
+    out = [
+        f"**{w('tw_proved', lang)}**",
+        "",
+        f"    {formula}",
+        "",
+        w("tw_branches", lang, a=f"`{a}`", b=f"`{b}`"),
+        "",
+        f"**{w('reproduce', lang)}:** `tcpspec prove --every-bound {pid} --scenario close`",
+        "",
+        w("tw_grid", lang),
+        "",
+        w("tw_cols", lang),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        enough = w("yes" if r.least_time_wait is not None and r.least_time_wait <= r.two_msl
+                   else "no", lang)  # fmt: skip
+        out.append(f"| {r.msl} | {r.rto} | {r.retries} | {r.least_time_wait} | {r.closed_form} "
+                   f"| {r.two_msl} | {enough} |")  # fmt: skip
+    out += [
+        "",
+        f"**{w('reproduce', lang)}:** `tcpspec synthesize time-wait --msl {msl} --rto {rto} "
+        f"--retries {retries}`",
+        "",
+        w("tw_chart", lang, msl=two.msl, rto=two.rto, r=two.retries, tw=two.time_wait,
+          f=closed_form(two.msl, two.rto, two.retries), n=len(t.steps)),
+        "",
+        f"**{w('reproduce', lang)}:** `{time_wait_command()}`",
+        "",
+        zoomable("2*MSL", diagram("time-wait", "two-msl", lang, "")),
+        "",
+        f'??? note "{w("steps", lang)}"',
+        "",
+        *[f"    {ln}" for ln in steps_table(make_model("close", derive.TWO_MSL), t, lang)],
+    ]  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+def time_wait_command() -> str:
+    """The command that prints `derive.two_msl_trace` (TIME-WAIT at its default, 2*MSL)."""
+    flags = words.bound_flags(derive.TWO_MSL)
+    return f"tcpspec trace timewait.covers_fin_retransmit --scenario close {flags}"
+
+
 def fragments() -> dict[str, str]:
     """File name (under docs/generated/) -> text."""
     out: dict[str, str] = {}
@@ -413,6 +484,7 @@ def fragments() -> dict[str, str]:
         out[f"tutorial-{lang}.md"] = tutorial_fragment(lang)
         out[f"tutorial-command-{lang}.md"] = tutorial_command()
         out[f"coverage-{lang}.md"] = coverage_fragment(lang)
+        out[f"time-wait-{lang}.md"] = time_wait_fragment(lang)
     return out
 
 

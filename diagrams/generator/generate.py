@@ -98,6 +98,8 @@ TEXTS = (
     "{text}; {note}",
     "{title}: {n} states, {e} edges",
     "{title}: {n} states (of {m} with timeouts)",
+    "TIME-WAIT = 2*MSL is not enough: {prop} fails",
+    "scenario close, MSL {msl}, RTO {rto}, {r} retransmissions, TIME-WAIT {tw}; {n} steps",
 )
 
 
@@ -172,6 +174,16 @@ def _diagrams(out: Path, written: list[Path]) -> None:
             title, sub = gettext(c.title, lang), chart_subtitle(c, len(t.steps), lang)
             _write(at / "scenarios" / f"{c.name}.svg", msc.svg(t, title, sub, lang), written)
             _write(at / "scenarios" / f"{c.name}.mmd", msc.mermaid(t, title, lang), written)
+        t = derive.two_msl_trace()
+        b = derive.TWO_MSL.resolved()
+        title = gettext("TIME-WAIT = 2*MSL is not enough: {prop} fails", lang).format(
+            prop="timewait.covers_fin_retransmit"
+        )
+        sub = gettext(
+            "scenario close, MSL {msl}, RTO {rto}, {r} retransmissions, TIME-WAIT {tw}; {n} steps",
+            lang,
+        ).format(msl=b.msl, rto=b.rto, r=b.retries, tw=b.time_wait, n=len(t.steps))
+        _write(at / "time-wait" / "two-msl.svg", msc.svg(t, title, sub, lang), written)
         for name in MUTANTS:
             prop, t = derive.mutant_trace(name)
             title, sub = mutant_title(name, prop, lang), mutant_subtitle(name, t, lang)
