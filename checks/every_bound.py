@@ -20,6 +20,7 @@ from tcpspec.checks.symbolic.every_bound import (
     SMALL,
     UNPROVED,
     VIOLATED,
+    Condition,
     Invariants,
     Refutation,
     Verdict,
@@ -103,22 +104,25 @@ def check(
             out.append(Verdict(pid, scenario, PROVED, time.perf_counter() - t0, method, {"": kept}))
             continue
         refutation = refute(scenario, mutant, pid, depth) if mutant and searches else None
-        groups = condition_groups(pid, scenario) if refutation is None else []
+        groups = condition_groups(pid, scenario, pm.sides) if refutation is None else []
         proved_if = None
         for words, conds in groups:
-            proofs = {}
+            proofs, how = {}, method
             for cond in conds:
+                if not satisfiable(pm, cond):
+                    break  # (no bounds meet it: a proof under it would say nothing)
                 kept_c, method_c, _ = invs.get(cond)
                 if not implied(pm, kept_c, pid, cond.term(pm.p)):
                     break
                 proofs[cond.name] = kept_c
-                method = "houdini" if method_c == "houdini" else method
+                how = "houdini" if method_c == "houdini" else how
             else:
                 proved_if = words, proofs
+                method = how
                 break
         if proved_if is not None:
             words, proofs = proved_if
-            w = window_condition(scenario)
+            w = window_condition(scenario, pm.sides)
             shown = None
             if searches:  # the run just beyond the condition: TIME-WAIT one tick less, else
                 # the window one unit wider
@@ -132,10 +136,10 @@ def check(
             continue
         if not searches:
             pass
-        elif refutation is None and groups and mutant is None:
-            # not proved even where the conditions hold: a run there would refute them; one
-            # beyond them refutes nothing new
-            refutation = below(scenario, mutant, pid, ticks=0) if pid in CONDITIONS else None
+        elif refutation is None and pid in CONDITIONS and mutant is None:
+            # not proved even where TIME-WAIT is long enough: a run there would refute the
+            # formula; one below it refutes nothing new
+            refutation = below(scenario, mutant, pid, ticks=0)
         elif refutation is None:
             refutation = refute(scenario, mutant, pid, depth)
         if refutation is not None:
@@ -152,7 +156,16 @@ def check(
                 cti=induction_cti(pm, kept, pid) if searches else None,
             )
         )  # fmt: skip
+    for v in out:
+        v.notes = list(invs.notes)
     return out
+
+
+def satisfiable(pm: P.PModel, cond: Condition) -> bool:
+    """Do some bounds meet ``cond`` (with what every set of bounds satisfies)?"""
+    sol = z3.Solver()
+    sol.add(pm.domain(), cond.term(pm.p))
+    return bool(sol.check() == z3.sat)
 
 
 def words_names(proofs: dict[str, list[str]]) -> set[str]:
@@ -178,7 +191,7 @@ def wider(scenario: str, mutant: str | None, pid: str) -> Refutation | None:
     `window_condition` allows, at the smallest MSL, RTO and retry count (adding up to at most
     `SMALL` + 1) where the scenario shows it (None: none there; the condition may be more than
     the property needs)."""
-    w = window_condition(scenario)
+    w = window_condition(scenario, P.parametric(scenario, mutant).sides)
     if w is None:
         return None
     p = P.Params.fresh()
@@ -194,7 +207,9 @@ def wider(scenario: str, mutant: str | None, pid: str) -> Refutation | None:
     for total, msl, rto, retries in points:
         if total > SMALL + 1:  # (a wide window makes each run slow: the smallest points only)
             break
-        b = Bounds(msl=msl, rto=rto, retries=retries, window=width)
+        # (TIME-WAIT long enough, where the property has that condition too)
+        tw = least_time_wait(pid, msl, rto, retries) if pid in CONDITIONS else 0
+        b = Bounds(msl=msl, rto=rto, retries=retries, window=width, time_wait=tw)
         trace = _explicit(scenario, mutant, pid, b)
         if trace is not None:
             return Refutation(b, "explicit, the window one unit wider", trace)

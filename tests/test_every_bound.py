@@ -119,6 +119,14 @@ def test_a_certificate_that_is_not_inductive_is_refused() -> None:
     assert not EB.recheck(pm, [f"property {LOSS}"])
 
 
+def _proof(pm: P.PModel, certs: dict[str, list[str]], c: EB.Condition | None, pid: str) -> bool:
+    """Does the stored certificate (under condition ``c``) prove ``pid`` in model ``pm``?"""
+    kept = sorted({*certs[""], *(certs.get(c.name, []) if c else [])})
+    term = c.term(pm.p) if c else True
+    # (an invariant property is a conjunct; an action property follows from them)
+    return EB.recheck(pm, kept, term) and EB.implied(pm, kept, pid, term)
+
+
 def test_every_safety_mutant_breaks_the_certificate_of_its_scenario(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -130,13 +138,14 @@ def test_every_safety_mutant_breaks_the_certificate_of_its_scenario(
     for name, mu in MUTANTS.items():
         if PROPERTIES[mu.breaks].kind not in SAFETY_KINDS:
             continue
-        pm = P.parametric(mu.scenario, name)
         certs = stored[mu.scenario]
-        conds = [c for c in EB.CONDITIONS.get(mu.breaks, ()) if c.name in certs]
-        kept = sorted({*certs[""], *(certs[conds[0].name] if conds else [])})
-        term = conds[0].term(pm.p) if conds else True
-        # (an invariant property is a conjunct; an action property follows from them)
-        if not (EB.recheck(pm, kept, term) and EB.implied(pm, kept, mu.breaks, term)):
+        # the certificate that proves the property in TCP itself: unconditional, else the
+        # first condition of the first group that proves it
+        base = P.parametric(mu.scenario)
+        groups = EB.condition_groups(mu.breaks, mu.scenario)
+        conds = [None, *[cs[0] for _, cs in groups]]
+        cond = next(c for c in conds if _proof(base, certs, c, mu.breaks))
+        if not _proof(P.parametric(mu.scenario, name), certs, cond, mu.breaks):
             refused.append(name)
     with capsys.disabled():
         print(f"\nevery-bound re-check: {len(refused)} safety mutants refused their certificates")
@@ -257,3 +266,27 @@ def test_a_stale_syn_is_rejected_where_the_window_does_not_reach_the_old_isn(
     v = EB.Verdict(STALE, "stale-syn", EB.PROVED_IF, 0.0, "certificate",
                    {"window-below-the-isn-gap": []})  # fmt: skip
     assert run.proves_at(v, Bounds(window=60)) and not run.proves_at(v, Bounds(window=61))
+
+
+def test_verify_every_bound_says_when_a_certificate_no_longer_proves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A certificate that names an unknown conjunct is refused (Houdini runs again, and a note
+    says so); one that is inductive but too weak leaves the properties unproved for every bound:
+    `make verify` then exits 3. A mutant's run has no proofs for every bound to re-check."""
+    cert = tmp_path / "every-bound.json"
+    monkeypatch.setattr(EB, "CERTIFICATES", cert)
+    runner = CliRunner()
+    args = ["verify", "--scenario", "handshake", "--every-bound", "--workers", "1"]
+    cert.write_text(json.dumps({"scenarios": {"handshake": {"": ["lemma no_such_lemma"]}}}))
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert f"note: handshake: {EB.STALE} (make certificates)" in r.output
+    cert.write_text(json.dumps({"scenarios": {"handshake": {"": ["domain"]}}}))
+    r = runner.invoke(app, args)
+    assert r.exit_code == 3, r.output
+    assert "not proved for every bound, only at the bounds checked above" in r.output
+    with pytest.raises(ValueError, match="not of a mutant"):
+        from tcpspec.checks.verify import verify
+
+        verify(Bounds(), ("handshake",), "two-way-handshake", every_bound=True)

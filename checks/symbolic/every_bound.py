@@ -37,7 +37,7 @@ from tcpspec.checks.symbolic import parametric as P
 from tcpspec.checks.symbolic.verdict import SymLabel
 from tcpspec.checks.trace import Trace
 from tcpspec.spec.endpoint import Endpoint
-from tcpspec.spec.model import Bounds
+from tcpspec.spec.model import Bounds, Side
 from tcpspec.spec.scenarios import SCENARIOS
 from tcpspec.spec.states import Reason, State
 
@@ -378,15 +378,19 @@ CONDITIONS: dict[str, tuple[Condition, ...]] = {
 CONDITION_WORDS = {"timewait.covers_fin_retransmit": f"TIME-WAIT >= {TIME_WAIT_FORMULA}"}
 
 
-def window_condition(scenario: str) -> Condition | None:
+def window_condition(scenario: str, sides: tuple[Side, Side] | None = None) -> Condition | None:
     """Where an earlier incarnation's segments are in flight (``stale``): the receive window
     must not reach from its ISN to this one's, or a segment of the new connection falls into
     the window of a connection opened by an old SYN (RFC 9293 3.4.1 chooses ISNs so that they
-    do not overlap). None: the scenario has no earlier incarnation."""
+    do not overlap). ``sides``: the model's (a mutant may change the ISNs), else the
+    scenario's. None: no earlier incarnation, or no window (at least 1) stays below the
+    distance (a condition no bounds meet would prove anything)."""
     sc = SCENARIOS[scenario]
     if not sc.stale:
         return None
-    gap = min(s.iss - s.old_iss for s in (sc.client, sc.server))
+    gap = min(s.iss - s.old_iss for s in (sides or (sc.client, sc.server)))
+    if gap < 1:
+        return None
     return Condition(
         "window-below-the-isn-gap",
         f"window <= {gap} (ISS minus the earlier incarnation's ISS)",
@@ -400,12 +404,14 @@ def scenario_conditions(scenario: str) -> dict[str, Condition]:
     return {c.name: c for pid in safety for _, cs in condition_groups(pid, scenario) for c in cs}
 
 
-def condition_groups(pid: str, scenario: str) -> list[tuple[str, tuple[Condition, ...]]]:
+def condition_groups(
+    pid: str, scenario: str, sides: tuple[Side, Side] | None = None
+) -> list[tuple[str, tuple[Condition, ...]]]:
     """The conditions ``pid`` may be proved under in ``scenario``, weakest first: each group is
     its words and its alternatives (each a proof of its own; the group holds where one does)."""
     tw = CONDITIONS.get(pid, ())
     groups = [(CONDITION_WORDS[pid], tw)] if tw else []
-    w = window_condition(scenario)
+    w = window_condition(scenario, sides)
     if w is not None:
         both = tuple(c.both(w) for c in tw) or (w,)
         words = f"{CONDITION_WORDS[pid]} and {w.words}" if tw else w.words
@@ -448,6 +454,7 @@ class Verdict:
     cti: Cti | None = None
     refutation: Refutation | None = None
     depth: int = 0  # how deep BMC over symbolic bounds looked, when nothing was found
+    notes: list[str] = field(default_factory=list)  # e.g. a certificate no longer held
 
     def describe(self) -> str:
         if self.status == PROVED:

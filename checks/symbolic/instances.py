@@ -86,9 +86,10 @@ def skolemized(goal: Any, w: Witnesses) -> Any:
     exactly when ``not goal`` is). Quantifiers of another shape stay (Z3 handles them)."""
     out = []
     for f in conjoin([(None, goal)]):
-        if z3.is_quantifier(f) and f.num_vars() == 2 * _FIELDS:
+        forall = z3.is_quantifier(f) and f.is_forall()
+        if forall and f.num_vars() == 2 * _FIELDS:
             out.append(z3.substitute_vars(f.body(), *reversed([*w.pair[0], *w.pair[1]])))
-        elif z3.is_quantifier(f) and f.num_vars() == _FIELDS:
+        elif forall and f.num_vars() == _FIELDS:
             out.append(z3.substitute_vars(f.body(), *reversed(list(w.one))))
         else:
             out.append(f)
@@ -106,7 +107,9 @@ def terms(w: Witnesses, arriving: Sequence[tuple[int, Segment]]) -> tuple[list[S
     for i in (0, 1):
         for x in (w.pair[i], w.one):
             out[i].extend((x, younger(x)))
-        out[i].extend(seg for j, seg in arriving if j == i)
+        # (a delivery, a loss and a duplication take the same segment: once each)
+        taken = {tuple(z3.ExprRef.get_id(f) for f in s): s for j, s in arriving if j == i}
+        out[i].extend(taken.values())
     return out
 
 
