@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
@@ -261,6 +262,11 @@ def test_a_stale_syn_is_rejected_where_the_window_does_not_reach_the_old_isn(
     assert doc["condition"] == "window <= 60 (ISS minus the earlier incarnation's ISS)"
     assert "the window one unit wider, violated at" in r.output and "window 61" in r.output
     assert "--window 61" in doc["bounds"]
+    # the reference (English and Korean) shows the same run's command
+    (command,) = re.findall(r"violated at .*: (tcpspec verify [^\n]+)", r.output)
+    for page in ("reference.md", "reference.ko.md"):
+        text = (Path(__file__).parent.parent / "docs" / page).read_text(encoding="utf-8")
+        assert f"`{command}`" in " ".join(text.split()), page
     last = doc["counterexample"]["steps"][-1]
     assert last["server"].startswith("ESTABLISHED")
     v = EB.Verdict(STALE, "stale-syn", EB.PROVED_IF, 0.0, "certificate",
