@@ -30,6 +30,7 @@ from tcpspec.checks.symbolic.every_bound import (
     condition_groups,
     implied,
     induction_cti,
+    isn_gap,
     least_time_wait,
     window_condition,
 )
@@ -123,25 +124,26 @@ def check(
         if proved_if is not None:
             words, proofs = proved_if
             w = window_condition(scenario, pm.sides)
+            windowed = w is not None and any(w.name in n.split("+") for n in proofs)
             shown = None
             if searches:  # the run just beyond the condition: TIME-WAIT one tick less, else
                 # the window one unit wider
                 shown = below(scenario, mutant, pid) if pid in CONDITIONS else None
-                if shown is None and w is not None and w.name in words_names(proofs):
+                if shown is None and windowed:
                     shown = wider(scenario, mutant, pid)
             out.append(
                 Verdict(pid, scenario, PROVED_IF, time.perf_counter() - t0, method, proofs, words,
                         refutation=shown)
             )  # fmt: skip
             continue
-        if not searches:
-            pass
-        elif refutation is None and pid in CONDITIONS and mutant is None:
+        if searches and mutant is None:  # (a mutant's refutation was looked for above)
             # not proved even where TIME-WAIT is long enough: a run there would refute the
             # formula; one below it refutes nothing new
-            refutation = below(scenario, mutant, pid, ticks=0)
-        elif refutation is None:
-            refutation = refute(scenario, mutant, pid, depth)
+            refutation = (
+                below(scenario, mutant, pid, ticks=0)
+                if pid in CONDITIONS
+                else refute(scenario, mutant, pid, depth)
+            )
         if refutation is not None:
             secs = time.perf_counter() - t0
             kind = "bmc" if refutation.method.startswith("bmc") else "explicit"
@@ -168,11 +170,6 @@ def satisfiable(pm: P.PModel, cond: Condition) -> bool:
     return bool(sol.check() == z3.sat)
 
 
-def words_names(proofs: dict[str, list[str]]) -> set[str]:
-    """The names of the conditions a proof's parts were made under (``a+b``: a and b)."""
-    return {part for name in proofs for part in name.split("+") if part}
-
-
 def proves_at(v: Verdict, b: Bounds) -> bool:
     """Does verdict ``v`` prove its property at the bounds ``b`` (proved for every bound, or
     under a condition that these bounds satisfy)?"""
@@ -191,13 +188,10 @@ def wider(scenario: str, mutant: str | None, pid: str) -> Refutation | None:
     `window_condition` allows, at the smallest MSL, RTO and retry count (adding up to at most
     `SMALL` + 1) where the scenario shows it (None: none there; the condition may be more than
     the property needs)."""
-    w = window_condition(scenario, P.parametric(scenario, mutant).sides)
-    if w is None:
+    gap = isn_gap(scenario, P.parametric(scenario, mutant).sides)
+    if gap is None:
         return None
-    p = P.Params.fresh()
-    width = 1
-    while z3.is_true(z3.simplify(z3.substitute(w.term(p), (p.window, z3.IntVal(width))))):
-        width += 1
+    width = gap + 1  # (`window_condition`: window <= gap)
     points = sorted(
         (msl + rto + retries, msl, rto, retries)
         for msl in range(1, SMALL + 1)

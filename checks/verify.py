@@ -99,7 +99,8 @@ class Report:
     def every_open(self) -> list[EveryVerdict]:
         """The proofs for every bound re-checked that no longer prove their property (not
         proved, or violated): `make verify` does not pass with one of them."""
-        return [v for vs in self.every.values() for v in vs if v.status in ("unproved", "violated")]
+        bad = (every_bound.UNPROVED, every_bound.VIOLATED)
+        return [v for vs in self.every.values() for v in vs if v.status in bad]
 
     @property
     def ok(self) -> bool:

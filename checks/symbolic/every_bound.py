@@ -385,17 +385,23 @@ def window_condition(scenario: str, sides: tuple[Side, Side] | None = None) -> C
     do not overlap). ``sides``: the model's (a mutant may change the ISNs), else the
     scenario's. None: no earlier incarnation, or no window (at least 1) stays below the
     distance (a condition no bounds meet would prove anything)."""
-    sc = SCENARIOS[scenario]
-    if not sc.stale:
-        return None
-    gap = min(s.iss - s.old_iss for s in (sides or (sc.client, sc.server)))
-    if gap < 1:
+    gap = isn_gap(scenario, sides)
+    if gap is None or gap < 1:
         return None
     return Condition(
         "window-below-the-isn-gap",
         f"window <= {gap} (ISS minus the earlier incarnation's ISS)",
         lambda p: p.window <= gap,
     )
+
+
+def isn_gap(scenario: str, sides: tuple[Side, Side] | None = None) -> int | None:
+    """The least distance from an earlier incarnation's ISN to this one's (``sides``: the
+    model's, else the scenario's); None where no earlier incarnation is in flight."""
+    sc = SCENARIOS[scenario]
+    if not sc.stale:
+        return None
+    return min(s.iss - s.old_iss for s in (sides or (sc.client, sc.server)))
 
 
 def scenario_conditions(scenario: str) -> dict[str, Condition]:
