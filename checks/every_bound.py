@@ -4,6 +4,7 @@ counterexample at concrete bounds (so the run shown is a run of the model)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from tcpspec.checks.properties import PROPERTIES
 from tcpspec.checks.symbolic import parametric as P
 from tcpspec.checks.symbolic.every_bound import (
     CONDITIONS,
+    EVERY_DEPTH,
     PROVED,
     PROVED_IF,
     SMALL,
@@ -25,6 +27,7 @@ from tcpspec.checks.symbolic.every_bound import (
     Refutation,
     Verdict,
     bmc,
+    bound_words,
     bounds_of,
     candidates,
     condition_groups,
@@ -51,20 +54,32 @@ def _explicit(scenario: str, mutant: str | None, pid: str, b: Bounds) -> Trace |
     return v.trace if v is not None and not v.holds else None
 
 
+def _shown(scenario: str, mutant: str | None, b: Bounds, method: str, trace: Trace) -> Refutation:
+    """A run at ``b``, its bounds in words as the model reads them (``short-time-wait``: a
+    TIME-WAIT of MSL)."""
+    return Refutation(b, method, trace, bound_words(make_model(scenario, b, mutant).p))
+
+
 def refute(scenario: str, mutant: str | None, pid: str, depth: int) -> Refutation | None:
-    """A real run violating ``pid``: BMC over symbolic bounds finds the least bounds, and the
-    explicit engine's counterexample at those bounds (capacity 2, else 3) is the run shown.
-    When BMC finds nothing within ``depth``, the explicit engine searches small bounds (each
-    up to `SMALL`), smallest first."""
+    """A real run violating ``pid``: BMC over symbolic bounds finds bounds that show one, and
+    the explicit engine's counterexample at the least bounds at or below them (capacity 2,
+    else 3) is the run shown. When BMC finds nothing within ``depth``, the explicit engine
+    searches small bounds (each up to `SMALL`), smallest first."""
     pm = P.parametric(scenario, mutant)
     found = bmc(pm, pid, depth)
     if found is not None:
         k, values = found
-        for capacity in (2, 3):
-            b = replace(bounds_of(values), capacity=capacity)
-            trace = _explicit(scenario, mutant, pid, b)
-            if trace is not None:
-                return Refutation(b, f"bmc over symbolic bounds ({k} steps), replayed", trace)
+        points = _at_or_below(values, pm.data_fixed)
+        for b in points:
+            for capacity in (2, 3):
+                trace = _explicit(scenario, mutant, pid, replace(b, capacity=capacity))
+                if trace is not None:
+                    how = f"bmc over symbolic bounds ({k} steps"
+                    if b != points[-1]:
+                        found_at = make_model(scenario, points[-1], mutant).p
+                        how += " at " + bound_words(found_at).split(", ", 1)[1]
+                    b = replace(b, capacity=capacity)
+                    return _shown(scenario, mutant, b, how + "), replayed", trace)
     grid = sorted(
         (msl + rto + retries + data, msl, rto, retries, data)
         for msl in range(1, SMALL + 1)
@@ -76,15 +91,29 @@ def refute(scenario: str, mutant: str | None, pid: str, depth: int) -> Refutatio
         b = Bounds(msl=msl, rto=rto, retries=retries, data=data)
         trace = _explicit(scenario, mutant, pid, b)
         if trace is not None:
-            return Refutation(b, "explicit search over small bounds", trace)
+            return _shown(scenario, mutant, b, "explicit search over small bounds", trace)
     return None
+
+
+#: Each bound's least value (`Params.domain`).
+_LEAST = {"msl": 1, "rto": 1, "retries": 0, "time_wait": 1, "window": 1, "data": 0}
+
+
+def _at_or_below(values: dict[str, int], data_fixed: int | None) -> list[Bounds]:
+    """Every set of bounds at or below ``values`` (each free bound from its least value up to
+    its value there; the others as BMC left them), the smallest first, ``values`` last."""
+    names = list(values)
+    points = itertools.product(*[range(_LEAST[n], values[n] + 1) for n in names])
+    ordered = sorted(points, key=lambda xs: (sum(xs), xs))
+    fixed = {} if data_fixed is None else {"data": data_fixed}  # (the scenario's, in words too)
+    return [bounds_of({**dict(zip(names, xs, strict=True)), **fixed}) for xs in ordered]
 
 
 def check(
     scenario: str,
     prop_ids: list[str],
     mutant: str | None = None,
-    depth: int = 6,
+    depth: int = EVERY_DEPTH,
     certificates: bool = True,
     searches: bool = True,
 ) -> list[Verdict]:
@@ -206,7 +235,7 @@ def wider(scenario: str, mutant: str | None, pid: str) -> Refutation | None:
         b = Bounds(msl=msl, rto=rto, retries=retries, window=width, time_wait=tw)
         trace = _explicit(scenario, mutant, pid, b)
         if trace is not None:
-            return Refutation(b, "explicit, the window one unit wider", trace)
+            return _shown(scenario, mutant, b, "explicit, the window one unit wider", trace)
     return None
 
 
@@ -231,5 +260,5 @@ def below(scenario: str, mutant: str | None, pid: str, ticks: int = 1) -> Refuta
         b = Bounds(msl=msl, rto=rto, retries=retries, time_wait=tw, data=0)
         trace = _explicit(scenario, mutant, pid, b)
         if trace is not None:
-            return Refutation(b, f"explicit, {how}", trace)
+            return _shown(scenario, mutant, b, f"explicit, {how}", trace)
     return None

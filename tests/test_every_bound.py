@@ -10,6 +10,7 @@ import re
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import z3
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from tcpspec.checks import every_bound as run
 from tcpspec.checks.properties import PROPERTIES, SAFETY_KINDS
+from tcpspec.checks.symbolic import encode as E
 from tcpspec.checks.symbolic import every_bound as EB
 from tcpspec.checks.symbolic import parametric as P
 from tcpspec.checks.synthesis import closed_form
@@ -94,6 +96,81 @@ def test_every_step_of_a_bounded_model_is_a_step_of_the_parametric_one(
     print(f"{scenario}: {covered}/{len(steps)} steps covered, {rejected} corruptions rejected")
     assert covered == len(steps)
     assert rejected == len(steps)
+
+
+def _holds_just(st: P.PState, w: World) -> Any:
+    """``st`` (listed channels) is ``w``: the same endpoints, and each channel the same set."""
+    parts = [
+        a == b for ea, eb in zip(st.eps, w.eps, strict=True) for a, b in zip(ea, eb, strict=True)
+    ]
+    for i in (0, 1):
+        parts += [P.member(st.chans[i], seg) for seg in w.chans[i]]
+        parts += [
+            z3.Implies(sl.present, z3.Or(False, *[E.equal_seg(sl.seg, seg) for seg in w.chans[i]]))
+            for sl in st.chans[i]
+        ]
+    return z3.And(*[z3.BoolVal(x) if isinstance(x, bool) else x for x in parts])
+
+
+@pytest.mark.parametrize(
+    ("scenario", "bounds", "mutant"),
+    [
+        ("connect-close", Bounds(), None),
+        ("close", Bounds(msl=2, rto=2, retries=2, time_wait=3), "short-time-wait"),
+        ("stale-syn", Bounds(capacity=3, duplicates=2), None),
+    ],
+)
+def test_every_step_of_a_bounded_model_is_a_step_of_the_listed_encoding(
+    scenario: str, bounds: Bounds, mutant: str | None
+) -> None:
+    """BMC's channels as slots (`parametric.fresh_state` listed): every transition of the
+    bounded model is a transition there too, from the world's slots to one more slot per
+    channel (so BMC misses no run of the bounded model, up to steps that change no set), and a
+    corrupted successor is not."""
+    pm = P.parametric(scenario, mutant)
+    covered = rejected = 0
+    # (a step that changes no set, a duplication or the loss of one of two copies, is no step
+    # of a listed run: it changes nothing BMC reads)
+    steps = [
+        (w, w2)
+        for w, w2 in _steps(scenario, bounds, mutant, 40)
+        if (w.eps, [set(c) for c in w.chans]) != (w2.eps, [set(c) for c in w2.chans])
+    ][:25]
+    for w, w2 in steps:
+        s = P.abstract(w, listed=True)
+        s2 = P.fresh_state("b", (len(s.chans[0]) + 1, len(s.chans[1]) + 1))
+        sol = z3.Solver()
+        sol.add(pm.domain(), P.at(pm, bounds), P.transition(pm, s, s2, "t", jumps=True).formula)
+        sol.push()
+        sol.add(_holds_just(s2, w2))
+        covered += sol.check() == z3.sat
+        sol.pop()
+        bad = w2.eps[1]._replace(rcv_nxt=w2.eps[1].rcv_nxt + 7)
+        sol.add(_holds_just(s2, w2._replace(eps=(w2.eps[0], bad))))
+        rejected += sol.check() == z3.unsat
+    print(
+        f"{scenario} listed: {covered}/{len(steps)} steps covered, {rejected} corruptions rejected"
+    )
+    assert covered == len(steps)
+    assert rejected == len(steps)
+
+
+def test_a_deep_mutant_is_refuted_by_bmc_over_symbolic_bounds_and_replayed() -> None:
+    """``no-time-wait`` needs a run longer than BMC's shallow, depth-by-depth phase: the one
+    deep query finds it (listed channels), and the explicit engine's run at the least bounds
+    at or below those is shown."""
+    r = run.refute("close", "no-time-wait", COVERS, EB.EVERY_DEPTH)
+    assert r is not None and r.method.startswith("bmc over symbolic bounds"), r
+    k = int(r.method.split("(")[1].split()[0])
+    assert EB.SHALLOW < k <= EB.EVERY_DEPTH
+    model = make_model("close", r.bounds, "no-time-wait")
+    w = r.trace.initial
+    for st in r.trace.steps:
+        assert st.world in [w2 for _, w2 in model.successors(w)]
+        w = st.world
+    assert r.at() == EB.bound_words(model.p)
+    # lowered from BMC's bounds to the least the explicit engine still shows the run at
+    assert r.bounds.resolved().msl == 1 and r.bounds.resolved().window == 1
 
 
 def test_every_default_scenario_has_a_certificate_that_states_the_main_properties() -> None:

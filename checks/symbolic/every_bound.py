@@ -440,6 +440,10 @@ class Refutation:
     bounds: Bounds
     method: str
     trace: Trace
+    words: str = ""  # the bounds as the model reads them (a mutant may change one), in words
+
+    def at(self) -> str:
+        return self.words or bound_words(self.bounds)
 
 
 @dataclass
@@ -468,7 +472,7 @@ class Verdict:
         if self.status == PROVED_IF:
             return f"proved for {EVERY} where {self.condition}"
         if self.status == VIOLATED and self.refutation is not None:
-            return f"violated at {bound_words(self.refutation.bounds)}"
+            return f"violated at {self.refutation.at()}"
         return "not proved for every bound"
 
 
@@ -503,11 +507,20 @@ def _violation(pm: P.PModel, pid: str, s: P.PState, step: Any, s2: P.PState) -> 
     return z3.Not(_b(p.pred(pm, s, SymLabel(step), s2)))
 
 
+#: BMC over symbolic bounds: the first `SHALLOW` steps one depth at a time (a shortest run),
+#: then the rest in one query (a run violating the property at some step up to the depth):
+#: a deep query asked once is faster than every depth's "no" before it.
+SHALLOW = 7
+EVERY_DEPTH = 12  # (the deepest mutant's run: 12 steps on the explicit engine, fewer here)
+DEEP_TIMEOUT = 180.0
+
+
 def bmc(pm: P.PModel, pid: str, depth: int) -> tuple[int, dict[str, int]] | None:
     """A run of at most ``depth`` steps (the clock may jump several ticks in one) that violates
     ``pid``, for *some* small value of the bounds (each at most `SMALL`, times at most twice
-    that): its length and the least such bounds, lowered one at a time while a run of that
-    length remains. None: no run within ``depth`` (or Z3 gave up)."""
+    that): the step at which it does, and the bounds (within `SHALLOW` steps the least, lowered
+    one at a time while such a run remains). None: no run within ``depth`` (or Z3 gave up).
+    The channels are listed (`parametric.fresh_state`): slots, no arrays."""
     free = _free(pm)
     box = z3.And(
         True,
@@ -515,21 +528,36 @@ def bmc(pm: P.PModel, pid: str, depth: int) -> tuple[int, dict[str, int]] | None
     )
     # (FIN-WAIT-2's timeout as `Bounds` sets it, so that the run can be replayed)
     same = pm.p.fin_wait_2 == pm.p.time_wait
-    for limit in (box,):
-        sol = _solver()
-        sol.add(pm.domain(), same, limit)
-        st = P.initial(pm)
-        for k in range(1, depth + 1):
-            s2 = P.fresh_state(f"bmc{k}")
-            step = P.transition(pm, st, s2, f"bmc{k}t", jumps=True)
+    sol = _solver()
+    sol.add(pm.domain(), same, box)
+    deep = z3.Solver()
+    deep.set("timeout", int(DEEP_TIMEOUT * 1000))
+    deep.add(pm.domain(), same, box)
+    st = P.initial(pm, listed=True)
+    bad: list[Any] = []
+    for k in range(1, depth + 1):
+        s2 = P.fresh_state(f"bmc{k}", (len(st.chans[0]) + 1, len(st.chans[1]) + 1))
+        step = P.transition(pm, st, s2, f"bmc{k}t", jumps=True)
+        bad.append(_violation(pm, pid, st, step, s2))
+        deep.add(step.formula)
+        if k <= SHALLOW:
             sol.add(step.formula)
             sol.push()
-            sol.add(_violation(pm, pid, st, step, s2))
+            sol.add(bad[-1])
             if sol.check() == z3.sat:
                 return k, _least(sol, free)
             sol.pop()
-            st = s2
-    return None
+        st = s2
+    if depth <= SHALLOW:
+        return None
+    deep.add(z3.Or(*bad[SHALLOW:]))
+    if deep.check() != z3.sat:
+        return None
+    zm = deep.model()
+    k = next(n for n, b in enumerate(bad, 1) if z3.is_true(zm.eval(b, model_completion=True)))
+    # (not lowered here: each lowering is a deep query; `checks.every_bound.refute` lowers
+    # them on the explicit engine, which is exact at each point below)
+    return k, {n: zm.eval(t, model_completion=True).as_long() for n, t in free.items()}
 
 
 def _least(sol: z3.Solver, free: dict[str, Any]) -> dict[str, int]:

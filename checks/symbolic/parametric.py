@@ -22,6 +22,11 @@ here holds at every capacity, MSL, RTO, retry count, TIME-WAIT and amount of dat
   reordering includes FIFO delivery.
 - **Numbers.** Sequence numbers, counters and timers are unbounded integers, as in the rules.
 
+For bounded model checking a channel may also be *listed*: a tuple of `encode.Slot`, the set of
+its present slots. It is the same set, written out: a run of k steps emits at most k segments
+into a channel, so k slots more than it started with hold every set the run can reach, and the
+solver needs no arrays or quantifiers (`bmc` reaches depths the arrays do not).
+
 The abstraction only adds behaviours, so it proves safety, never finds a violation by itself:
 a counterexample here may be spurious, and is shown only after it is replayed at concrete bounds
 on the explicit engine (`every_bound`).
@@ -144,10 +149,12 @@ class PState(NamedTuple):
     """A world of the parametric model: both endpoints and each channel's set of segments."""
 
     eps: tuple[Endpoint, Endpoint]
-    chans: tuple[Any, Any]  # Z3 arrays: segment fields -> Bool
+    chans: tuple[Any, Any]  # Z3 arrays (segment fields -> Bool), or listed: tuples of Slot
 
 
-def fresh_state(tag: str) -> PState:
+def fresh_state(tag: str, listed: tuple[int, int] | None = None) -> PState:
+    """A state of fresh constants; ``listed``: each channel that many slots, not an array."""
+
     def ep(i: int) -> Endpoint:
         return Endpoint(
             *[
@@ -156,13 +163,34 @@ def fresh_state(tag: str) -> PState:
             ]
         )
 
+    if listed is not None:
+        slots = tuple(
+            tuple(
+                E.Slot(z3.Bool(f"{tag}_c{i}_{k}_p"), segment_vars(f"{tag}_c{i}_{k}"))
+                for k in range(listed[i])
+            )
+            for i in (0, 1)
+        )
+        return PState((ep(0), ep(1)), (slots[0], slots[1]))
     chans = tuple(z3.Array(f"{tag}_c{i}", *SEG_SORTS, z3.BoolSort()) for i in (0, 1))
     return PState((ep(0), ep(1)), (chans[0], chans[1]))
 
 
 def member(chan: Any, seg: Segment) -> Any:
     """``seg`` is in flight in ``chan``."""
+    if isinstance(chan, tuple):
+        return Or(False, *[And(sl.present, E.equal_seg(sl.seg, seg)) for sl in chan])
     return z3.Select(chan, *[_term(x, s) for x, s in zip(seg, SEG_SORTS, strict=True)])
+
+
+def _without(chan: Any, seg: Segment, stays: Any = False) -> Any:
+    """``chan`` with ``seg`` taken out, unless ``stays`` (another copy of it is in flight)."""
+    if isinstance(chan, tuple):
+        return tuple(
+            E.Slot(And(sl.present, Or(stays, Not(E.equal_seg(sl.seg, seg)))), sl.seg) for sl in chan
+        )
+    gone = _store(chan, seg, False)
+    return gone if is_false(stays) else z3.If(stays, chan, gone)
 
 
 def _term(x: Any, sort: Any) -> Any:
@@ -181,9 +209,13 @@ def segment_vars(tag: str) -> Segment:
     return E.fresh_segment(tag)
 
 
-def abstract(w: World) -> PState:
+def abstract(w: World, listed: bool = False) -> PState:
     """A world of any bounded model as a parametric state: each channel its set of segments
-    (the abstraction every move of a bounded model is a move of this one under)."""
+    (the abstraction every move of a bounded model is a move of this one under); ``listed``:
+    as slots, not arrays."""
+    if listed:
+        slots = [tuple(E.Slot(True, seg) for seg in ch) for ch in w.chans]
+        return PState(w.eps, (slots[0], slots[1]))
     chans = []
     for ch in w.chans:
         arr = z3.Lambda(list(segment_vars("empty")), z3.BoolVal(False))
@@ -193,9 +225,9 @@ def abstract(w: World) -> PState:
     return PState(w.eps, (chans[0], chans[1]))
 
 
-def initial(pm: PModel) -> PState:
+def initial(pm: PModel, listed: bool = False) -> PState:
     """The scenario's first world (it does not depend on the bounds)."""
-    return abstract(pm.base.initial())
+    return abstract(pm.base.initial(), listed)
 
 
 def at(pm: PModel, b: Bounds) -> Any:
@@ -236,7 +268,11 @@ def _emit(s: PState, i: int, emitted: Any, seg: Segment, stale: Any, keep: Any) 
     """An emission into channel ``i``: added, or lost (``keep`` false: a full channel, a loss)."""
     if is_false(emitted):
         return s
-    new = _store(s.chans[i], seg._replace(stale=stale, age=0), True)
+    seg = seg._replace(stale=stale, age=0)
+    if isinstance(s.chans[i], tuple):
+        chan = (*s.chans[i], E.Slot(And(emitted, keep), seg))
+        return PState(s.eps, _set(s.chans, i, chan))
+    new = _store(s.chans[i], seg, True)
     chan = z3.If(And(emitted, keep), new, s.chans[i])
     return PState(s.eps, _set(s.chans, i, chan))
 
@@ -276,17 +312,19 @@ def moves(pm: PModel, s: PState, tag: str, jumps: bool = False) -> tuple[list[PM
         arr = E.arrive(pm, j, before, seg)  # type: ignore[arg-type]
         g = ghosts.after_arrival(before, arr.after, seg, arr.emit, arr.emitted, pm.sides[j].iss)
         after = E.settle(pm, before, arr.after._replace(**g))  # type: ignore[arg-type]
-        rest = z3.If(stays, s.chans[i], _store(s.chans[i], seg, False))
+        rest = _without(s.chans[i], seg, stays)
         post = PState(_set(s.eps, j, after), _set(s.chans, i, rest))
         post = _emit(post, j, arr.emitted, arr.emit, ghosts.reply_is_stale(after), keep)
         taken = (i, seg)
         out.append(PMove(j, "deliver", member(s.chans[i], seg), post, dict(arr.fired), taken))
         if pm.p.loss:
-            lost = _store(s.chans[i], seg, False)
+            lost = _without(s.chans[i], seg)
             post = PState(s.eps, _set(s.chans, i, lost))
             out.append(PMove(NETWORK, "lose", member(s.chans[i], seg), post, {}, taken))
-        # a duplication changes no set of segments: a step that changes nothing
-        out.append(PMove(NETWORK, "duplicate", member(s.chans[i], seg), s, {}, taken))
+        # a duplication changes no set of segments: a step that changes nothing (which a
+        # listed run, for BMC, does not need)
+        if not isinstance(s.chans[i], tuple):
+            out.append(PMove(NETWORK, "duplicate", member(s.chans[i], seg), s, {}, taken))
     out.append(_tick(pm, s, z3.Int(f"{tag}_ticks") if jumps else 1))
     return out, keep
 
@@ -305,8 +343,20 @@ def _tick(pm: PModel, s: PState, d: Any = 1) -> PMove:
             for e in s.eps
         )
         guard = And(guard, d >= 1, *[Or(t <= 0, t >= d) for e in s.eps for t in (e.rto, e.tw)])
-    chans = []
+    chans: list[Any] = []
     for ch in s.chans:
+        if isinstance(ch, tuple):  # each slot d ticks older, gone if it did not survive
+            chans.append(
+                tuple(
+                    E.Slot(
+                        And(sl.present, clock.survives(sl.seg._replace(age=sl.seg.age + d - 1),
+                                                       pm.p.msl)),
+                        sl.seg._replace(age=sl.seg.age + d),
+                    )
+                    for sl in ch
+                )
+            )  # fmt: skip
+            continue
         xs = [z3.Const(f"x_{f}", so) for f, so in zip(E.SEG_FIELDS, SEG_SORTS, strict=True)]
         x = Segment(*xs)
         # here now iff d ticks younger it was, and it survived the last tick (`clock.survives`)
@@ -321,7 +371,17 @@ def equal(a: PState, b: PState) -> Any:
     parts = [
         x == y for ea, eb in zip(a.eps, b.eps, strict=True) for x, y in zip(ea, eb, strict=True)
     ]
-    parts += [x == y for x, y in zip(a.chans, b.chans, strict=True)]
+    for x, y in zip(a.chans, b.chans, strict=True):
+        if isinstance(x, tuple):  # the same set: slot for slot, the shorter padded with absent
+            n = max(len(x), len(y))
+            none = E.Slot(False, Segment())
+            xs, ys = [*x, *[none] * (n - len(x))], [*y, *[none] * (n - len(y))]
+            parts += [
+                And(p.present == q.present, Or(Not(p.present), E.equal_seg(p.seg, q.seg)))
+                for p, q in zip(xs, ys, strict=True)
+            ]
+        else:
+            parts.append(x == y)
     return And(*parts)
 
 

@@ -57,8 +57,13 @@ def prove_cmd(
     scenario: ScenarioOpt = None,
     mutant: Mutant = None,
     depth: Annotated[
-        int, typer.Option(help="Steps searched by bounded model checking when no proof is found.")
-    ] = DEFAULT_DEPTH,
+        int | None,
+        typer.Option(
+            help="Steps searched by bounded model checking when no proof is found (default: "
+            f"{DEFAULT_DEPTH}; {EB.EVERY_DEPTH} with --every-bound).",
+            show_default=False,
+        ),
+    ] = None,
     json_file: Annotated[
         Path | None,
         typer.Option(
@@ -98,6 +103,8 @@ def prove_cmd(
             f"{prop} is a {PROPERTIES[prop].kind} property: the Z3 engine proves safety "
             f"(invariant and action) properties; `tcpspec verify` checks it explicitly"
         )
+    if depth is None:
+        depth = EB.EVERY_DEPTH if every_bound else DEFAULT_DEPTH
     if depth < 0:
         fail(f"--depth must be at least 0 (got {depth})")
     check_mutant(mutant)
@@ -179,7 +186,7 @@ def _every_bound(
             beyond = r.method.removeprefix("explicit, ")
             print(
                 f"{v.property_id} in {v.scenario}: {beyond}, violated at "
-                f"{EB.bound_words(r.bounds)} ({len(r.trace.steps)} steps): "
+                f"{r.at()} ({len(r.trace.steps)} steps): "
                 f"{explicit_command(v.scenario, mutant, r.bounds)}"
             )
         elif r is not None:
