@@ -312,7 +312,35 @@ def every_bound_bench(quick: bool) -> None:
             console().print(f"  every bound {scenario} {name or '-'}: done")
     console().print(t)
     if not quick:
+        mutant_bench()
         verify_bench()
+
+
+def mutant_bench() -> None:
+    """Each safety mutant refuted in its own scenario, as `tcpspec prove --every-bound --mutant`
+    refutes it: BMC over symbolic bounds, then the explicit engine's run at the least bounds."""
+    import time
+
+    from tcpspec.checks.every_bound import refute
+    from tcpspec.checks.properties import PROPERTIES, SAFETY_KINDS
+    from tcpspec.checks.symbolic import every_bound as EB
+    from tcpspec.spec.mutants import MUTANTS
+
+    t = _table("tcpspec bench (every bound: each safety mutant refuted)")
+    for col in ("mutant", "scenario", "how", "steps", "at", "seconds"):
+        t.add_column(col, justify="right")
+    for name, m in sorted(MUTANTS.items()):
+        if PROPERTIES[m.breaks].kind not in SAFETY_KINDS:
+            continue
+        t0 = time.perf_counter()
+        r = refute(m.scenario, name, m.breaks, EB.EVERY_DEPTH)
+        secs = f"{time.perf_counter() - t0:.1f}"
+        if r is None:
+            t.add_row(name, m.scenario, "NOT REFUTED", "", "", secs)
+        else:
+            t.add_row(name, m.scenario, r.method, str(len(r.trace.steps)), r.at(), secs)
+        console().print(f"  mutant {name}: done")
+    console().print(t)
 
 
 def verify_bench() -> None:
